@@ -1,0 +1,540 @@
+//! The inbound button request: parsed once into types that cannot hold invalid data.
+//!
+//! Both JSON and `application/x-www-form-urlencoded` bodies arrive here (PowerShell's
+//! `Invoke-RestMethod -Body @{...}` and plain HTML forms send the latter). Unknown fields are
+//! ignored so that newer button clients keep working against an older function.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::Value;
+
+/// Lambda's own payload limit; API Gateway refuses larger bodies before we see them, but a
+/// direct invocation does not.
+pub const MAX_BODY_BYTES: usize = 6 * 1024 * 1024;
+/// Each text field; keeps one runaway script output from filling a ticket.
+pub const MAX_FIELD_BYTES: usize = 64 * 1024;
+/// Length of the title made from the message when the request has none.
+pub const DEFAULT_TITLE_CHARS: usize = 50;
+
+/// Why a request body could not become a [`ButtonRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    #[error("the body is {size} bytes; at most {MAX_BODY_BYTES} bytes are accepted")]
+    TooLarge { size: usize },
+    #[error(
+        "content type `{0}` is not accepted: send `application/json` or `application/x-www-form-urlencoded`"
+    )]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    Malformed(String),
+    #[error("field `{field}`: {reason}")]
+    Invalid { field: &'static str, reason: String },
+}
+
+impl RequestError {
+    fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        RequestError::Invalid {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// An e-mail address that has the shape of one: `local@domain.tld`, no spaces, at most 254 bytes.
+/// The original spelling is kept (BMS shows it); comparisons use [`Email::eq_ignore_case`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let s = raw.trim();
+        if s.is_empty() {
+            return Err("is empty; the end user's e-mail address is required".into());
+        }
+        if s.len() > 254 {
+            return Err("is longer than 254 characters".into());
+        }
+        if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(format!("`{s}` contains a space or a control character"));
+        }
+        let Some((local, domain)) = s.rsplit_once('@') else {
+            return Err(format!("`{s}` has no `@`"));
+        };
+        if local.is_empty() || local.contains('@') {
+            return Err(format!("`{s}` is not of the form name@domain"));
+        }
+        let labels: Vec<&str> = domain.split('.').collect();
+        if labels.len() < 2
+            || labels
+                .iter()
+                .any(|l| l.is_empty() || l.starts_with('-') || l.ends_with('-'))
+        {
+            return Err(format!("`{s}` does not end in a domain such as example.com"));
+        }
+        Ok(Email(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// E-mail addresses are compared without regard to ASCII case (what BMS and every mail
+    /// system do in practice, though RFC 5321 allows case-sensitive local parts).
+    pub fn eq_ignore_case(&self, other: &str) -> bool {
+        self.0.eq_ignore_ascii_case(other.trim())
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A piece of text that is not blank and fits [`MAX_FIELD_BYTES`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text(String);
+
+impl Text {
+    /// `None` for a blank value: optional fields that arrive empty count as absent.
+    fn parse(field: &'static str, raw: &str) -> Result<Option<Self>, RequestError> {
+        if raw.len() > MAX_FIELD_BYTES {
+            return Err(RequestError::invalid(
+                field,
+                format!(
+                    "is {} bytes; at most {MAX_FIELD_BYTES} bytes are accepted",
+                    raw.len()
+                ),
+            ));
+        }
+        let t = raw.trim();
+        Ok((!t.is_empty()).then(|| Text(t.to_string())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A file the user attached (a screenshot, usually), its content checked to be valid base64.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub name: String,
+    pub content_type: String,
+    /// Standard base64 with padding, whitespace removed: what BMS takes inline.
+    pub base64: String,
+    pub size: usize,
+}
+
+impl fmt::Debug for Attachment {
+    // The data can be megabytes; a log line needs only its shape.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Attachment")
+            .field("name", &self.name)
+            .field("content_type", &self.content_type)
+            .field("size", &self.size)
+            .finish()
+    }
+}
+
+/// A button press, every field checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ButtonRequest {
+    pub email: Email,
+    pub message: Text,
+    pub title: Text,
+    pub name: Option<Text>,
+    pub selections: Vec<String>,
+    pub hostname: Option<Text>,
+    pub ip: Option<Text>,
+    pub mac: Option<Text>,
+    pub append: Option<Text>,
+    pub business: Option<Text>,
+    pub phone: Option<Text>,
+    pub attachments: Vec<Attachment>,
+}
+
+/// The media types we take, from a `Content-Type` header value.
+fn media_type(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
+impl ButtonRequest {
+    /// Parse a body of the given content type. A missing content type is taken as JSON when the
+    /// body looks like JSON (curl users forget the header), else as a form.
+    pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Self, RequestError> {
+        if body.len() > MAX_BODY_BYTES {
+            return Err(RequestError::TooLarge { size: body.len() });
+        }
+        let media = match content_type {
+            Some(ct) => media_type(ct),
+            None if body.trim_ascii_start().starts_with(b"{") => "application/json".into(),
+            None => "application/x-www-form-urlencoded".into(),
+        };
+        let fields = match media.as_str() {
+            "application/json" | "text/json" => json_fields(body)?,
+            m if m.ends_with("+json") => json_fields(body)?,
+            "application/x-www-form-urlencoded" => form_fields(body)?,
+            other => return Err(RequestError::UnsupportedMediaType(other.to_string())),
+        };
+        Self::from_fields(fields)
+    }
+
+    fn from_fields(mut f: BTreeMap<String, Value>) -> Result<Self, RequestError> {
+        let email_raw = string(&f, "email")?
+            .ok_or_else(|| RequestError::invalid("email", "is required"))?;
+        let email = Email::parse(&email_raw).map_err(|r| RequestError::invalid("email", r))?;
+        let message = text(&f, "message")?.ok_or_else(|| {
+            RequestError::invalid("message", "is required and must not be blank")
+        })?;
+        let title = match text(&f, "title")? {
+            Some(t) => t,
+            None => Text(default_title(message.as_str())),
+        };
+        let selections = selections(f.remove("selections"))?;
+        let attachments = attachments(f.remove("attachments"))?;
+        Ok(ButtonRequest {
+            email,
+            title,
+            message,
+            name: text(&f, "name")?,
+            selections,
+            hostname: text(&f, "hostname")?,
+            ip: text(&f, "ip")?,
+            mac: text(&f, "mac")?,
+            append: text(&f, "append")?,
+            business: text(&f, "business")?,
+            phone: text(&f, "phone")?,
+            attachments,
+        })
+    }
+}
+
+fn json_fields(body: &[u8]) -> Result<BTreeMap<String, Value>, RequestError> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map.into_iter().collect()),
+        Ok(_) => Err(RequestError::Malformed(
+            "the JSON body must be an object such as {\"email\": ..., \"message\": ...}".into(),
+        )),
+        Err(e) => Err(RequestError::Malformed(format!(
+            "the body is not valid JSON: {e}"
+        ))),
+    }
+}
+
+/// Form fields as JSON strings; `selections` may repeat (`selections=a&selections=b`, or with
+/// PHP-style `selections[]`), every other field keeps its last value.
+fn form_fields(body: &[u8]) -> Result<BTreeMap<String, Value>, RequestError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).map_err(|e| {
+        RequestError::Malformed(format!("the form body cannot be decoded: {e}"))
+    })?;
+    let mut out = BTreeMap::new();
+    let mut selections = Vec::new();
+    for (k, v) in pairs {
+        match k.as_str() {
+            "selections" | "selections[]" => selections.push(Value::String(v)),
+            "attachments" => {
+                return Err(RequestError::invalid(
+                    "attachments",
+                    "cannot be sent in a form; send the request as JSON",
+                ));
+            }
+            _ => {
+                out.insert(k, Value::String(v));
+            }
+        }
+    }
+    match selections.len() {
+        0 => {}
+        1 => {
+            out.insert("selections".into(), selections.remove(0));
+        }
+        _ => {
+            out.insert("selections".into(), Value::Array(selections));
+        }
+    }
+    Ok(out)
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn string(f: &BTreeMap<String, Value>, field: &'static str) -> Result<Option<String>, RequestError> {
+    match f.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(RequestError::invalid(
+            field,
+            format!("must be a string, not {}", type_name(other)),
+        )),
+    }
+}
+
+fn text(f: &BTreeMap<String, Value>, field: &'static str) -> Result<Option<Text>, RequestError> {
+    match string(f, field)? {
+        Some(s) => Text::parse(field, &s),
+        None => Ok(None),
+    }
+}
+
+/// An array of strings, or one comma-separated string (what simple clients send).
+fn selections(v: Option<Value>) -> Result<Vec<String>, RequestError> {
+    let items: Vec<String> = match v {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::String(s)) => s.split(',').map(str::to_string).collect(),
+        Some(Value::Array(a)) => a
+            .into_iter()
+            .map(|item| match item {
+                Value::String(s) => Ok(s),
+                other => Err(RequestError::invalid(
+                    "selections",
+                    format!("must hold strings, not {}", type_name(&other)),
+                )),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => {
+            return Err(RequestError::invalid(
+                "selections",
+                format!(
+                    "must be an array of strings or a comma-separated string, not {}",
+                    type_name(&other)
+                ),
+            ));
+        }
+    };
+    let total: usize = items.iter().map(String::len).sum();
+    if total > MAX_FIELD_BYTES {
+        return Err(RequestError::invalid(
+            "selections",
+            format!("hold {total} bytes; at most {MAX_FIELD_BYTES} bytes are accepted"),
+        ));
+    }
+    Ok(items
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect())
+}
+
+fn attachments(v: Option<Value>) -> Result<Vec<Attachment>, RequestError> {
+    let items = match v {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(a)) => a,
+        Some(other) => {
+            return Err(RequestError::invalid(
+                "attachments",
+                format!(
+                    "must be an array of {{name, contentType, data}}, not {}",
+                    type_name(&other)
+                ),
+            ));
+        }
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| attachment(i, item))
+        .collect()
+}
+
+fn attachment(index: usize, item: Value) -> Result<Attachment, RequestError> {
+    let bad = |reason: String| RequestError::invalid("attachments", format!("[{index}]: {reason}"));
+    let Value::Object(map) = item else {
+        return Err(bad(format!(
+            "must be an object {{name, contentType, data}}, not {}",
+            type_name(&item)
+        )));
+    };
+    let get = |key: &str| -> Result<Option<String>, RequestError> {
+        match map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
+            Some(other) => Err(bad(format!(
+                "`{key}` must be a string, not {}",
+                type_name(other)
+            ))),
+        }
+    };
+    let name = get("name")?
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| bad("`name` is required".into()))?;
+    let content_type = get("contentType")?
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| "application/octet-stream".into());
+    let data = get("data")?.ok_or_else(|| bad("`data` (base64) is required".into()))?;
+    // Clients wrap long base64 lines; BMS wants one unbroken string.
+    let compact: String = data.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let decoded = STANDARD
+        .decode(compact.as_bytes())
+        .map_err(|e| bad(format!("`data` of `{name}` is not valid base64: {e}")))?;
+    if decoded.is_empty() {
+        return Err(bad(format!("`data` of `{name}` is empty")));
+    }
+    Ok(Attachment {
+        name,
+        content_type,
+        size: decoded.len(),
+        base64: compact,
+    })
+}
+
+/// The first [`DEFAULT_TITLE_CHARS`] characters of the message, on one line, cut at a word
+/// boundary when a word would be split.
+pub fn default_title(message: &str) -> String {
+    let flat: Vec<&str> = message.split_whitespace().collect();
+    let flat = flat.join(" ");
+    if flat.chars().count() <= DEFAULT_TITLE_CHARS {
+        return flat;
+    }
+    let cut: String = flat.chars().take(DEFAULT_TITLE_CHARS).collect();
+    let next_is_space = flat[cut.len()..].starts_with(' ');
+    if next_is_space {
+        return cut.trim_end().to_string();
+    }
+    match cut.rfind(' ') {
+        Some(i) if i > 0 => cut[..i].trim_end().to_string(),
+        // One word longer than the whole title: cut it, there is no better place.
+        _ => cut,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json(body: &str) -> Result<ButtonRequest, RequestError> {
+        ButtonRequest::parse(Some("application/json"), body.as_bytes())
+    }
+
+    #[test]
+    fn minimal_json_request() {
+        let r = json(r#"{"email":"a@b.com","message":"Printer is jammed"}"#).unwrap();
+        assert_eq!(r.email.as_str(), "a@b.com");
+        assert_eq!(r.title.as_str(), "Printer is jammed");
+        assert!(r.selections.is_empty() && r.name.is_none());
+    }
+
+    #[test]
+    fn default_title_cuts_at_word_boundary() {
+        let msg = "My computer will not start after the update last night and I have a meeting";
+        let t = default_title(msg);
+        assert!(t.chars().count() <= 50, "{t}");
+        assert_eq!(t, "My computer will not start after the update last");
+        assert_eq!(default_title("short\nmessage"), "short message");
+        let long_word = "x".repeat(80);
+        assert_eq!(default_title(&long_word).chars().count(), 50);
+        // Exactly 50 characters followed by a space: nothing is lost.
+        let fifty = format!("{} tail", "abcd ".repeat(10).trim_end());
+        assert_eq!(default_title(&fifty), "abcd ".repeat(10).trim_end());
+    }
+
+    #[test]
+    fn default_title_counts_characters_not_bytes() {
+        let msg = "Écran noir après la mise à jour, impossible de démarrer le poste ce matin";
+        let t = default_title(msg);
+        assert!(t.chars().count() <= 50);
+        assert!(msg.starts_with(&t));
+    }
+
+    #[test]
+    fn selections_as_array_or_comma_string() {
+        let a = json(r#"{"email":"a@b.com","message":"m","selections":["One","Two"]}"#).unwrap();
+        let b = json(r#"{"email":"a@b.com","message":"m","selections":"One, Two,"}"#).unwrap();
+        assert_eq!(a.selections, vec!["One", "Two"]);
+        assert_eq!(b.selections, a.selections);
+    }
+
+    #[test]
+    fn form_body_with_repeated_selections() {
+        let r = ButtonRequest::parse(
+            Some("application/x-www-form-urlencoded; charset=utf-8"),
+            b"email=a%40b.com&message=Help+me&selections=One&selections%5B%5D=Two&hostname=PC-1",
+        )
+        .unwrap();
+        assert_eq!(r.selections, vec!["One", "Two"]);
+        assert_eq!(r.message.as_str(), "Help me");
+        assert_eq!(r.hostname.unwrap().as_str(), "PC-1");
+    }
+
+    #[test]
+    fn bad_inputs_name_the_field() {
+        let cases = [
+            (r#"{"message":"m"}"#, "email"),
+            (r#"{"email":"not-an-email","message":"m"}"#, "email"),
+            (r#"{"email":"a@b","message":"m"}"#, "email"),
+            (r#"{"email":"a b@c.com","message":"m"}"#, "email"),
+            (r#"{"email":"a@b.com","message":"   "}"#, "message"),
+            (r#"{"email":"a@b.com","message":5}"#, "message"),
+            (r#"{"email":"a@b.com","message":"m","selections":[1]}"#, "selections"),
+            (r#"{"email":"a@b.com","message":"m","attachments":[{"name":"x.png","data":"@@@"}]}"#, "attachments"),
+            (r#"{"email":"a@b.com","message":"m","attachments":{}}"#, "attachments"),
+        ];
+        for (body, field) in cases {
+            match json(body) {
+                Err(RequestError::Invalid { field: f, .. }) => assert_eq!(f, field, "{body}"),
+                other => panic!("{body}: expected an error on {field}, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn oversized_field_and_body() {
+        let big = "x".repeat(MAX_FIELD_BYTES + 1);
+        let body = format!(r#"{{"email":"a@b.com","message":"{big}"}}"#);
+        assert!(matches!(json(&body), Err(RequestError::Invalid { field: "message", .. })));
+        let huge = vec![b' '; MAX_BODY_BYTES + 1];
+        assert!(matches!(
+            ButtonRequest::parse(Some("application/json"), &huge),
+            Err(RequestError::TooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn content_types() {
+        let body = br#"{"email":"a@b.com","message":"m"}"#;
+        assert!(ButtonRequest::parse(None, body).is_ok());
+        assert!(ButtonRequest::parse(Some("Application/JSON; charset=utf-8"), body).is_ok());
+        assert!(matches!(
+            ButtonRequest::parse(Some("text/plain"), body),
+            Err(RequestError::UnsupportedMediaType(_))
+        ));
+        assert!(matches!(
+            ButtonRequest::parse(Some("application/json"), b"[1]"),
+            Err(RequestError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn attachment_is_checked_and_compacted() {
+        let r = json(
+            r#"{"email":"a@b.com","message":"m","attachments":[{"name":"s.png","contentType":"image/png","data":"aGVs\nbG8="}]}"#,
+        )
+        .unwrap();
+        assert_eq!(r.attachments[0].base64, "aGVsbG8=");
+        assert_eq!(r.attachments[0].size, 5);
+        assert!(!format!("{:?}", r.attachments[0]).contains("aGVs"));
+    }
+}

@@ -1,0 +1,233 @@
+//! The variable context: the values rules read and write, and that resolution turns into a ticket.
+//!
+//! Values are JSON values so that rules, the preview answer and the checker all show the same
+//! thing. Text variables the request left out hold `""` rather than null, so that a rule such as
+//! `name.startsWith('Dan')` works without a null check.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::Value;
+
+use crate::button::{ButtonRequest, Text};
+
+/// Variables a rule may write: names as a person sees them in BMS, or integer ids.
+pub const READ_WRITE: [&str; 8] = [
+    "priority",
+    "ticketStatus",
+    "queue",
+    "ticketType",
+    "message",
+    "title",
+    "ticketSource",
+    "assignee",
+];
+
+/// Variables that describe the request itself; rules can read them but not change them.
+pub const READ_ONLY: [&str; 8] = [
+    "selections",
+    "name",
+    "email",
+    "ip",
+    "append",
+    "hostname",
+    "mac",
+    "openDate",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    ReadWrite,
+    ReadOnly,
+}
+
+/// How a built-in variable may be used; `None` for anything else (a `let` variable or a typo).
+pub fn access(name: &str) -> Option<Access> {
+    if READ_WRITE.contains(&name) {
+        Some(Access::ReadWrite)
+    } else if READ_ONLY.contains(&name) {
+        Some(Access::ReadOnly)
+    } else {
+        None
+    }
+}
+
+/// The six read/write variables that BMS knows by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Lookup {
+    Status,
+    Priority,
+    Queue,
+    Assignee,
+    TicketType,
+    TicketSource,
+}
+
+impl Lookup {
+    pub const ALL: [Lookup; 6] = [
+        Lookup::Status,
+        Lookup::Priority,
+        Lookup::Queue,
+        Lookup::Assignee,
+        Lookup::TicketType,
+        Lookup::TicketSource,
+    ];
+
+    /// The context variable that holds it.
+    pub fn variable(self) -> &'static str {
+        match self {
+            Lookup::Status => "ticketStatus",
+            Lookup::Priority => "priority",
+            Lookup::Queue => "queue",
+            Lookup::Assignee => "assignee",
+            Lookup::TicketType => "ticketType",
+            Lookup::TicketSource => "ticketSource",
+        }
+    }
+
+    /// What a technician calls it, for messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Lookup::Status => "status",
+            Lookup::Priority => "priority",
+            Lookup::Queue => "queue",
+            Lookup::Assignee => "assignee",
+            Lookup::TicketType => "ticket type",
+            Lookup::TicketSource => "ticket source",
+        }
+    }
+
+    pub fn from_variable(name: &str) -> Option<Lookup> {
+        Lookup::ALL.into_iter().find(|l| l.variable() == name)
+    }
+}
+
+/// What a lookup variable holds once the rules have run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameOrId {
+    Name(String),
+    Id(i64),
+}
+
+/// Whether a value counts as "left empty" (defaults fill it; resolution treats it as unset).
+pub fn is_empty(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        _ => false,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Context {
+    vars: BTreeMap<String, Value>,
+}
+
+fn opt(t: &Option<Text>) -> Value {
+    Value::String(t.as_ref().map(|t| t.as_str().to_string()).unwrap_or_default())
+}
+
+impl Context {
+    /// The context of a button press, before defaults and rules.
+    pub fn new(req: &ButtonRequest, open_date: DateTime<Utc>) -> Self {
+        let mut vars = BTreeMap::new();
+        for name in READ_WRITE {
+            vars.insert(name.to_string(), Value::String(String::new()));
+        }
+        vars.insert("message".into(), req.message.as_str().into());
+        vars.insert("title".into(), req.title.as_str().into());
+        vars.insert(
+            "selections".into(),
+            Value::Array(req.selections.iter().cloned().map(Value::String).collect()),
+        );
+        vars.insert("name".into(), opt(&req.name));
+        vars.insert("email".into(), req.email.as_str().into());
+        vars.insert("ip".into(), opt(&req.ip));
+        vars.insert("append".into(), opt(&req.append));
+        vars.insert("hostname".into(), opt(&req.hostname));
+        vars.insert("mac".into(), opt(&req.mac));
+        vars.insert(
+            "openDate".into(),
+            open_date.to_rfc3339_opts(SecondsFormat::Secs, true).into(),
+        );
+        Context { vars }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.vars.get(name)
+    }
+
+    /// Set a variable. The rules checker has already refused writes to read-only or undeclared
+    /// variables, so this does not check again.
+    pub fn set(&mut self, name: &str, value: Value) {
+        self.vars.insert(name.to_string(), value);
+    }
+
+    pub fn vars(&self) -> &BTreeMap<String, Value> {
+        &self.vars
+    }
+
+    /// A text variable, `""` when it is absent or not text.
+    pub fn text(&self, name: &str) -> &str {
+        self.vars.get(name).and_then(Value::as_str).unwrap_or("")
+    }
+
+    /// Fill the read/write variables that are still empty; used for `defaults`.
+    pub fn fill_empty(&mut self, defaults: &BTreeMap<String, Value>) {
+        for (name, value) in defaults {
+            if self.vars.get(name).is_none_or(is_empty) {
+                self.vars.insert(name.clone(), value.clone());
+            }
+        }
+    }
+
+    /// A lookup variable as a name or an id; `None` when it is empty.
+    pub fn lookup(&self, l: Lookup) -> Option<NameOrId> {
+        match self.vars.get(l.variable())? {
+            Value::String(s) if !s.trim().is_empty() => Some(NameOrId::Name(s.trim().to_string())),
+            Value::Number(n) => n.as_i64().map(NameOrId::Id),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> ButtonRequest {
+        ButtonRequest::parse(
+            Some("application/json"),
+            br#"{"email":"Dan@Fabrikam.com","message":"Printer down","selections":["A"]}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn every_variable_is_present() {
+        let ctx = Context::new(&request(), DateTime::UNIX_EPOCH);
+        for name in READ_WRITE.iter().chain(READ_ONLY.iter()) {
+            assert!(ctx.get(name).is_some(), "{name}");
+        }
+        assert_eq!(ctx.text("openDate"), "1970-01-01T00:00:00Z");
+        assert_eq!(ctx.text("name"), "");
+        assert_eq!(ctx.get("selections"), Some(&serde_json::json!(["A"])));
+    }
+
+    #[test]
+    fn defaults_fill_only_empty_values() {
+        let mut ctx = Context::new(&request(), DateTime::UNIX_EPOCH);
+        ctx.set("priority", "High".into());
+        let defaults = BTreeMap::from([
+            ("priority".to_string(), Value::from("Medium")),
+            ("queue".to_string(), Value::from(3)),
+        ]);
+        ctx.fill_empty(&defaults);
+        assert_eq!(
+            ctx.lookup(Lookup::Priority),
+            Some(NameOrId::Name("High".into()))
+        );
+        assert_eq!(ctx.lookup(Lookup::Queue), Some(NameOrId::Id(3)));
+        assert_eq!(ctx.lookup(Lookup::Assignee), None);
+    }
+}

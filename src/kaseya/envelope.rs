@@ -1,0 +1,156 @@
+//! BMS answers: the `{Success, Error, Result}` envelope, HTTP statuses, and field names in any
+//! casing (the spec writes PascalCase; real tenants have been seen answering camelCase).
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// What went wrong talking to BMS. Messages come from BMS or from us, never from the secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BmsError {
+    #[error("BMS could not be reached ({what}): {reason}")]
+    Unreachable { what: String, reason: String },
+    #[error("BMS is rate limiting this API user ({what}); try again later")]
+    RateLimited {
+        what: String,
+        retry_after: Option<u64>,
+    },
+    /// The token was refused; the client logs in again once before this escapes.
+    #[error("BMS answered 401 Unauthorized ({what}) after a fresh login: check that the API user has the permissions the integration needs")]
+    Unauthorized { what: String },
+    #[error("BMS refused the API user's credentials: {message}. Check the company, user name and password in the secret")]
+    LoginRejected { message: String },
+    #[error("BMS answered an error ({what}, HTTP {status}): {message}")]
+    Failed {
+        what: String,
+        status: u16,
+        message: String,
+    },
+    #[error("BMS sent an answer we cannot read ({what}): {reason}")]
+    BadAnswer { what: String, reason: String },
+    /// The credentials for a login could not be read.
+    #[error(transparent)]
+    Secret(#[from] crate::secret::SecretError),
+}
+
+/// Lowercase every object key, recursively, so that structs can be read in any casing.
+pub fn lowercase_keys(v: Value) -> Value {
+    match v {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), lowercase_keys(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(lowercase_keys).collect()),
+        other => other,
+    }
+}
+
+/// Check the HTTP status and the envelope; give back `Result` with lowercased keys.
+pub fn open(what: &str, status: u16, retry_after: Option<u64>, body: &[u8]) -> Result<Value, BmsError> {
+    let parsed = serde_json::from_slice::<Value>(body).map(lowercase_keys);
+    if status == 401 {
+        return Err(BmsError::Unauthorized { what: what.to_string() });
+    }
+    if status == 429 || status == 503 {
+        return Err(BmsError::RateLimited {
+            what: what.to_string(),
+            retry_after,
+        });
+    }
+    let envelope = match parsed {
+        Ok(Value::Object(map)) => map,
+        Ok(_) | Err(_) if !(200..300).contains(&status) => {
+            return Err(BmsError::Failed {
+                what: what.to_string(),
+                status,
+                message: format!("HTTP {status} without a BMS error message"),
+            });
+        }
+        Ok(_) => {
+            return Err(BmsError::BadAnswer {
+                what: what.to_string(),
+                reason: "the answer is not a JSON object".into(),
+            });
+        }
+        Err(e) => {
+            return Err(BmsError::BadAnswer {
+                what: what.to_string(),
+                reason: format!("the answer is not JSON: {e}"),
+            });
+        }
+    };
+    let success = envelope.get("success").and_then(Value::as_bool);
+    if success != Some(true) || !(200..300).contains(&status) {
+        return Err(BmsError::Failed {
+            what: what.to_string(),
+            status,
+            message: error_message(envelope.get("error")),
+        });
+    }
+    Ok(envelope.get("result").cloned().unwrap_or(Value::Null))
+}
+
+/// `Error.Message` with any `SubErrors`, or a fallback that says there was none.
+fn error_message(error: Option<&Value>) -> String {
+    let message = error
+        .and_then(|e| e.get("message"))
+        .and_then(Value::as_str)
+        .filter(|m| !m.trim().is_empty())
+        .unwrap_or("Success=false without an error message")
+        .to_string();
+    let subs: Vec<&str> = error
+        .and_then(|e| e.get("suberrors"))
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if subs.is_empty() {
+        message
+    } else {
+        format!("{message} ({})", subs.join("; "))
+    }
+}
+
+/// Read a `Result` (already lowercased) into a type whose serde names are lowercase.
+pub fn read<T: DeserializeOwned>(what: &str, result: Value) -> Result<T, BmsError> {
+    serde_json::from_value(result).map_err(|e| BmsError::BadAnswer {
+        what: what.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_casings_open() {
+        let pascal = br#"{"Success":true,"Error":null,"Result":{"AccessToken":"t"}}"#;
+        let camel = br#"{"success":true,"error":null,"result":{"accessToken":"t"}}"#;
+        for body in [&pascal[..], &camel[..]] {
+            let r = open("login", 200, None, body).unwrap();
+            assert_eq!(r["accesstoken"], "t");
+        }
+    }
+
+    #[test]
+    fn success_false_under_200_is_an_error() {
+        let body = br#"{"Success":false,"Error":{"Code":3,"Message":"Queue is closed","SubErrors":["QueueId"]}}"#;
+        match open("create ticket", 200, None, body) {
+            Err(BmsError::Failed { status: 200, message, .. }) => {
+                assert_eq!(message, "Queue is closed (QueueId)")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn statuses() {
+        assert!(matches!(open("x", 401, None, b""), Err(BmsError::Unauthorized { .. })));
+        assert!(matches!(
+            open("x", 429, Some(30), b""),
+            Err(BmsError::RateLimited { retry_after: Some(30), .. })
+        ));
+        assert!(matches!(open("x", 500, None, b"<html>"), Err(BmsError::Failed { status: 500, .. })));
+        assert!(matches!(open("x", 200, None, b"<html>"), Err(BmsError::BadAnswer { .. })));
+    }
+}

@@ -1,0 +1,164 @@
+//! Errors as `application/problem+json` answers (RFC 9457).
+//!
+//! Every error the button can see passes through here. Details come from our own messages, which
+//! never hold a credential, a key or a stack trace.
+
+use lambda_http::http::{StatusCode, header};
+use lambda_http::{Body, Response};
+use serde_json::json;
+
+use crate::button::RequestError;
+use crate::config::ConfigError;
+use crate::kaseya::BmsError;
+use crate::resolve::ResolveError;
+use crate::secret::SecretError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub status: u16,
+    /// Short, stable name of the kind of problem; `type` is a URN built from it.
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub detail: String,
+    pub retry_after: Option<u64>,
+}
+
+impl Problem {
+    fn new(status: u16, kind: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+        Problem {
+            status,
+            kind,
+            title,
+            detail: detail.into(),
+            retry_after: None,
+        }
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Problem::new(401, "unauthorized", "Missing or wrong button key", detail)
+    }
+
+    pub fn rejected(message: impl Into<String>) -> Self {
+        Problem::new(422, "rejected", "The ticket was not accepted", message)
+    }
+
+    pub fn configuration(detail: impl Into<String>) -> Self {
+        Problem::new(500, "configuration", "The function is not configured correctly", detail)
+    }
+
+    pub fn not_found(path: &str) -> Self {
+        Problem::new(
+            404,
+            "not-found",
+            "No such endpoint",
+            format!("`{path}` is not an endpoint: use POST /tickets, POST /tickets/preview or GET /health"),
+        )
+    }
+
+    pub fn method_not_allowed(method: &str, path: &str, allowed: &str) -> Self {
+        Problem::new(
+            405,
+            "method-not-allowed",
+            "Method not allowed",
+            format!("{method} is not accepted on `{path}`: use {allowed}"),
+        )
+    }
+
+    pub fn to_response(&self) -> Response<Body> {
+        let body = json!({
+            "type": format!("urn:kaseya-button:problem:{}", self.kind),
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        });
+        let mut builder = Response::builder()
+            .status(StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+            .header(header::CONTENT_TYPE, "application/problem+json");
+        if let Some(secs) = self.retry_after {
+            builder = builder.header(header::RETRY_AFTER, secs.to_string());
+        }
+        builder
+            .body(Body::Text(body.to_string()))
+            .unwrap_or_else(|_| Response::new(Body::Empty))
+    }
+}
+
+impl From<RequestError> for Problem {
+    fn from(e: RequestError) -> Self {
+        match e {
+            RequestError::TooLarge { .. } => Problem::new(413, "too-large", "Request too large", e.to_string()),
+            RequestError::UnsupportedMediaType(_) => {
+                Problem::new(415, "unsupported-media-type", "Unsupported content type", e.to_string())
+            }
+            RequestError::Malformed(_) | RequestError::Invalid { .. } => {
+                Problem::new(400, "bad-request", "The button request is not valid", e.to_string())
+            }
+        }
+    }
+}
+
+impl From<&ConfigError> for Problem {
+    fn from(e: &ConfigError) -> Self {
+        Problem::configuration(e.to_string())
+    }
+}
+
+impl From<SecretError> for Problem {
+    fn from(e: SecretError) -> Self {
+        match e {
+            SecretError::Unreachable { .. } => {
+                Problem::new(503, "secret-unavailable", "Secrets Manager is unavailable", e.to_string())
+            }
+            _ => Problem::configuration(e.to_string()),
+        }
+    }
+}
+
+impl From<BmsError> for Problem {
+    fn from(e: BmsError) -> Self {
+        match e {
+            BmsError::Unreachable { .. } => {
+                Problem::new(503, "bms-unavailable", "Kaseya BMS is unavailable", e.to_string())
+            }
+            BmsError::RateLimited { retry_after, .. } => Problem {
+                retry_after,
+                ..Problem::new(503, "bms-rate-limited", "Kaseya BMS is rate limiting", e.to_string())
+            },
+            BmsError::Secret(e) => Problem::from(e),
+            _ => Problem::new(502, "bms-error", "Kaseya BMS answered with an error", e.to_string()),
+        }
+    }
+}
+
+impl From<ResolveError> for Problem {
+    fn from(e: ResolveError) -> Self {
+        Problem::configuration(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problem_json_shape() {
+        let r = Problem::rejected("Payment overdue").to_response();
+        assert_eq!(r.status(), 422);
+        assert_eq!(r.headers()[header::CONTENT_TYPE], "application/problem+json");
+        let Body::Text(t) = r.body() else { panic!("text body") };
+        let v: serde_json::Value = serde_json::from_str(t).unwrap();
+        assert_eq!(v["status"], 422);
+        assert_eq!(v["detail"], "Payment overdue");
+        assert_eq!(v["type"], "urn:kaseya-button:problem:rejected");
+    }
+
+    #[test]
+    fn statuses_by_cause() {
+        let unreachable = BmsError::Unreachable { what: "x".into(), reason: "timed out".into() };
+        assert_eq!(Problem::from(unreachable).status, 503);
+        let failed = BmsError::Failed { what: "x".into(), status: 200, message: "no".into() };
+        assert_eq!(Problem::from(failed).status, 502);
+        assert_eq!(Problem::from(SecretError::NotFound { id: "s".into() }).status, 500);
+        assert_eq!(Problem::from(RequestError::TooLarge { size: 1 }).status, 413);
+    }
+}

@@ -1,0 +1,355 @@
+//! Resolution: the names in the context after the rules (`"High"`, `"Service Desk"`) become BMS
+//! ids. An unknown name never loses the ticket: the default takes its place and a warning says
+//! so; only a required field with nothing valid left fails the request.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::context::{Context, Lookup, NameOrId};
+use crate::kaseya::Item;
+
+/// The status a ticket gets when neither the request, the rules nor `defaults` name one.
+pub const BUILTIN_STATUS: &str = "New";
+
+/// A resolved lookup: the id sent to BMS and, when known, its name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Choice {
+    pub id: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resolution {
+    pub status: Choice,
+    pub priority: Choice,
+    pub ticket_type: Choice,
+    pub ticket_source: Choice,
+    pub queue: Option<Choice>,
+    pub assignee: Option<Choice>,
+    /// One line per replaced value; they go into `[Submission Errors]` and the answer.
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    #[error(
+        "the ticket has neither a queue nor an assignee: set `defaults.queue` (or a rule that sets \
+         `queue` or `assignee`) in BUTTON_RULES{0}"
+    )]
+    NoQueueOrAssignee(String),
+    #[error("no valid {label} for the ticket: {reason}")]
+    Missing { label: &'static str, reason: String },
+}
+
+/// The lookup lists that were fetched, by lookup; a list that could not be read holds why.
+pub type Tables = HashMap<Lookup, Result<Arc<Vec<Item>>, String>>;
+
+/// Which lists resolving `ctx` needs. Integer ids pass through without one.
+pub fn needed(ctx: &Context, defaults: &BTreeMap<String, Value>) -> Vec<Lookup> {
+    Lookup::ALL
+        .into_iter()
+        .filter(|&l| {
+            let default_is_name = matches!(defaults.get(l.variable()), Some(Value::String(_)));
+            match ctx.lookup(l) {
+                Some(NameOrId::Id(id)) => !valid_id(l, id),
+                Some(NameOrId::Name(_)) => true,
+                None => default_is_name || builtin_needs_list(l),
+            }
+        })
+        .collect()
+}
+
+fn builtin_needs_list(l: Lookup) -> bool {
+    !matches!(l, Lookup::Queue | Lookup::Assignee)
+}
+
+/// BMS requires ids of at least 1, but for ticket sources 0 ("client portal" in v1) is valid.
+fn valid_id(l: Lookup, id: i64) -> bool {
+    let min = if l == Lookup::TicketSource { 0 } else { 1 };
+    (min..=i64::from(i32::MAX)).contains(&id)
+}
+
+fn find<'a>(items: &'a [Item], name: &str) -> Option<&'a Item> {
+    let name = name.trim();
+    items
+        .iter()
+        .filter(|i| i.is_active)
+        .find(|i| i.name.as_deref().is_some_and(|n| n.trim().eq_ignore_ascii_case(name)))
+}
+
+fn choice(item: &Item) -> Choice {
+    Choice {
+        id: item.id,
+        name: item.name.clone(),
+    }
+}
+
+fn describe(v: &NameOrId) -> String {
+    match v {
+        NameOrId::Name(n) => format!("`{n}`"),
+        NameOrId::Id(id) => format!("id {id}"),
+    }
+}
+
+struct Resolver<'a> {
+    defaults: &'a BTreeMap<String, Value>,
+    tables: &'a Tables,
+    warnings: Vec<String>,
+}
+
+impl Resolver<'_> {
+    fn list(&self, l: Lookup) -> Result<&[Item], String> {
+        match self.tables.get(&l) {
+            Some(Ok(items)) => Ok(items),
+            Some(Err(why)) => Err(why.clone()),
+            None => Err(format!("the {} list was not loaded", l.label())),
+        }
+    }
+
+    /// One value to an id: `Ok(None)` when it does not resolve, with the reason pushed.
+    fn try_value(&self, l: Lookup, v: &NameOrId) -> Result<Choice, String> {
+        match v {
+            NameOrId::Id(id) if valid_id(l, *id) => Ok(Choice { id: *id, name: None }),
+            NameOrId::Id(id) => Err(format!("id {id} is not a valid {} id", l.label())),
+            NameOrId::Name(name) => {
+                let items = self.list(l)?;
+                find(items, name).map(choice).ok_or_else(|| {
+                    let known: Vec<&str> = items
+                        .iter()
+                        .filter(|i| i.is_active)
+                        .filter_map(|i| i.name.as_deref())
+                        .take(12)
+                        .collect();
+                    format!(
+                        "`{name}` is not an active {} in BMS (known: {})",
+                        l.label(),
+                        known.join(", ")
+                    )
+                })
+            }
+        }
+    }
+
+    /// The value from `defaults`, then BMS's own default.
+    fn fallback(&self, l: Lookup, rejected: Option<&NameOrId>) -> Result<Option<Choice>, String> {
+        let from_defaults = match self.defaults.get(l.variable()) {
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(NameOrId::Name(s.trim().into())),
+            Some(Value::Number(n)) => n.as_i64().map(NameOrId::Id),
+            _ => None,
+        };
+        let mut why = Vec::new();
+        if let Some(d) = from_defaults.filter(|d| Some(d) != rejected) {
+            match self.try_value(l, &d) {
+                Ok(c) => return Ok(Some(c)),
+                Err(e) => why.push(format!("the default {e}")),
+            }
+        }
+        let builtin = match l {
+            Lookup::Queue | Lookup::Assignee => return Ok(None),
+            Lookup::Status => self.list(l).map(|items| find(items, BUILTIN_STATUS)),
+            _ => self
+                .list(l)
+                .map(|items| items.iter().find(|i| i.is_default && i.is_active)),
+        };
+        match builtin {
+            Ok(Some(item)) => Ok(Some(choice(item))),
+            Ok(None) if l == Lookup::Status => {
+                why.push(format!("BMS has no status named `{BUILTIN_STATUS}`"));
+                Err(why.join("; "))
+            }
+            Ok(None) => {
+                why.push(format!("BMS marks no {} as the default", l.label()));
+                Err(why.join("; "))
+            }
+            Err(e) => {
+                why.push(e);
+                Err(why.join("; "))
+            }
+        }
+    }
+
+    fn resolve(&mut self, ctx: &Context, l: Lookup) -> Result<Option<Choice>, ResolveError> {
+        let value = ctx.lookup(l);
+        let first_problem = match &value {
+            None => None,
+            Some(v) => match self.try_value(l, v) {
+                Ok(c) => return Ok(Some(c)),
+                Err(e) => Some(e),
+            },
+        };
+        match self.fallback(l, value.as_ref()) {
+            Ok(found) => {
+                if let (Some(problem), Some(v)) = (first_problem, &value) {
+                    let instead = match &found {
+                        Some(c) => match &c.name {
+                            Some(n) => format!("used `{n}` instead"),
+                            None => format!("used id {} instead", c.id),
+                        },
+                        None => "left it empty".to_string(),
+                    };
+                    self.warnings.push(format!(
+                        "{} {} could not be used ({problem}); {instead}",
+                        capitalised(l.label()),
+                        describe(v)
+                    ));
+                }
+                Ok(found)
+            }
+            Err(why) => Err(ResolveError::Missing {
+                label: l.label(),
+                reason: match first_problem {
+                    Some(p) => format!("{p}; {why}"),
+                    None => why,
+                },
+            }),
+        }
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// Resolve every lookup variable of `ctx` against the fetched lists.
+pub fn resolve(
+    ctx: &Context,
+    defaults: &BTreeMap<String, Value>,
+    tables: &Tables,
+) -> Result<Resolution, ResolveError> {
+    let mut r = Resolver {
+        defaults,
+        tables,
+        warnings: Vec::new(),
+    };
+    let required = |r: &mut Resolver, l: Lookup| -> Result<Choice, ResolveError> {
+        r.resolve(ctx, l)?.ok_or_else(|| ResolveError::Missing {
+            label: l.label(),
+            reason: "nothing is set".into(),
+        })
+    };
+    let status = required(&mut r, Lookup::Status)?;
+    let priority = required(&mut r, Lookup::Priority)?;
+    let ticket_type = required(&mut r, Lookup::TicketType)?;
+    let ticket_source = required(&mut r, Lookup::TicketSource)?;
+    let queue = r.resolve(ctx, Lookup::Queue)?;
+    let assignee = r.resolve(ctx, Lookup::Assignee)?;
+    if queue.is_none() && assignee.is_none() {
+        let hint = r
+            .warnings
+            .iter()
+            .map(|w| format!(" ({w})"))
+            .collect::<String>();
+        return Err(ResolveError::NoQueueOrAssignee(hint));
+    }
+    Ok(Resolution {
+        status,
+        priority,
+        ticket_type,
+        ticket_source,
+        queue,
+        assignee,
+        warnings: r.warnings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::button::ButtonRequest;
+    use chrono::DateTime;
+
+    fn item(id: i64, name: &str, is_default: bool) -> Item {
+        Item {
+            id,
+            name: Some(name.into()),
+            is_default,
+            is_active: true,
+        }
+    }
+
+    fn tables() -> Tables {
+        let mut t = Tables::new();
+        t.insert(Lookup::Status, Ok(Arc::new(vec![item(1, "New", false), item(2, "In Progress", false)])));
+        t.insert(Lookup::Priority, Ok(Arc::new(vec![item(1, "Low", false), item(2, "Medium", true), item(4, "Critical", false)])));
+        t.insert(Lookup::Queue, Ok(Arc::new(vec![item(1, "Service Desk", false), item(2, "Escalations", false)])));
+        t.insert(Lookup::Assignee, Ok(Arc::new(vec![item(501, "Jane Tech", false)])));
+        t.insert(Lookup::TicketType, Ok(Arc::new(vec![item(1, "Service Request", true)])));
+        t.insert(Lookup::TicketSource, Ok(Arc::new(vec![item(8, "Other", true)])));
+        t
+    }
+
+    fn ctx(vars: &[(&str, Value)]) -> Context {
+        let req = ButtonRequest::parse(None, br#"{"email":"a@b.com","message":"m"}"#).unwrap();
+        let mut c = Context::new(&req, DateTime::UNIX_EPOCH);
+        for (k, v) in vars {
+            c.set(k, v.clone());
+        }
+        c
+    }
+
+    #[test]
+    fn names_resolve_case_insensitively_and_builtins_fill_the_rest() {
+        let c = ctx(&[("queue", "service desk".into()), ("priority", "CRITICAL".into())]);
+        let r = resolve(&c, &BTreeMap::new(), &tables()).unwrap();
+        assert_eq!(r.queue.unwrap().id, 1);
+        assert_eq!(r.priority.id, 4);
+        assert_eq!(r.status.id, 1, "the status named New");
+        assert_eq!(r.ticket_type.id, 1);
+        assert_eq!(r.ticket_source.id, 8);
+        assert!(r.warnings.is_empty());
+    }
+
+    #[test]
+    fn unknown_name_falls_back_to_defaults_with_a_warning() {
+        let c = ctx(&[("queue", "Servce Desk".into())]);
+        let defaults = BTreeMap::from([("queue".to_string(), Value::from("Escalations"))]);
+        let r = resolve(&c, &defaults, &tables()).unwrap();
+        assert_eq!(r.queue.unwrap().id, 2);
+        assert_eq!(r.warnings.len(), 1);
+        assert!(r.warnings[0].contains("`Servce Desk`") && r.warnings[0].contains("Escalations"), "{:?}", r.warnings);
+    }
+
+    #[test]
+    fn unknown_priority_falls_back_to_the_bms_default() {
+        let c = ctx(&[("priority", "Urgent".into()), ("assignee", "Jane Tech".into())]);
+        let r = resolve(&c, &BTreeMap::new(), &tables()).unwrap();
+        assert_eq!(r.priority.id, 2);
+        assert_eq!(r.assignee.unwrap().id, 501);
+        assert!(r.warnings[0].starts_with("Priority `Urgent`"), "{:?}", r.warnings);
+    }
+
+    #[test]
+    fn ids_pass_through_without_a_list() {
+        let c = ctx(&[("queue", 77.into()), ("ticketSource", 0.into()), ("ticketType", 3.into())]);
+        let need = needed(&c, &BTreeMap::new());
+        assert!(!need.contains(&Lookup::Queue) && !need.contains(&Lookup::TicketSource));
+        let r = resolve(&c, &BTreeMap::new(), &tables()).unwrap();
+        assert_eq!((r.queue.unwrap().id, r.ticket_source.id, r.ticket_type.id), (77, 0, 3));
+    }
+
+    #[test]
+    fn neither_queue_nor_assignee_is_an_error() {
+        let c = ctx(&[("queue", "Nowhere".into())]);
+        let err = resolve(&c, &BTreeMap::new(), &tables()).unwrap_err();
+        assert!(matches!(err, ResolveError::NoQueueOrAssignee(_)));
+        assert!(err.to_string().contains("Nowhere"), "{err}");
+    }
+
+    #[test]
+    fn unreadable_type_table_names_the_problem() {
+        let mut t = tables();
+        t.insert(Lookup::TicketType, Err("lookup table `TicketType` does not exist".into()));
+        let c = ctx(&[("queue", 1.into())]);
+        let err = resolve(&c, &BTreeMap::new(), &t).unwrap_err();
+        assert!(err.to_string().contains("TicketType"), "{err}");
+    }
+}

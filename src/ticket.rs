@@ -1,0 +1,187 @@
+//! The ticket BMS receives: title and details block from the context, ids from resolution.
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use crate::button::{ButtonRequest, Text, default_title};
+use crate::context::Context;
+use crate::kaseya::{AttachmentInput, Contact, NoteInput, TicketInput};
+use crate::resolve::Resolution;
+
+pub const REGISTRATION_HEADING: &str = "[User Registration Requested]";
+pub const SUBMISSION_ERRORS_HEADING: &str = "[Submission Errors]";
+
+/// Who the ticket is for.
+#[derive(Debug, Clone)]
+pub struct Requester {
+    pub contact: Contact,
+    pub location_id: i64,
+    /// The user matched no contact; `contact` is the catch-all one.
+    pub unregistered: bool,
+}
+
+fn line(out: &mut String, label: &str, value: Option<&str>) {
+    if let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) {
+        let _ = writeln!(out, "{label}: {v}");
+    }
+}
+
+fn text(t: &Option<Text>) -> Option<&str> {
+    t.as_ref().map(Text::as_str)
+}
+
+/// The ticket body: the registration request (unknown users), the labelled block, the message,
+/// the appended text, then anything that went wrong on the way.
+pub fn details(req: &ButtonRequest, ctx: &Context, unregistered: bool, errors: &[String]) -> String {
+    let mut out = String::new();
+    if unregistered {
+        out.push_str(REGISTRATION_HEADING);
+        out.push('\n');
+        line(&mut out, "Name", text(&req.name));
+        line(&mut out, "Email", Some(req.email.as_str()));
+        line(&mut out, "Business", text(&req.business));
+        line(&mut out, "Phone", text(&req.phone));
+        out.push('\n');
+    }
+    line(&mut out, "Name", text(&req.name));
+    line(&mut out, "Email", Some(req.email.as_str()));
+    line(&mut out, "Business", text(&req.business));
+    line(&mut out, "Phone", text(&req.phone));
+    line(&mut out, "Hostname", text(&req.hostname));
+    line(&mut out, "IP", text(&req.ip));
+    line(&mut out, "MAC", text(&req.mac));
+    if !req.selections.is_empty() {
+        line(&mut out, "Selections", Some(&req.selections.join(", ")));
+    }
+    out.push('\n');
+    // Rules may rewrite the message; an emptied one falls back to what the user typed.
+    let message = Some(ctx.text("message"))
+        .filter(|m| !m.trim().is_empty())
+        .unwrap_or(req.message.as_str());
+    out.push_str(message.trim_end());
+    out.push('\n');
+    if let Some(append) = text(&req.append) {
+        out.push('\n');
+        out.push_str(append.trim_end());
+        out.push('\n');
+    }
+    if !errors.is_empty() {
+        out.push('\n');
+        out.push_str(SUBMISSION_ERRORS_HEADING);
+        out.push('\n');
+        for e in errors {
+            let _ = writeln!(out, "- {e}");
+        }
+    }
+    out
+}
+
+/// The title after the rules; one they emptied falls back to the default title.
+pub fn title(ctx: &Context) -> String {
+    let t = ctx.text("title").trim();
+    if t.is_empty() {
+        default_title(ctx.text("message"))
+    } else {
+        t.to_string()
+    }
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The `POST /v2/servicedesk/tickets` body.
+pub fn ticket_input(
+    req: &ButtonRequest,
+    ctx: &Context,
+    who: &Requester,
+    ids: &Resolution,
+    errors: &[String],
+    open_date: DateTime<Utc>,
+) -> TicketInput {
+    let mut ticket_title = title(ctx);
+    if ticket_title.is_empty() {
+        ticket_title = req.title.as_str().to_string();
+    }
+    TicketInput {
+        title: ticket_title,
+        details: details(req, ctx, who.unregistered, errors),
+        account_id: who.contact.account_id,
+        location_id: who.location_id,
+        contact_id: who.contact.id,
+        status_id: ids.status.id,
+        priority_id: ids.priority.id,
+        type_id: ids.ticket_type.id,
+        source_id: ids.ticket_source.id,
+        queue_id: ids.queue.as_ref().map(|c| c.id),
+        assignee_id: ids.assignee.as_ref().map(|c| c.id),
+        open_date: rfc3339(open_date),
+    }
+}
+
+/// The note that carries the attachments, if there are any.
+pub fn attachment_note(req: &ButtonRequest, type_id: i64, now: DateTime<Utc>) -> Option<NoteInput> {
+    if req.attachments.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = req
+        .attachments
+        .iter()
+        .map(|a| format!("{} ({} bytes)", a.name, a.size))
+        .collect();
+    Some(NoteInput {
+        details: format!("Attachments sent with the button request: {}", names.join(", ")),
+        is_internal: false,
+        type_id,
+        note_date: rfc3339(now),
+        attachments: req
+            .attachments
+            .iter()
+            .map(|a| AttachmentInput {
+                name: a.name.clone(),
+                base64_data: a.base64.clone(),
+                kind: a.content_type.clone(),
+            })
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(body: &str) -> ButtonRequest {
+        ButtonRequest::parse(Some("application/json"), body.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn details_block_in_order() {
+        let req = request(
+            r#"{"email":"a@b.com","name":"Ann","message":"Broken","hostname":"PC1","ip":"10.0.0.5","selections":["X","Y"],"append":"ipconfig output"}"#,
+        );
+        let ctx = Context::new(&req, DateTime::UNIX_EPOCH);
+        let d = details(&req, &ctx, false, &["queue replaced".into()]);
+        assert_eq!(
+            d,
+            "Name: Ann\nEmail: a@b.com\nHostname: PC1\nIP: 10.0.0.5\nSelections: X, Y\n\nBroken\n\nipconfig output\n\n[Submission Errors]\n- queue replaced\n"
+        );
+    }
+
+    #[test]
+    fn unregistered_block_comes_first() {
+        let req = request(r#"{"email":"new@b.com","name":"Neo","business":"B Ltd","phone":"555","message":"Hi"}"#);
+        let ctx = Context::new(&req, DateTime::UNIX_EPOCH);
+        let d = details(&req, &ctx, true, &[]);
+        assert!(d.starts_with("[User Registration Requested]\nName: Neo\nEmail: new@b.com\nBusiness: B Ltd\nPhone: 555\n\n"), "{d}");
+        assert!(!d.contains("[Submission Errors]"));
+    }
+
+    #[test]
+    fn emptied_title_falls_back() {
+        let req = request(r#"{"email":"a@b.com","message":"Printer on floor 2 is jammed again"}"#);
+        let mut ctx = Context::new(&req, DateTime::UNIX_EPOCH);
+        ctx.set("title", "  ".into());
+        assert_eq!(title(&ctx), "Printer on floor 2 is jammed again");
+    }
+}

@@ -1,0 +1,230 @@
+//! A fake Kaseya BMS REST API v2 on loopback.
+//!
+//! It speaks the v2 wire format (envelope, PascalCase or camelCase keys, bearer tokens, the
+//! `TicketInputDto`/`TicketNotePostInputDto` schemas) over a small, fixed tenant, records every
+//! call, and fails on demand. The main crate's black-box tests and benchmarks start one per test;
+//! the `bms-sandbox` binary runs one for the local demo.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! let bms = bms_sandbox::Sandbox::start().await;
+//! let base = bms.url(); // "http://127.0.0.1:PORT"; paths start at /v2/...
+//! # let _ = base;
+//! assert_eq!(bms.count("POST", "/v2/servicedesk/tickets"), 0);
+//! # }
+//! ```
+
+mod envelope;
+mod login;
+mod middleware;
+mod query;
+mod routes;
+mod schema;
+mod state;
+pub mod tenant;
+mod tickets;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use envelope::Casing;
+pub use schema::{validate_note_input, validate_ticket_input};
+pub use state::{Call, Failure};
+pub use tenant::{CREDENTIALS, Tenant};
+
+use state::{Shared, State};
+
+/// How to start a sandbox; `Options::default()` is what `Sandbox::start` uses.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub tenant: Tenant,
+    pub casing: Casing,
+    /// Added to every answer.
+    pub latency: Duration,
+    /// Lifetime of access tokens issued from now on.
+    pub token_lifetime: Duration,
+    /// Port 0 picks a free one.
+    pub addr: SocketAddr,
+    /// Print `METHOD path -> status` to stderr for every call (the binary turns this on).
+    pub log_calls: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            tenant: Tenant::default(),
+            casing: Casing::Pascal,
+            latency: Duration::ZERO,
+            token_lifetime: Duration::from_secs(3600),
+            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            log_calls: false,
+        }
+    }
+}
+
+/// A running fake BMS. Dropping it (or `shutdown().await`) stops the server.
+pub struct Sandbox {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// On `127.0.0.1` and a free port, with the default tenant, in PascalCase.
+    pub async fn start() -> Sandbox {
+        Sandbox::start_with(Options::default()).await
+    }
+
+    /// Panics when it cannot listen: meant for tests. See `try_start_with`.
+    pub async fn start_with(options: Options) -> Sandbox {
+        let addr = options.addr;
+        match Sandbox::try_start_with(options).await {
+            Ok(sandbox) => sandbox,
+            Err(e) => panic!("bms-sandbox: cannot listen on {addr}: {e}"),
+        }
+    }
+
+    /// Binds and spawns the server on the current tokio runtime (a current-thread test
+    /// runtime is fine).
+    pub async fn try_start_with(options: Options) -> std::io::Result<Sandbox> {
+        let listener = tokio::net::TcpListener::bind(options.addr).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::new(State::new(
+            options.tenant,
+            options.casing,
+            options.latency,
+            options.token_lifetime,
+            options.log_calls,
+        )));
+        let app = routes::router(shared.clone());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+                // A dropped sender stops the server too.
+                let _ = stopped.await;
+            });
+            if let Err(e) = serve.await {
+                eprintln!("bms-sandbox: server error: {e}");
+            }
+        });
+        Ok(Sandbox {
+            addr,
+            shared,
+            stop: Some(stop),
+            server: Some(server),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`, without `/v2`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn set_casing(&self, casing: Casing) {
+        self.shared.lock().casing = casing;
+    }
+
+    /// Added to every answer from now on (benchmarks use it to model the real round trip).
+    pub fn set_latency(&self, latency: Duration) {
+        self.shared.lock().latency = latency;
+    }
+
+    /// Access tokens issued from now on live this long.
+    pub fn set_token_lifetime(&self, lifetime: Duration) {
+        self.shared.lock().token_lifetime = lifetime;
+    }
+
+    /// Every access and refresh token issued so far now gets 401; logging in again works.
+    pub fn expire_tokens(&self) {
+        self.shared.lock().revoke_all_tokens();
+    }
+
+    /// Rotates the API user's password; tokens already issued stay valid.
+    pub fn set_password(&self, password: &str) {
+        self.shared.lock().tenant.password = password.to_owned();
+    }
+
+    /// The next call whose method matches (case-insensitively) and whose path starts with
+    /// `path_prefix` fails once this way. Queued failures are used in order.
+    pub fn fail_next(&self, method: &str, path_prefix: &str, failure: Failure) {
+        self.shared
+            .lock()
+            .failures
+            .push((method.to_owned(), path_prefix.to_owned(), failure));
+    }
+
+    /// Every call so far, in order; login bodies are never recorded.
+    pub fn calls(&self) -> Vec<Call> {
+        self.shared.lock().calls.clone()
+    }
+
+    /// Calls whose method matches (case-insensitively) and whose path starts with `path_prefix`.
+    pub fn count(&self, method: &str, path_prefix: &str) -> usize {
+        self.shared
+            .lock()
+            .calls
+            .iter()
+            .filter(|c| c.method.eq_ignore_ascii_case(method) && c.path.starts_with(path_prefix))
+            .count()
+    }
+
+    /// The ticket bodies accepted, as received, each with `Id` and `TicketNumber` added.
+    pub fn tickets(&self) -> Vec<Value> {
+        self.shared
+            .lock()
+            .tickets
+            .iter()
+            .map(|t| t.received.clone())
+            .collect()
+    }
+
+    /// `(ticket id, note body as received)` for every note accepted.
+    pub fn notes(&self) -> Vec<(i64, Value)> {
+        self.shared.lock().notes.clone()
+    }
+
+    /// Forgets the calls recorded so far (not the tickets, notes or tokens).
+    pub fn reset_calls(&self) {
+        self.shared.lock().calls.clear();
+    }
+
+    /// Stops accepting connections and waits (a few seconds at most) for calls in flight.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(mut server) = self.server.take()
+            && tokio::time::timeout(Duration::from_secs(5), &mut server)
+                .await
+                .is_err()
+        {
+            server.abort();
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("url", &self.url())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,155 @@
+//! The layers every BMS call passes through: bearer-token check, injected failures, latency,
+//! call recording, and turning each answer into a cased BMS envelope.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use crate::envelope::Reply;
+use crate::state::{Call, Failure, Shared};
+
+/// Attachments travel inline as base64, so bodies can be large; this only stops runaway input.
+const BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+/// Outermost layer for everything but `/_sandbox/...`.
+pub(crate) async fn bms_layer(
+    State(shared): State<Arc<Shared>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path().to_owned();
+    if path.starts_with("/_sandbox/") {
+        return next.run(req).await;
+    }
+    let method = req.method().as_str().to_owned();
+    let query = req.uri().query().unwrap_or_default().to_owned();
+    let (parts, body) = req.into_parts();
+    let (bytes, too_large) = match to_bytes(body, BODY_LIMIT).await {
+        Ok(bytes) => (bytes, false),
+        Err(_) => (Bytes::new(), true),
+    };
+    let recorded_body = if path.starts_with("/v2/security/") {
+        None
+    } else {
+        body_value(&bytes)
+    };
+    let req = Request::from_parts(parts, Body::from(bytes));
+
+    let (failure, latency) = {
+        let mut state = shared.lock();
+        (state.take_failure(&method, &path), state.latency)
+    };
+    let mut delay = latency;
+    let response = match failure {
+        _ if too_large => {
+            Reply::fail(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large").into_response()
+        }
+        Some(Failure::SuccessFalse(message)) => {
+            Reply::error(StatusCode::OK, 500, &message, None).into_response()
+        }
+        Some(Failure::Status(code)) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            Reply::fail(status, status.canonical_reason().unwrap_or("Error")).into_response()
+        }
+        Some(Failure::Delay(extra)) => {
+            delay += extra;
+            next.run(req).await
+        }
+        None => next.run(req).await,
+    };
+    let (response, status) = into_envelope(response, &shared).await;
+
+    // Recorded before the delay: a client that gives up waiting drops this future, and the call
+    // (and any ticket it created) must still show, as it would on a real server.
+    {
+        let mut state = shared.lock();
+        if state.log_calls {
+            eprintln!("{method} {path} -> {status}");
+        }
+        state.calls.push(Call {
+            method,
+            path,
+            query,
+            status,
+            body: recorded_body,
+        });
+    }
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    response
+}
+
+/// Serialises a handler's `Reply` in the current casing; anything else (a 404 or 405 from the
+/// router, an extractor's rejection) becomes a `Success=false` envelope with the same status.
+async fn into_envelope(response: Response, shared: &Shared) -> (Response, u16) {
+    let (mut parts, body) = response.into_parts();
+    let reply = match parts.extensions.remove::<Reply>() {
+        Some(reply) => reply,
+        None => {
+            let text = to_bytes(body, BODY_LIMIT).await.unwrap_or_default();
+            let text = String::from_utf8_lossy(&text);
+            let message = if text.trim().is_empty() {
+                parts
+                    .status
+                    .canonical_reason()
+                    .unwrap_or("Error")
+                    .to_owned()
+            } else {
+                text.trim().to_owned()
+            };
+            Reply::fail(parts.status, &message)
+        }
+    };
+    let casing = shared.lock().casing;
+    let bytes = serde_json::to_vec(&casing.apply(reply.body)).unwrap_or_default();
+    parts.status = reply.status;
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    (
+        Response::from_parts(parts, Body::from(bytes)),
+        reply.status.as_u16(),
+    )
+}
+
+fn body_value(bytes: &Bytes) -> Option<Value> {
+    if bytes.is_empty() {
+        return None;
+    }
+    Some(
+        serde_json::from_slice(bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned())),
+    )
+}
+
+/// Route layer for every `/v2/...` route but login and refresh.
+pub(crate) async fn require_token(
+    State(shared): State<Arc<Shared>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let valid = bearer(req.headers()).is_some_and(|token| shared.lock().token_is_valid(token));
+    if valid {
+        return next.run(req).await;
+    }
+    let mut response = Reply::fail(StatusCode::UNAUTHORIZED, "Unauthorized").into_response();
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}

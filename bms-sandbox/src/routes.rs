@@ -1,0 +1,252 @@
+//! The route table, the read-only CRM and lookup routes, and the sandbox's own `/_sandbox/...`
+//! introspection routes.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{Method, StatusCode, Uri};
+use axum::middleware::from_fn_with_state;
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use crate::envelope::Reply;
+use crate::middleware::{bms_layer, require_token};
+use crate::query::Params;
+use crate::state::Shared;
+use crate::{login, tickets};
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    let protected = Router::new()
+        .route("/v2/crm/contacts/search", get(contacts_search))
+        .route(
+            "/v2/crm/accounts/{account_id}/locations/lookup",
+            get(account_locations),
+        )
+        .route("/v2/system/statuses/lookup", get(statuses))
+        .route("/v2/system/priorities/lookup", get(priorities))
+        .route("/v2/system/queues/lookup", get(queues))
+        .route("/v2/hr/assignees/lookup", get(assignees))
+        .route("/v2/system/lookup/{table}", get(lookup_table))
+        .route("/v2/system/tenantlookup/{table}", get(lookup_table))
+        .route(
+            "/v2/servicedesk/tickets",
+            get(tickets::list).post(tickets::create),
+        )
+        .route(
+            "/v2/servicedesk/tickets/{ticket_id}/notes",
+            post(tickets::add_note),
+        )
+        // A route layer, so unknown paths answer 404 whether or not the caller is logged in,
+        // as ASP.NET's endpoint routing does.
+        .route_layer(from_fn_with_state(shared.clone(), require_token));
+    Router::new()
+        .route("/v2/security/authenticate", post(login::authenticate))
+        .route("/v2/security/refreshtoken", post(login::refresh))
+        .route("/_sandbox/tickets", get(sandbox_tickets))
+        .route("/_sandbox/calls", get(sandbox_calls))
+        .merge(protected)
+        .fallback(not_found)
+        .layer(from_fn_with_state(shared.clone(), bms_layer))
+        // The BMS layer buffers bodies under its own, larger limit (inline base64 attachments).
+        .layer(DefaultBodyLimit::disable())
+        .with_state(shared)
+}
+
+async fn not_found(method: Method, uri: Uri) -> Reply {
+    Reply::fail(
+        StatusCode::NOT_FOUND,
+        &format!("No route for {method} {}", uri.path()),
+    )
+}
+
+async fn contacts_search(
+    State(shared): State<Arc<Shared>>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Reply {
+    let mut params = Params::new(pairs);
+    let ids = params.ints("Filter.Ids");
+    let account_ids = params.ints("Filter.AccountIds");
+    let active = params.bool("Filter.IsActive");
+    if !params.errors.is_empty() {
+        return Reply::invalid(params.errors);
+    }
+    let items: Vec<Value> = {
+        let state = shared.lock();
+        let tenant = &state.tenant;
+        tenant
+            .contacts
+            .iter()
+            .filter(|c| ids.is_empty() || ids.contains(&c.id))
+            .filter(|c| account_ids.is_empty() || account_ids.contains(&c.account_id))
+            .filter(|c| active.is_none_or(|a| a == c.is_active))
+            // Deliberately "contains": whether the real filter is exact is undocumented, so
+            // clients must compare the address themselves.
+            .filter(|c| params.contains("Filter.EmailAddress", Some(&c.email)))
+            .filter(|c| params.contains("Filter.FirstName", Some(&c.first_name)))
+            .filter(|c| params.contains("Filter.LastName", Some(&c.last_name)))
+            .map(|c| {
+                let location = c.location_id.and_then(|l| tenant.location(l));
+                json!({
+                    "Id": c.id,
+                    "AccountId": c.account_id,
+                    "AccountName": tenant.account(c.account_id).map(|a| &a.name),
+                    "LocationId": location.map(|l| l.id),
+                    "LocationName": location.map(|l| &l.name),
+                    "FirstName": c.first_name,
+                    "LastName": c.last_name,
+                    "JobTitle": c.job_title,
+                    "EmailAddress": c.email,
+                    "IsPoc": c.is_poc,
+                    "IsActive": c.is_active,
+                    "HasClientPortalAccess": c.has_client_portal_access,
+                })
+            })
+            .collect()
+    };
+    let page = params.paginate(items);
+    if !params.errors.is_empty() {
+        return Reply::invalid(params.errors);
+    }
+    Reply::ok(Value::Array(page))
+}
+
+async fn account_locations(
+    State(shared): State<Arc<Shared>>,
+    Path(account_id): Path<String>,
+) -> Reply {
+    let Ok(account_id) = account_id.parse::<i32>().map(i64::from) else {
+        return Reply::invalid(vec![format!(
+            "accountId: the value '{account_id}' is not valid"
+        )]);
+    };
+    let state = shared.lock();
+    let items: Vec<Value> = state
+        .tenant
+        .locations
+        .iter()
+        .filter(|l| l.account_id == account_id)
+        .map(
+            |l| json!({"Id": l.id, "Name": l.name, "AccountId": l.account_id, "IsMain": l.is_main}),
+        )
+        .collect();
+    Reply::ok(Value::Array(items))
+}
+
+async fn statuses(State(shared): State<Arc<Shared>>) -> Reply {
+    let state = shared.lock();
+    let items: Vec<Value> = state
+        .tenant
+        .statuses
+        .iter()
+        .map(|s| {
+            json!({
+                "Id": s.id,
+                "Name": s.name,
+                "FontColor": s.font_color,
+                "Color": s.color,
+                "StatusOrder": s.order,
+                "TypeId": s.type_id,
+                // An int32 flag in the spec, not a boolean.
+                "IsSystemStatus": i32::from(s.is_system),
+                "SlaEventId": null,
+                "IsActive": s.is_active,
+            })
+        })
+        .collect();
+    Reply::ok(Value::Array(items))
+}
+
+async fn priorities(State(shared): State<Arc<Shared>>) -> Reply {
+    let state = shared.lock();
+    let items: Vec<Value> = state
+        .tenant
+        .priorities
+        .iter()
+        .map(|p| json!({"Id": p.id, "Name": p.name, "Color": p.color, "IsDefault": p.is_default}))
+        .collect();
+    Reply::ok(Value::Array(items))
+}
+
+async fn queues(State(shared): State<Arc<Shared>>) -> Reply {
+    let state = shared.lock();
+    let items: Vec<Value> = state
+        .tenant
+        .queues
+        .iter()
+        .map(|q| json!({"Id": q.id, "Name": q.name, "IsActive": q.is_active}))
+        .collect();
+    Reply::ok(Value::Array(items))
+}
+
+async fn assignees(
+    State(shared): State<Arc<Shared>>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Reply {
+    let mut params = Params::new(pairs);
+    let ids = params.ints("Filter.Ids");
+    if !params.errors.is_empty() {
+        return Reply::invalid(params.errors);
+    }
+    let items: Vec<Value> = {
+        let state = shared.lock();
+        state
+            .tenant
+            .assignees
+            .iter()
+            .filter(|a| ids.is_empty() || ids.contains(&a.id))
+            .filter(|a| params.contains("Filter.Name", Some(&a.name)))
+            .map(|a| {
+                json!({
+                    "Id": a.id,
+                    "Name": a.name,
+                    "Url": null,
+                    "EmailAddress": a.email,
+                    "JobTitle": a.job_title,
+                    "PictureName": null,
+                    "PictureURL": null,
+                })
+            })
+            .collect()
+    };
+    let page = params.paginate(items);
+    if !params.errors.is_empty() {
+        return Reply::invalid(params.errors);
+    }
+    Reply::ok(Value::Array(page))
+}
+
+async fn lookup_table(State(shared): State<Arc<Shared>>, Path(table): Path<String>) -> Reply {
+    let state = shared.lock();
+    match state.tenant.lookup_table(&table) {
+        Some(rows) => Reply::ok(Value::Array(
+            rows.iter()
+                .map(|r| json!({"Id": r.id, "Name": r.name, "IsDefault": r.is_default, "IsActive": r.is_active}))
+                .collect(),
+        )),
+        // The spec's way to fail: HTTP 200 with Success=false.
+        None => Reply::error(
+            StatusCode::OK,
+            400,
+            &format!("Lookup table '{table}' does not exist"),
+            None,
+        ),
+    }
+}
+
+/// What the demo shows as "what BMS received": the bodies as the client sent them.
+async fn sandbox_tickets(State(shared): State<Arc<Shared>>) -> axum::Json<Value> {
+    let state = shared.lock();
+    let tickets: Vec<&Value> = state.tickets.iter().map(|t| &t.received).collect();
+    let notes: Vec<Value> = state
+        .notes
+        .iter()
+        .map(|(ticket_id, note)| json!({"ticket_id": ticket_id, "note": note}))
+        .collect();
+    axum::Json(json!({"tickets": tickets, "notes": notes}))
+}
+
+async fn sandbox_calls(State(shared): State<Arc<Shared>>) -> axum::Json<Value> {
+    let calls = shared.lock().calls.clone();
+    axum::Json(json!(calls))
+}

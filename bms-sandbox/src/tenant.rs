@@ -1,0 +1,464 @@
+//! The fake tenant's data: the API user's credentials and every record the routes serve.
+//!
+//! Ids are `pub const`s so tests assert on names, not magic numbers. `Tenant::default()` is the
+//! tenant the README documents; tests that need something else build a `Tenant` and change it.
+
+/// BMS company name, as the API user types it in the login form's `Tenant` field.
+pub const TENANT_NAME: &str = "Contoso MSP";
+pub const USER_NAME: &str = "api.button";
+/// Holds `:` and `+` so clients prove they split `tenant+user:password` at the right place.
+pub const PASSWORD: &str = "s3cret:pa+ss";
+/// The credentials as the main crate's configuration writes them: `tenant+user:password`.
+pub const CREDENTIALS: &str = "Contoso MSP+api.button:s3cret:pa+ss";
+
+pub const ACCOUNT_FABRIKAM: i64 = 1;
+pub const ACCOUNT_NORTHWIND: i64 = 2;
+pub const ACCOUNT_UNREGISTERED: i64 = 3;
+
+pub const LOCATION_FABRIKAM_HQ: i64 = 11;
+pub const LOCATION_FABRIKAM_BRANCH: i64 = 12;
+pub const LOCATION_NORTHWIND_MAIN: i64 = 21;
+pub const LOCATION_NORTHWIND_WAREHOUSE: i64 = 22;
+pub const LOCATION_UNREGISTERED: i64 = 31;
+
+pub const CONTACT_DAN_JUMP: i64 = 101;
+/// Has no location, and a mixed-case e-mail address.
+pub const CONTACT_ANN_BEEBE: i64 = 102;
+/// Named and addressed like Dan Jump: a partial search (`jump@fabrikam.com`, `Dan`) finds both.
+pub const CONTACT_DANNY_JUMPER: i64 = 103;
+pub const CONTACT_UNREGISTERED: i64 = 104;
+/// Inactive.
+pub const CONTACT_OLD_TIMER: i64 = 105;
+
+pub const STATUS_NEW: i64 = 1;
+pub const STATUS_IN_PROGRESS: i64 = 2;
+pub const STATUS_WAITING_CUSTOMER: i64 = 3;
+pub const STATUS_COMPLETED: i64 = 4;
+
+pub const PRIORITY_LOW: i64 = 1;
+/// The tenant's default priority.
+pub const PRIORITY_MEDIUM: i64 = 2;
+pub const PRIORITY_HIGH: i64 = 3;
+pub const PRIORITY_CRITICAL: i64 = 4;
+
+pub const QUEUE_SERVICE_DESK: i64 = 1;
+pub const QUEUE_ESCALATIONS: i64 = 2;
+pub const QUEUE_PROJECTS: i64 = 3;
+
+pub const ASSIGNEE_JANE_TECH: i64 = 501;
+pub const ASSIGNEE_BOB_ADMIN: i64 = 502;
+/// An employee named like contact 101, so name lookups must not confuse the two.
+pub const ASSIGNEE_DAN_JUMP: i64 = 503;
+
+/// Lookup table names served by `/v2/system/lookup/{tableName}` (matched case-insensitively).
+pub const TICKET_TYPE_TABLE: &str = "TicketType";
+pub const TICKET_SOURCE_TABLE: &str = "TicketSource";
+
+/// The tenant's default ticket type.
+pub const TYPE_SERVICE_REQUEST: i64 = 1;
+pub const TYPE_INCIDENT: i64 = 2;
+pub const TYPE_PROBLEM: i64 = 3;
+
+/// Source ids follow the v1 API's numbering, where 0 is a real id.
+pub const SOURCE_CLIENT_PORTAL: i64 = 0;
+pub const SOURCE_PHONE: i64 = 1;
+pub const SOURCE_EMAIL: i64 = 4;
+pub const SOURCE_MONITORING_SYSTEM: i64 = 5;
+/// The tenant's default ticket source.
+pub const SOURCE_OTHER: i64 = 8;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    pub id: i64,
+    pub account_id: i64,
+    pub name: String,
+    pub is_main: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Contact {
+    pub id: i64,
+    pub account_id: i64,
+    pub location_id: Option<i64>,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub job_title: Option<String>,
+    pub is_poc: bool,
+    pub is_active: bool,
+    pub has_client_portal_access: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Status {
+    pub id: i64,
+    pub name: String,
+    pub color: String,
+    pub font_color: String,
+    pub order: i64,
+    pub type_id: i64,
+    pub is_system: bool,
+    pub is_active: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Priority {
+    pub id: i64,
+    pub name: String,
+    pub color: String,
+    pub is_default: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Queue {
+    pub id: i64,
+    pub name: String,
+    pub is_active: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Assignee {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub job_title: Option<String>,
+}
+
+/// A row of a generic lookup table (`TicketType`, `TicketSource`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LookupItem {
+    pub id: i64,
+    pub name: String,
+    pub is_default: bool,
+    pub is_active: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tenant {
+    /// Login `Tenant` field (compared case-insensitively).
+    pub name: String,
+    /// Login `UserName` field (compared case-insensitively).
+    pub user_name: String,
+    /// Login `Password` field (compared exactly).
+    pub password: String,
+    pub accounts: Vec<Account>,
+    pub locations: Vec<Location>,
+    pub contacts: Vec<Contact>,
+    pub statuses: Vec<Status>,
+    pub priorities: Vec<Priority>,
+    pub queues: Vec<Queue>,
+    pub assignees: Vec<Assignee>,
+    pub ticket_types: Vec<LookupItem>,
+    pub ticket_sources: Vec<LookupItem>,
+}
+
+impl Tenant {
+    pub fn account(&self, id: i64) -> Option<&Account> {
+        self.accounts.iter().find(|a| a.id == id)
+    }
+
+    pub fn location(&self, id: i64) -> Option<&Location> {
+        self.locations.iter().find(|l| l.id == id)
+    }
+
+    pub fn contact(&self, id: i64) -> Option<&Contact> {
+        self.contacts.iter().find(|c| c.id == id)
+    }
+
+    pub fn status(&self, id: i64) -> Option<&Status> {
+        self.statuses.iter().find(|s| s.id == id)
+    }
+
+    pub fn priority(&self, id: i64) -> Option<&Priority> {
+        self.priorities.iter().find(|p| p.id == id)
+    }
+
+    pub fn queue(&self, id: i64) -> Option<&Queue> {
+        self.queues.iter().find(|q| q.id == id)
+    }
+
+    pub fn assignee(&self, id: i64) -> Option<&Assignee> {
+        self.assignees.iter().find(|a| a.id == id)
+    }
+
+    pub fn ticket_type(&self, id: i64) -> Option<&LookupItem> {
+        self.ticket_types.iter().find(|t| t.id == id)
+    }
+
+    pub fn ticket_source(&self, id: i64) -> Option<&LookupItem> {
+        self.ticket_sources.iter().find(|s| s.id == id)
+    }
+
+    /// The rows of a lookup table, matching its name case-insensitively as BMS does.
+    pub fn lookup_table(&self, table: &str) -> Option<&[LookupItem]> {
+        if table.eq_ignore_ascii_case(TICKET_TYPE_TABLE) {
+            Some(&self.ticket_types)
+        } else if table.eq_ignore_ascii_case(TICKET_SOURCE_TABLE) {
+            Some(&self.ticket_sources)
+        } else {
+            None
+        }
+    }
+}
+
+fn account(id: i64, name: &str) -> Account {
+    Account {
+        id,
+        name: name.to_owned(),
+    }
+}
+
+fn location(id: i64, account_id: i64, name: &str, is_main: bool) -> Location {
+    Location {
+        id,
+        account_id,
+        name: name.to_owned(),
+        is_main,
+    }
+}
+
+fn contact(
+    id: i64,
+    account_id: i64,
+    location_id: Option<i64>,
+    names: (&str, &str),
+    email: &str,
+) -> Contact {
+    Contact {
+        id,
+        account_id,
+        location_id,
+        first_name: names.0.to_owned(),
+        last_name: names.1.to_owned(),
+        email: email.to_owned(),
+        job_title: None,
+        is_poc: false,
+        is_active: true,
+        has_client_portal_access: false,
+    }
+}
+
+fn status(id: i64, name: &str, color: &str, type_id: i64) -> Status {
+    Status {
+        id,
+        name: name.to_owned(),
+        color: color.to_owned(),
+        font_color: "#FFFFFF".to_owned(),
+        order: id,
+        type_id,
+        is_system: true,
+        is_active: true,
+    }
+}
+
+fn priority(id: i64, name: &str, color: &str) -> Priority {
+    Priority {
+        id,
+        name: name.to_owned(),
+        color: color.to_owned(),
+        is_default: id == PRIORITY_MEDIUM,
+    }
+}
+
+fn queue(id: i64, name: &str) -> Queue {
+    Queue {
+        id,
+        name: name.to_owned(),
+        is_active: true,
+    }
+}
+
+fn assignee(id: i64, name: &str, email: &str, job_title: &str) -> Assignee {
+    Assignee {
+        id,
+        name: name.to_owned(),
+        email: email.to_owned(),
+        job_title: Some(job_title.to_owned()),
+    }
+}
+
+fn lookup(id: i64, name: &str, is_default: bool) -> LookupItem {
+    LookupItem {
+        id,
+        name: name.to_owned(),
+        is_default,
+        is_active: true,
+    }
+}
+
+impl Default for Tenant {
+    fn default() -> Self {
+        let mut old_timer = contact(
+            CONTACT_OLD_TIMER,
+            ACCOUNT_FABRIKAM,
+            Some(LOCATION_FABRIKAM_HQ),
+            ("Old", "Timer"),
+            "old.timer@fabrikam.com",
+        );
+        old_timer.is_active = false;
+        let mut dan = contact(
+            CONTACT_DAN_JUMP,
+            ACCOUNT_FABRIKAM,
+            Some(LOCATION_FABRIKAM_BRANCH),
+            ("Dan", "Jump"),
+            "dan.jump@fabrikam.com",
+        );
+        dan.job_title = Some("Office Manager".to_owned());
+        dan.is_poc = true;
+        dan.has_client_portal_access = true;
+        Tenant {
+            name: TENANT_NAME.to_owned(),
+            user_name: USER_NAME.to_owned(),
+            password: PASSWORD.to_owned(),
+            accounts: vec![
+                account(ACCOUNT_FABRIKAM, "Fabrikam Inc"),
+                account(ACCOUNT_NORTHWIND, "Northwind Traders"),
+                account(ACCOUNT_UNREGISTERED, "Unregistered Users"),
+            ],
+            locations: vec![
+                location(LOCATION_FABRIKAM_HQ, ACCOUNT_FABRIKAM, "Fabrikam HQ", true),
+                location(
+                    LOCATION_FABRIKAM_BRANCH,
+                    ACCOUNT_FABRIKAM,
+                    "Fabrikam Branch",
+                    false,
+                ),
+                location(
+                    LOCATION_NORTHWIND_MAIN,
+                    ACCOUNT_NORTHWIND,
+                    "Northwind Main",
+                    true,
+                ),
+                location(
+                    LOCATION_NORTHWIND_WAREHOUSE,
+                    ACCOUNT_NORTHWIND,
+                    "Northwind Warehouse",
+                    false,
+                ),
+                location(
+                    LOCATION_UNREGISTERED,
+                    ACCOUNT_UNREGISTERED,
+                    "Unregistered",
+                    true,
+                ),
+            ],
+            contacts: vec![
+                dan,
+                contact(
+                    CONTACT_ANN_BEEBE,
+                    ACCOUNT_NORTHWIND,
+                    None,
+                    ("Ann", "Beebe"),
+                    "Ann.Beebe@Northwind.com",
+                ),
+                contact(
+                    CONTACT_DANNY_JUMPER,
+                    ACCOUNT_FABRIKAM,
+                    Some(LOCATION_FABRIKAM_HQ),
+                    ("Danny", "Jumper"),
+                    "danny.jump@fabrikam.com",
+                ),
+                contact(
+                    CONTACT_UNREGISTERED,
+                    ACCOUNT_UNREGISTERED,
+                    Some(LOCATION_UNREGISTERED),
+                    ("Unregistered", "User"),
+                    "unregistered@helpdeskbuttons.com",
+                ),
+                old_timer,
+            ],
+            statuses: vec![
+                status(STATUS_NEW, "New", "#2E86DE", 1),
+                status(STATUS_IN_PROGRESS, "In Progress", "#F39C12", 2),
+                status(STATUS_WAITING_CUSTOMER, "Waiting Customer", "#8E44AD", 2),
+                status(STATUS_COMPLETED, "Completed", "#27AE60", 3),
+            ],
+            priorities: vec![
+                priority(PRIORITY_LOW, "Low", "#95A5A6"),
+                priority(PRIORITY_MEDIUM, "Medium", "#3498DB"),
+                priority(PRIORITY_HIGH, "High", "#E67E22"),
+                priority(PRIORITY_CRITICAL, "Critical", "#E74C3C"),
+            ],
+            queues: vec![
+                queue(QUEUE_SERVICE_DESK, "Service Desk"),
+                queue(QUEUE_ESCALATIONS, "Escalations"),
+                queue(QUEUE_PROJECTS, "Projects"),
+            ],
+            assignees: vec![
+                assignee(
+                    ASSIGNEE_JANE_TECH,
+                    "Jane Tech",
+                    "jane.tech@contoso-msp.com",
+                    "Technician",
+                ),
+                assignee(
+                    ASSIGNEE_BOB_ADMIN,
+                    "Bob Admin",
+                    "bob.admin@contoso-msp.com",
+                    "Administrator",
+                ),
+                assignee(
+                    ASSIGNEE_DAN_JUMP,
+                    "Dan Jump",
+                    "dan.jump@contoso-msp.com",
+                    "Technician",
+                ),
+            ],
+            ticket_types: vec![
+                lookup(TYPE_SERVICE_REQUEST, "Service Request", true),
+                lookup(TYPE_INCIDENT, "Incident", false),
+                lookup(TYPE_PROBLEM, "Problem", false),
+            ],
+            ticket_sources: vec![
+                lookup(SOURCE_CLIENT_PORTAL, "Client Portal", false),
+                lookup(SOURCE_PHONE, "Phone", false),
+                lookup(SOURCE_EMAIL, "Email", false),
+                lookup(SOURCE_MONITORING_SYSTEM, "Monitoring System", false),
+                lookup(SOURCE_OTHER, "Other", true),
+            ],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_string_matches_its_parts() {
+        assert_eq!(CREDENTIALS, format!("{TENANT_NAME}+{USER_NAME}:{PASSWORD}"));
+    }
+
+    #[test]
+    fn every_location_and_contact_points_at_a_real_account() {
+        let t = Tenant::default();
+        for l in &t.locations {
+            assert!(t.account(l.account_id).is_some(), "location {}", l.id);
+        }
+        for c in &t.contacts {
+            assert!(t.account(c.account_id).is_some(), "contact {}", c.id);
+            if let Some(l) = c.location_id {
+                assert_eq!(
+                    t.location(l).map(|l| l.account_id),
+                    Some(c.account_id),
+                    "contact {}",
+                    c.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn lookup_tables_match_case_insensitively() {
+        let t = Tenant::default();
+        assert_eq!(t.lookup_table("tickettype").map(<[_]>::len), Some(3));
+        assert_eq!(t.lookup_table("TICKETSOURCE").map(<[_]>::len), Some(5));
+        assert!(t.lookup_table("Nope").is_none());
+    }
+}

@@ -1,0 +1,381 @@
+//! Service-desk tickets and their notes: create, list, add a note.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
+
+use crate::envelope::Reply;
+use crate::query::Params;
+use crate::schema::{field, int_field, str_field, validate_note_input, validate_ticket_input};
+use crate::state::{FIRST_TICKET_ID, Shared, StoredTicket, rfc3339};
+use crate::tenant::Tenant;
+
+const INT32_MAX: i64 = i32::MAX as i64;
+
+pub(crate) async fn create(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Reply {
+    let body = match json_body(&headers, &body) {
+        Ok(body) => body,
+        Err(reply) => return reply,
+    };
+    let mut errors = validate_ticket_input(&body);
+    let Some(obj) = body.as_object() else {
+        return Reply::invalid(errors);
+    };
+    let mut state = shared.lock();
+    errors.extend(check_references(&state.tenant, obj));
+    if !errors.is_empty() {
+        return Reply::invalid(errors);
+    }
+    let id = state.next_ticket_id();
+    let number = format!(
+        "T{}.{:04}",
+        Utc::now().format("%Y%m%d"),
+        id - FIRST_TICKET_ID + 1
+    );
+    let output = ticket_output(&state.tenant, obj, id, &number);
+    let mut received = obj.clone();
+    received.insert("Id".to_owned(), json!(id));
+    received.insert("TicketNumber".to_owned(), json!(number));
+    state.tickets.push(StoredTicket {
+        output: output.clone(),
+        received: Value::Object(received),
+    });
+    Reply::ok(output)
+}
+
+pub(crate) async fn list(
+    State(shared): State<Arc<Shared>>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Reply {
+    let mut params = Params::new(pairs);
+    let contact = params.int("Filter.ContactId");
+    let from = params.date_time("Filter.OpenDateFrom");
+    let to = params.date_time("Filter.OpenDateTo");
+    if !params.errors.is_empty() {
+        return Reply::invalid(params.errors);
+    }
+    let matching: Vec<Value> = {
+        let state = shared.lock();
+        state
+            .tickets
+            .iter()
+            .map(|t| &t.output)
+            .filter(|t| contact.is_none() || t["ContactId"].as_i64() == contact)
+            .filter(|t| params.contains("Filter.Title", t["Title"].as_str()))
+            .filter(|t| params.contains("Filter.Details", t["Details"].as_str()))
+            .filter(|t| params.contains("Filter.TicketNumber", t["TicketNumber"].as_str()))
+            .filter(|t| {
+                let opened = t["OpenDate"]
+                    .as_str()
+                    .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                    .map(|d| d.with_timezone(&Utc));
+                from.is_none_or(|f| opened.is_some_and(|o| o >= f))
+                    && to.is_none_or(|t| opened.is_some_and(|o| o <= t))
+            })
+            .cloned()
+            .collect()
+    };
+    let total = matching.len();
+    let page = params.paginate(matching);
+    if !params.errors.is_empty() {
+        return Reply::invalid(params.errors);
+    }
+    Reply::paged(page, total)
+}
+
+pub(crate) async fn add_note(
+    State(shared): State<Arc<Shared>>,
+    Path(ticket_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Reply {
+    let Ok(ticket_id) = ticket_id.parse::<i32>().map(i64::from) else {
+        return Reply::invalid(vec![format!(
+            "ticketId: the value '{ticket_id}' is not valid"
+        )]);
+    };
+    let body = match json_body(&headers, &body) {
+        Ok(body) => body,
+        Err(reply) => return reply,
+    };
+    let errors = validate_note_input(&body);
+    let Some(obj) = body.as_object().filter(|_| errors.is_empty()) else {
+        return Reply::invalid(errors);
+    };
+    let mut state = shared.lock();
+    if !state
+        .tickets
+        .iter()
+        .any(|t| t.output["Id"].as_i64() == Some(ticket_id))
+    {
+        return Reply::fail(
+            StatusCode::NOT_FOUND,
+            &format!("Ticket {ticket_id} not found"),
+        );
+    }
+    if let Some(status) = int_field(obj, "StatusId")
+        && state.tenant.status(status).is_none()
+    {
+        return Reply::invalid(vec![format!("StatusId: status {status} does not exist")]);
+    }
+    let note_id = state.next_note_id;
+    state.next_note_id += 1;
+    let now = rfc3339(Utc::now());
+    let mut attachments = Vec::new();
+    for item in field(obj, "Attachments")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let Some(attachment) = item.as_object() else {
+            continue;
+        };
+        let name = str_field(attachment, "Name");
+        attachments.push(json!({
+            "Id": state.next_attachment_id,
+            "OriginalFileName": name,
+            "AliasName": str_field(attachment, "Alias").or(name),
+            "FileType": str_field(attachment, "Type"),
+            "ObjectId": ticket_id,
+            "CreatedOn": now,
+        }));
+        state.next_attachment_id += 1;
+    }
+    state.notes.push((ticket_id, body.clone()));
+    Reply::ok(json!({
+        "Id": note_id,
+        "CreatedOn": now,
+        "Details": str_field(obj, "Details"),
+        "IsInternal": field(obj, "IsInternal"),
+        "TypeId": int_field(obj, "TypeId"),
+        "Attachments": attachments,
+    }))
+}
+
+/// ASP.NET answers 415 to a body it has no input formatter for, before any validation.
+fn json_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, Reply> {
+    let media_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let is_json = media_type == "application/json"
+        || media_type == "text/json"
+        || (media_type.starts_with("application/") && media_type.ends_with("+json"));
+    if !is_json {
+        return Err(Reply::fail(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported Media Type: send application/json",
+        ));
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(Reply::invalid(vec!["body: required".to_owned()]));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| Reply::invalid(vec![format!("body: not valid JSON ({e})")]))
+}
+
+/// What a real tenant checks beyond the schema. Fields the schema already rejected are skipped
+/// so each problem is reported once.
+fn check_references(tenant: &Tenant, obj: &Map<String, Value>) -> Vec<String> {
+    let id = |name: &str| int_field(obj, name).filter(|n| (1..=INT32_MAX).contains(n));
+    let mut errors = Vec::new();
+    let account = id("AccountId");
+    if let Some(a) = account
+        && tenant.account(a).is_none()
+    {
+        errors.push(format!("AccountId: account {a} does not exist"));
+    }
+    if let Some(l) = id("LocationId") {
+        match tenant.location(l) {
+            None => errors.push(format!("LocationId: location {l} does not exist")),
+            Some(location) => {
+                if let Some(a) = account.filter(|a| *a != location.account_id) {
+                    errors.push(format!("LocationId: {l} does not belong to account {a}"));
+                }
+            }
+        }
+    }
+    if let Some(c) = id("ContactId") {
+        match tenant.contact(c) {
+            None => errors.push(format!("ContactId: contact {c} does not exist")),
+            Some(contact) => {
+                if let Some(a) = account.filter(|a| *a != contact.account_id) {
+                    errors.push(format!("ContactId: {c} does not belong to account {a}"));
+                }
+            }
+        }
+    }
+    if let Some(s) = id("StatusId") {
+        match tenant.status(s) {
+            None => errors.push(format!("StatusId: status {s} does not exist")),
+            Some(status) if !status.is_active => {
+                errors.push(format!("StatusId: status {s} is inactive"))
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(p) = id("PriorityId")
+        && tenant.priority(p).is_none()
+    {
+        errors.push(format!("PriorityId: priority {p} does not exist"));
+    }
+    if let Some(q) = id("QueueId") {
+        match tenant.queue(q) {
+            None => errors.push(format!("QueueId: queue {q} does not exist")),
+            Some(queue) if !queue.is_active => {
+                errors.push(format!("QueueId: queue {q} is inactive"))
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(a) = id("AssigneeId")
+        && tenant.assignee(a).is_none()
+    {
+        errors.push(format!("AssigneeId: assignee {a} does not exist"));
+    }
+    if let Some(t) = id("TypeId") {
+        match tenant.ticket_type(t) {
+            None => errors.push(format!("TypeId: ticket type {t} does not exist")),
+            Some(item) if !item.is_active => {
+                errors.push(format!("TypeId: ticket type {t} is inactive"))
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(s) = int_field(obj, "SourceId").filter(|n| i32::try_from(*n).is_ok()) {
+        match tenant.ticket_source(s) {
+            None => errors.push(format!("SourceId: ticket source {s} does not exist")),
+            Some(item) if !item.is_active => {
+                errors.push(format!("SourceId: ticket source {s} is inactive"))
+            }
+            Some(_) => {}
+        }
+    }
+    let is_set = |name: &str| field(obj, name).is_some_and(|v| !v.is_null());
+    if !is_set("QueueId") && !is_set("AssigneeId") {
+        errors.push("QueueId: QueueId or AssigneeId must be set".to_owned());
+    }
+    errors
+}
+
+/// The `TicketOutputDto` fields a client plausibly reads; the body has passed every check, so
+/// every id resolves.
+fn ticket_output(tenant: &Tenant, obj: &Map<String, Value>, id: i64, number: &str) -> Value {
+    let int = |name: &str| int_field(obj, name);
+    let contact = int("ContactId").and_then(|c| tenant.contact(c));
+    let queue = int("QueueId").and_then(|q| tenant.queue(q));
+    let assignee = int("AssigneeId").and_then(|a| tenant.assignee(a));
+    json!({
+        "Id": id,
+        "TicketNumber": number,
+        "Title": str_field(obj, "Title"),
+        "Details": str_field(obj, "Details"),
+        "AccountId": int("AccountId"),
+        "AccountName": int("AccountId").and_then(|a| tenant.account(a)).map(|a| &a.name),
+        "LocationId": int("LocationId"),
+        "LocationName": int("LocationId").and_then(|l| tenant.location(l)).map(|l| &l.name),
+        "ContactId": contact.map(|c| c.id),
+        "ContactName": contact.map(|c| format!("{} {}", c.first_name, c.last_name)),
+        "ContactEmail": contact.map(|c| &c.email),
+        "StatusId": int("StatusId"),
+        "StatusName": int("StatusId").and_then(|s| tenant.status(s)).map(|s| &s.name),
+        "PriorityId": int("PriorityId"),
+        "PriorityName": int("PriorityId").and_then(|p| tenant.priority(p)).map(|p| &p.name),
+        "TypeId": int("TypeId"),
+        "TypeName": int("TypeId").and_then(|t| tenant.ticket_type(t)).map(|t| &t.name),
+        "SourceId": int("SourceId"),
+        "SourceName": int("SourceId").and_then(|s| tenant.ticket_source(s)).map(|s| &s.name),
+        "QueueId": queue.map(|q| q.id),
+        "QueueName": queue.map(|q| &q.name),
+        "AssigneeId": assignee.map(|a| a.id),
+        "AssigneeName": assignee.map(|a| &a.name),
+        "IssueTypeId": int("IssueTypeId"),
+        "SubIssueTypeId": int("SubIssueTypeId"),
+        "ContractId": int("ContractId"),
+        "WorkTypeId": int("WorkTypeId"),
+        "SLAId": int("SLAId"),
+        "OpenDate": str_field(obj, "OpenDate"),
+        "DueDate": str_field(obj, "DueDate"),
+        "CreatedOn": rfc3339(Utc::now()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tenant::*;
+
+    fn refs(body: Value) -> Vec<String> {
+        check_references(&Tenant::default(), body.as_object().expect("object"))
+    }
+
+    fn good() -> Value {
+        json!({
+            "AccountId": ACCOUNT_FABRIKAM, "LocationId": LOCATION_FABRIKAM_BRANCH,
+            "ContactId": CONTACT_DAN_JUMP, "StatusId": STATUS_NEW, "PriorityId": PRIORITY_MEDIUM,
+            "TypeId": TYPE_INCIDENT, "SourceId": SOURCE_CLIENT_PORTAL, "QueueId": QUEUE_SERVICE_DESK
+        })
+    }
+
+    #[test]
+    fn a_consistent_ticket_has_no_reference_errors() {
+        assert!(refs(good()).is_empty());
+    }
+
+    #[test]
+    fn foreign_location_and_contact_are_reported() {
+        let mut body = good();
+        body["AccountId"] = json!(ACCOUNT_NORTHWIND);
+        assert_eq!(
+            refs(body),
+            [
+                "LocationId: 12 does not belong to account 2",
+                "ContactId: 101 does not belong to account 2"
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_ids_are_reported() {
+        let body = json!({
+            "AccountId": 9, "LocationId": 99, "ContactId": 999, "StatusId": 9, "PriorityId": 9,
+            "TypeId": 9, "SourceId": 9, "QueueId": 9, "AssigneeId": 9
+        });
+        assert_eq!(
+            refs(body),
+            [
+                "AccountId: account 9 does not exist",
+                "LocationId: location 99 does not exist",
+                "ContactId: contact 999 does not exist",
+                "StatusId: status 9 does not exist",
+                "PriorityId: priority 9 does not exist",
+                "QueueId: queue 9 does not exist",
+                "AssigneeId: assignee 9 does not exist",
+                "TypeId: ticket type 9 does not exist",
+                "SourceId: ticket source 9 does not exist",
+            ]
+        );
+    }
+
+    #[test]
+    fn queue_or_assignee_is_needed() {
+        let mut body = good();
+        body["QueueId"] = Value::Null;
+        assert_eq!(
+            refs(body.clone()),
+            ["QueueId: QueueId or AssigneeId must be set"]
+        );
+        body["AssigneeId"] = json!(ASSIGNEE_JANE_TECH);
+        assert!(refs(body).is_empty());
+    }
+}

@@ -72,7 +72,9 @@ impl Email {
                 .iter()
                 .any(|l| l.is_empty() || l.starts_with('-') || l.ends_with('-'))
         {
-            return Err(format!("`{s}` does not end in a domain such as example.com"));
+            return Err(format!(
+                "`{s}` does not end in a domain such as example.com"
+            ));
         }
         Ok(Email(s.to_string()))
     }
@@ -195,12 +197,11 @@ impl ButtonRequest {
     }
 
     fn from_fields(mut f: BTreeMap<String, Value>) -> Result<Self, RequestError> {
-        let email_raw = string(&f, "email")?
-            .ok_or_else(|| RequestError::invalid("email", "is required"))?;
+        let email_raw =
+            string(&f, "email")?.ok_or_else(|| RequestError::invalid("email", "is required"))?;
         let email = Email::parse(&email_raw).map_err(|r| RequestError::invalid("email", r))?;
-        let message = text(&f, "message")?.ok_or_else(|| {
-            RequestError::invalid("message", "is required and must not be blank")
-        })?;
+        let message = text(&f, "message")?
+            .ok_or_else(|| RequestError::invalid("message", "is required and must not be blank"))?;
         let title = match text(&f, "title")? {
             Some(t) => t,
             None => Text(default_title(message.as_str())),
@@ -239,9 +240,8 @@ fn json_fields(body: &[u8]) -> Result<BTreeMap<String, Value>, RequestError> {
 /// Form fields as JSON strings; `selections` may repeat (`selections=a&selections=b`, or with
 /// PHP-style `selections[]`), every other field keeps its last value.
 fn form_fields(body: &[u8]) -> Result<BTreeMap<String, Value>, RequestError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).map_err(|e| {
-        RequestError::Malformed(format!("the form body cannot be decoded: {e}"))
-    })?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+        .map_err(|e| RequestError::Malformed(format!("the form body cannot be decoded: {e}")))?;
     let mut out = BTreeMap::new();
     let mut selections = Vec::new();
     for (k, v) in pairs {
@@ -281,7 +281,10 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
-fn string(f: &BTreeMap<String, Value>, field: &'static str) -> Result<Option<String>, RequestError> {
+fn string(
+    f: &BTreeMap<String, Value>,
+    field: &'static str,
+) -> Result<Option<String>, RequestError> {
     match f.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -488,9 +491,18 @@ mod tests {
             (r#"{"email":"a b@c.com","message":"m"}"#, "email"),
             (r#"{"email":"a@b.com","message":"   "}"#, "message"),
             (r#"{"email":"a@b.com","message":5}"#, "message"),
-            (r#"{"email":"a@b.com","message":"m","selections":[1]}"#, "selections"),
-            (r#"{"email":"a@b.com","message":"m","attachments":[{"name":"x.png","data":"@@@"}]}"#, "attachments"),
-            (r#"{"email":"a@b.com","message":"m","attachments":{}}"#, "attachments"),
+            (
+                r#"{"email":"a@b.com","message":"m","selections":[1]}"#,
+                "selections",
+            ),
+            (
+                r#"{"email":"a@b.com","message":"m","attachments":[{"name":"x.png","data":"@@@"}]}"#,
+                "attachments",
+            ),
+            (
+                r#"{"email":"a@b.com","message":"m","attachments":{}}"#,
+                "attachments",
+            ),
         ];
         for (body, field) in cases {
             match json(body) {
@@ -504,7 +516,13 @@ mod tests {
     fn oversized_field_and_body() {
         let big = "x".repeat(MAX_FIELD_BYTES + 1);
         let body = format!(r#"{{"email":"a@b.com","message":"{big}"}}"#);
-        assert!(matches!(json(&body), Err(RequestError::Invalid { field: "message", .. })));
+        assert!(matches!(
+            json(&body),
+            Err(RequestError::Invalid {
+                field: "message",
+                ..
+            })
+        ));
         let huge = vec![b' '; MAX_BODY_BYTES + 1];
         assert!(matches!(
             ButtonRequest::parse(Some("application/json"), &huge),

@@ -112,7 +112,10 @@ impl Config {
         .map_err(|e| problems.push(format!("KASEYA_UNREGISTERED_EMAIL {e}")))
         .ok();
 
-        let auth = match get("BUTTON_AUTH").map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        let auth = match get("BUTTON_AUTH")
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
             None | Some("key") => Some(ButtonAuth::Key),
             Some("none") => Some(ButtonAuth::None),
             Some(other) => {
@@ -124,9 +127,21 @@ impl Config {
             }
         };
 
-        let note_type_id = number(&get, "KASEYA_NOTE_TYPE_ID", DEFAULT_NOTE_TYPE_ID, 0, &mut problems);
-        let timeout = number(&get, "KASEYA_TIMEOUT_SECONDS", DEFAULT_TIMEOUT.as_secs() as i64, 1, &mut problems)
-            .map(|s| Duration::from_secs(s.unsigned_abs()));
+        let note_type_id = number(
+            &get,
+            "KASEYA_NOTE_TYPE_ID",
+            DEFAULT_NOTE_TYPE_ID,
+            0,
+            &mut problems,
+        );
+        let timeout = number(
+            &get,
+            "KASEYA_TIMEOUT_SECONDS",
+            DEFAULT_TIMEOUT.as_secs() as i64,
+            1,
+            &mut problems,
+        )
+        .map(|s| Duration::from_secs(s.unsigned_abs()));
 
         let table = |name: &str, default: &str| {
             get(name).map_or_else(|| default.to_string(), |v| v.trim().to_string())
@@ -134,22 +149,34 @@ impl Config {
         let ticket_type_table = table("KASEYA_TICKET_TYPE_TABLE", DEFAULT_TICKET_TYPE_TABLE);
         let ticket_source_table = table("KASEYA_TICKET_SOURCE_TABLE", DEFAULT_TICKET_SOURCE_TABLE);
 
-        match (secret, api_url, rules, unregistered_email, auth, note_type_id, timeout) {
-            (Some(secret), Some(api_url), Some(rules), Some(unregistered_email), Some(auth), Some(note_type_id), Some(timeout))
-                if problems.is_empty() =>
-            {
-                Ok(Config {
-                    secret,
-                    api_url,
-                    rules,
-                    unregistered_email,
-                    auth,
-                    ticket_type_table,
-                    ticket_source_table,
-                    note_type_id,
-                    timeout,
-                })
-            }
+        match (
+            secret,
+            api_url,
+            rules,
+            unregistered_email,
+            auth,
+            note_type_id,
+            timeout,
+        ) {
+            (
+                Some(secret),
+                Some(api_url),
+                Some(rules),
+                Some(unregistered_email),
+                Some(auth),
+                Some(note_type_id),
+                Some(timeout),
+            ) if problems.is_empty() => Ok(Config {
+                secret,
+                api_url,
+                rules,
+                unregistered_email,
+                auth,
+                ticket_type_table,
+                ticket_source_table,
+                note_type_id,
+                timeout,
+            }),
             _ => Err(ConfigError { problems }),
         }
     }
@@ -168,7 +195,9 @@ fn number(
     match raw.trim().parse::<i64>() {
         Ok(n) if n >= min => Some(n),
         _ => {
-            problems.push(format!("{name} is `{raw}`: it must be a whole number of at least {min}"));
+            problems.push(format!(
+                "{name} is `{raw}`: it must be a whole number of at least {min}"
+            ));
             None
         }
     }
@@ -177,11 +206,12 @@ fn number(
 /// An http(s) URL with a host; a trailing `/` or `/v2` (copied from Kaseya's docs) is dropped.
 fn parse_api_url(raw: &str) -> Result<String, String> {
     let raw = raw.trim();
-    let url = reqwest::Url::parse(raw).map_err(|e| {
-        format!("`{raw}` is not a URL ({e}); use e.g. {DEFAULT_API_URL}")
-    })?;
+    let url = reqwest::Url::parse(raw)
+        .map_err(|e| format!("`{raw}` is not a URL ({e}); use e.g. {DEFAULT_API_URL}"))?;
     if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
-        return Err(format!("`{raw}` must be an https:// URL such as {DEFAULT_API_URL}"));
+        return Err(format!(
+            "`{raw}` must be an https:// URL such as {DEFAULT_API_URL}"
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(format!("`{raw}` must not have a query or a fragment"));
@@ -199,8 +229,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -216,8 +248,14 @@ mod tests {
 
     #[test]
     fn url_forms() {
-        assert_eq!(parse_api_url("https://api.bmsemea.kaseya.com/v2/").unwrap(), "https://api.bmsemea.kaseya.com");
-        assert_eq!(parse_api_url("http://127.0.0.1:9100").unwrap(), "http://127.0.0.1:9100");
+        assert_eq!(
+            parse_api_url("https://api.bmsemea.kaseya.com/v2/").unwrap(),
+            "https://api.bmsemea.kaseya.com"
+        );
+        assert_eq!(
+            parse_api_url("http://127.0.0.1:9100").unwrap(),
+            "http://127.0.0.1:9100"
+        );
         assert!(parse_api_url("api.bms.kaseya.com").is_err());
         assert!(parse_api_url("ftp://x.com").is_err());
     }

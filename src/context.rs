@@ -124,7 +124,11 @@ pub struct Context {
 }
 
 fn opt(t: &Option<Text>) -> Value {
-    Value::String(t.as_ref().map(|t| t.as_str().to_string()).unwrap_or_default())
+    Value::String(
+        t.as_ref()
+            .map(|t| t.as_str().to_string())
+            .unwrap_or_default(),
+    )
 }
 
 impl Context {

@@ -130,7 +130,12 @@ fn presented_key(headers: &HeaderMap) -> Option<&str> {
             scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
         });
     bearer
-        .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()).map(str::trim))
+        .or_else(|| {
+            headers
+                .get("x-api-key")
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+        })
         .filter(|k| !k.is_empty())
 }
 
@@ -165,8 +170,14 @@ impl Ready {
         })
     }
 
-    async fn route(&self, method: &Method, path: &str, req: Request) -> Result<Response<Body>, Problem> {
-        let allow = |allowed: &str| Err(Problem::method_not_allowed(method.as_str(), path, allowed));
+    async fn route(
+        &self,
+        method: &Method,
+        path: &str,
+        req: Request,
+    ) -> Result<Response<Body>, Problem> {
+        let allow =
+            |allowed: &str| Err(Problem::method_not_allowed(method.as_str(), path, allowed));
         if path.ends_with("/tickets/preview") {
             if method != Method::POST {
                 return allow("POST");
@@ -211,7 +222,10 @@ impl Ready {
 
     /// Parse the body and run the rules.
     fn evaluate(&self, req: &Request) -> Result<Evaluated, Problem> {
-        let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
         let button = ButtonRequest::parse(content_type, req.body().as_ref())?;
         let now = Utc::now();
         let before = Context::new(&button, now);
@@ -245,7 +259,9 @@ impl Ready {
             // it twice. The attachments are reported lost instead.
             if let Err(e) = self.bms.add_note(created.id, note).await {
                 tracing::warn!(ticket_id = created.id, error = %e, "attachments not added");
-                plan.warnings.push(format!("the attachments could not be added to the ticket: {e}"));
+                plan.warnings.push(format!(
+                    "the attachments could not be added to the ticket: {e}"
+                ));
             }
         }
         let body = json!({
@@ -286,12 +302,20 @@ impl Ready {
     async fn plan(&self, ev: &Evaluated) -> Result<Plan, Problem> {
         let defaults = self.config.rules.defaults();
         let needed = resolve::needed(&ev.after, defaults);
-        let (requester, tables) = tokio::join!(self.requester(&ev.button.email), self.tables(&needed));
+        let (requester, tables) =
+            tokio::join!(self.requester(&ev.button.email), self.tables(&needed));
         let requester = requester?;
         let resolution = resolve::resolve(&ev.after, defaults, &tables?)?;
         let mut warnings = ev.outcome.errors.clone();
         warnings.extend(resolution.warnings.iter().cloned());
-        let ticket = ticket::ticket_input(&ev.button, &ev.after, &requester, &resolution, &warnings, ev.now);
+        let ticket = ticket::ticket_input(
+            &ev.button,
+            &ev.after,
+            &requester,
+            &resolution,
+            &warnings,
+            ev.now,
+        );
         let note = ticket::attachment_note(&ev.button, self.config.note_type_id, ev.now);
         Ok(Plan {
             requester,
@@ -374,7 +398,10 @@ impl Ready {
                     let (table, var) = if l == Lookup::TicketType {
                         (&self.config.ticket_type_table, "KASEYA_TICKET_TYPE_TABLE")
                     } else {
-                        (&self.config.ticket_source_table, "KASEYA_TICKET_SOURCE_TABLE")
+                        (
+                            &self.config.ticket_source_table,
+                            "KASEYA_TICKET_SOURCE_TABLE",
+                        )
                     };
                     Err(format!(
                         "BMS could not read the {} lookup table `{table}` ({message}): set {var} \

@@ -24,7 +24,12 @@ pub struct Problem {
 }
 
 impl Problem {
-    fn new(status: u16, kind: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+    fn new(
+        status: u16,
+        kind: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
         Problem {
             status,
             kind,
@@ -43,7 +48,12 @@ impl Problem {
     }
 
     pub fn configuration(detail: impl Into<String>) -> Self {
-        Problem::new(500, "configuration", "The function is not configured correctly", detail)
+        Problem::new(
+            500,
+            "configuration",
+            "The function is not configured correctly",
+            detail,
+        )
     }
 
     pub fn not_found(path: &str) -> Self {
@@ -51,7 +61,9 @@ impl Problem {
             404,
             "not-found",
             "No such endpoint",
-            format!("`{path}` is not an endpoint: use POST /tickets, POST /tickets/preview or GET /health"),
+            format!(
+                "`{path}` is not an endpoint: use POST /tickets, POST /tickets/preview or GET /health"
+            ),
         )
     }
 
@@ -86,13 +98,21 @@ impl Problem {
 impl From<RequestError> for Problem {
     fn from(e: RequestError) -> Self {
         match e {
-            RequestError::TooLarge { .. } => Problem::new(413, "too-large", "Request too large", e.to_string()),
-            RequestError::UnsupportedMediaType(_) => {
-                Problem::new(415, "unsupported-media-type", "Unsupported content type", e.to_string())
+            RequestError::TooLarge { .. } => {
+                Problem::new(413, "too-large", "Request too large", e.to_string())
             }
-            RequestError::Malformed(_) | RequestError::Invalid { .. } => {
-                Problem::new(400, "bad-request", "The button request is not valid", e.to_string())
-            }
+            RequestError::UnsupportedMediaType(_) => Problem::new(
+                415,
+                "unsupported-media-type",
+                "Unsupported content type",
+                e.to_string(),
+            ),
+            RequestError::Malformed(_) | RequestError::Invalid { .. } => Problem::new(
+                400,
+                "bad-request",
+                "The button request is not valid",
+                e.to_string(),
+            ),
         }
     }
 }
@@ -106,9 +126,12 @@ impl From<&ConfigError> for Problem {
 impl From<SecretError> for Problem {
     fn from(e: SecretError) -> Self {
         match e {
-            SecretError::Unreachable { .. } => {
-                Problem::new(503, "secret-unavailable", "Secrets Manager is unavailable", e.to_string())
-            }
+            SecretError::Unreachable { .. } => Problem::new(
+                503,
+                "secret-unavailable",
+                "Secrets Manager is unavailable",
+                e.to_string(),
+            ),
             _ => Problem::configuration(e.to_string()),
         }
     }
@@ -117,15 +140,28 @@ impl From<SecretError> for Problem {
 impl From<BmsError> for Problem {
     fn from(e: BmsError) -> Self {
         match e {
-            BmsError::Unreachable { .. } => {
-                Problem::new(503, "bms-unavailable", "Kaseya BMS is unavailable", e.to_string())
-            }
+            BmsError::Unreachable { .. } => Problem::new(
+                503,
+                "bms-unavailable",
+                "Kaseya BMS is unavailable",
+                e.to_string(),
+            ),
             BmsError::RateLimited { retry_after, .. } => Problem {
                 retry_after,
-                ..Problem::new(503, "bms-rate-limited", "Kaseya BMS is rate limiting", e.to_string())
+                ..Problem::new(
+                    503,
+                    "bms-rate-limited",
+                    "Kaseya BMS is rate limiting",
+                    e.to_string(),
+                )
             },
             BmsError::Secret(e) => Problem::from(e),
-            _ => Problem::new(502, "bms-error", "Kaseya BMS answered with an error", e.to_string()),
+            _ => Problem::new(
+                502,
+                "bms-error",
+                "Kaseya BMS answered with an error",
+                e.to_string(),
+            ),
         }
     }
 }
@@ -144,8 +180,13 @@ mod tests {
     fn problem_json_shape() {
         let r = Problem::rejected("Payment overdue").to_response();
         assert_eq!(r.status(), 422);
-        assert_eq!(r.headers()[header::CONTENT_TYPE], "application/problem+json");
-        let Body::Text(t) = r.body() else { panic!("text body") };
+        assert_eq!(
+            r.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        let Body::Text(t) = r.body() else {
+            panic!("text body")
+        };
         let v: serde_json::Value = serde_json::from_str(t).unwrap();
         assert_eq!(v["status"], 422);
         assert_eq!(v["detail"], "Payment overdue");
@@ -154,11 +195,24 @@ mod tests {
 
     #[test]
     fn statuses_by_cause() {
-        let unreachable = BmsError::Unreachable { what: "x".into(), reason: "timed out".into() };
+        let unreachable = BmsError::Unreachable {
+            what: "x".into(),
+            reason: "timed out".into(),
+        };
         assert_eq!(Problem::from(unreachable).status, 503);
-        let failed = BmsError::Failed { what: "x".into(), status: 200, message: "no".into() };
+        let failed = BmsError::Failed {
+            what: "x".into(),
+            status: 200,
+            message: "no".into(),
+        };
         assert_eq!(Problem::from(failed).status, 502);
-        assert_eq!(Problem::from(SecretError::NotFound { id: "s".into() }).status, 500);
-        assert_eq!(Problem::from(RequestError::TooLarge { size: 1 }).status, 413);
+        assert_eq!(
+            Problem::from(SecretError::NotFound { id: "s".into() }).status,
+            500
+        );
+        assert_eq!(
+            Problem::from(RequestError::TooLarge { size: 1 }).status,
+            413
+        );
     }
 }

@@ -76,10 +76,11 @@ fn valid_id(l: Lookup, id: i64) -> bool {
 
 fn find<'a>(items: &'a [Item], name: &str) -> Option<&'a Item> {
     let name = name.trim();
-    items
-        .iter()
-        .filter(|i| i.is_active)
-        .find(|i| i.name.as_deref().is_some_and(|n| n.trim().eq_ignore_ascii_case(name)))
+    items.iter().filter(|i| i.is_active).find(|i| {
+        i.name
+            .as_deref()
+            .is_some_and(|n| n.trim().eq_ignore_ascii_case(name))
+    })
 }
 
 fn choice(item: &Item) -> Choice {
@@ -114,7 +115,10 @@ impl Resolver<'_> {
     /// One value to an id: `Ok(None)` when it does not resolve, with the reason pushed.
     fn try_value(&self, l: Lookup, v: &NameOrId) -> Result<Choice, String> {
         match v {
-            NameOrId::Id(id) if valid_id(l, *id) => Ok(Choice { id: *id, name: None }),
+            NameOrId::Id(id) if valid_id(l, *id) => Ok(Choice {
+                id: *id,
+                name: None,
+            }),
             NameOrId::Id(id) => Err(format!("id {id} is not a valid {} id", l.label())),
             NameOrId::Name(name) => {
                 let items = self.list(l)?;
@@ -278,12 +282,40 @@ mod tests {
 
     fn tables() -> Tables {
         let mut t = Tables::new();
-        t.insert(Lookup::Status, Ok(Arc::new(vec![item(1, "New", false), item(2, "In Progress", false)])));
-        t.insert(Lookup::Priority, Ok(Arc::new(vec![item(1, "Low", false), item(2, "Medium", true), item(4, "Critical", false)])));
-        t.insert(Lookup::Queue, Ok(Arc::new(vec![item(1, "Service Desk", false), item(2, "Escalations", false)])));
-        t.insert(Lookup::Assignee, Ok(Arc::new(vec![item(501, "Jane Tech", false)])));
-        t.insert(Lookup::TicketType, Ok(Arc::new(vec![item(1, "Service Request", true)])));
-        t.insert(Lookup::TicketSource, Ok(Arc::new(vec![item(8, "Other", true)])));
+        t.insert(
+            Lookup::Status,
+            Ok(Arc::new(vec![
+                item(1, "New", false),
+                item(2, "In Progress", false),
+            ])),
+        );
+        t.insert(
+            Lookup::Priority,
+            Ok(Arc::new(vec![
+                item(1, "Low", false),
+                item(2, "Medium", true),
+                item(4, "Critical", false),
+            ])),
+        );
+        t.insert(
+            Lookup::Queue,
+            Ok(Arc::new(vec![
+                item(1, "Service Desk", false),
+                item(2, "Escalations", false),
+            ])),
+        );
+        t.insert(
+            Lookup::Assignee,
+            Ok(Arc::new(vec![item(501, "Jane Tech", false)])),
+        );
+        t.insert(
+            Lookup::TicketType,
+            Ok(Arc::new(vec![item(1, "Service Request", true)])),
+        );
+        t.insert(
+            Lookup::TicketSource,
+            Ok(Arc::new(vec![item(8, "Other", true)])),
+        );
         t
     }
 
@@ -298,7 +330,10 @@ mod tests {
 
     #[test]
     fn names_resolve_case_insensitively_and_builtins_fill_the_rest() {
-        let c = ctx(&[("queue", "service desk".into()), ("priority", "CRITICAL".into())]);
+        let c = ctx(&[
+            ("queue", "service desk".into()),
+            ("priority", "CRITICAL".into()),
+        ]);
         let r = resolve(&c, &BTreeMap::new(), &tables()).unwrap();
         assert_eq!(r.queue.unwrap().id, 1);
         assert_eq!(r.priority.id, 4);
@@ -315,25 +350,43 @@ mod tests {
         let r = resolve(&c, &defaults, &tables()).unwrap();
         assert_eq!(r.queue.unwrap().id, 2);
         assert_eq!(r.warnings.len(), 1);
-        assert!(r.warnings[0].contains("`Servce Desk`") && r.warnings[0].contains("Escalations"), "{:?}", r.warnings);
+        assert!(
+            r.warnings[0].contains("`Servce Desk`") && r.warnings[0].contains("Escalations"),
+            "{:?}",
+            r.warnings
+        );
     }
 
     #[test]
     fn unknown_priority_falls_back_to_the_bms_default() {
-        let c = ctx(&[("priority", "Urgent".into()), ("assignee", "Jane Tech".into())]);
+        let c = ctx(&[
+            ("priority", "Urgent".into()),
+            ("assignee", "Jane Tech".into()),
+        ]);
         let r = resolve(&c, &BTreeMap::new(), &tables()).unwrap();
         assert_eq!(r.priority.id, 2);
         assert_eq!(r.assignee.unwrap().id, 501);
-        assert!(r.warnings[0].starts_with("Priority `Urgent`"), "{:?}", r.warnings);
+        assert!(
+            r.warnings[0].starts_with("Priority `Urgent`"),
+            "{:?}",
+            r.warnings
+        );
     }
 
     #[test]
     fn ids_pass_through_without_a_list() {
-        let c = ctx(&[("queue", 77.into()), ("ticketSource", 0.into()), ("ticketType", 3.into())]);
+        let c = ctx(&[
+            ("queue", 77.into()),
+            ("ticketSource", 0.into()),
+            ("ticketType", 3.into()),
+        ]);
         let need = needed(&c, &BTreeMap::new());
         assert!(!need.contains(&Lookup::Queue) && !need.contains(&Lookup::TicketSource));
         let r = resolve(&c, &BTreeMap::new(), &tables()).unwrap();
-        assert_eq!((r.queue.unwrap().id, r.ticket_source.id, r.ticket_type.id), (77, 0, 3));
+        assert_eq!(
+            (r.queue.unwrap().id, r.ticket_source.id, r.ticket_type.id),
+            (77, 0, 3)
+        );
     }
 
     #[test]
@@ -347,7 +400,10 @@ mod tests {
     #[test]
     fn unreadable_type_table_names_the_problem() {
         let mut t = tables();
-        t.insert(Lookup::TicketType, Err("lookup table `TicketType` does not exist".into()));
+        t.insert(
+            Lookup::TicketType,
+            Err("lookup table `TicketType` does not exist".into()),
+        );
         let c = ctx(&[("queue", 1.into())]);
         let err = resolve(&c, &BTreeMap::new(), &t).unwrap_err();
         assert!(err.to_string().contains("TicketType"), "{err}");

@@ -114,7 +114,10 @@ fn credentials(tenant: &str, username: &str, password: &str) -> Result<Credentia
 
 /// A JSON string field, looked up without regard to case (the console's key/value editor makes
 /// whatever case the person typed).
-fn json_str<'a>(obj: &'a serde_json::Map<String, Value>, key: &str) -> Result<Option<&'a str>, SecretError> {
+fn json_str<'a>(
+    obj: &'a serde_json::Map<String, Value>,
+    key: &str,
+) -> Result<Option<&'a str>, SecretError> {
     match obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)) {
         None | Some((_, Value::Null)) => Ok(None),
         Some((_, Value::String(s))) => Ok(Some(s)),
@@ -123,7 +126,10 @@ fn json_str<'a>(obj: &'a serde_json::Map<String, Value>, key: &str) -> Result<Op
 }
 
 fn button_keys(obj: &serde_json::Map<String, Value>) -> Result<Vec<SecretString>, SecretError> {
-    let keys: Vec<String> = match obj.iter().find(|(k, _)| k.eq_ignore_ascii_case("buttonKeys")) {
+    let keys: Vec<String> = match obj
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("buttonKeys"))
+    {
         None | Some((_, Value::Null)) => Vec::new(),
         Some((_, Value::String(s))) => s.split(',').map(str::to_string).collect(),
         Some((_, Value::Array(items))) => items
@@ -173,9 +179,8 @@ impl Secret {
             Some(plain) => parse_plain(plain)?,
             None => {
                 let field = |k: &str| {
-                    json_str(&obj, k)?.ok_or_else(|| {
-                        SecretError::Format(format!("the JSON object has no `{k}`"))
-                    })
+                    json_str(&obj, k)?
+                        .ok_or_else(|| SecretError::Format(format!("the JSON object has no `{k}`")))
                 };
                 credentials(field("company")?, field("username")?, field("password")?)?
             }
@@ -353,6 +358,9 @@ mod tests {
     fn debug_is_redacted() {
         let s = Secret::parse(r#"{"credentials":"C+u:hunter2","buttonKeys":["key-abc"]}"#).unwrap();
         let printed = format!("{s:?}");
-        assert!(!printed.contains("hunter2") && !printed.contains("key-abc"), "{printed}");
+        assert!(
+            !printed.contains("hunter2") && !printed.contains("key-abc"),
+            "{printed}"
+        );
     }
 }

@@ -33,7 +33,12 @@ fn text(t: &Option<Text>) -> Option<&str> {
 
 /// The ticket body: the registration request (unknown users), the labelled block, the message,
 /// the appended text, then anything that went wrong on the way.
-pub fn details(req: &ButtonRequest, ctx: &Context, unregistered: bool, errors: &[String]) -> String {
+pub fn details(
+    req: &ButtonRequest,
+    ctx: &Context,
+    unregistered: bool,
+    errors: &[String],
+) -> String {
     let mut out = String::new();
     if unregistered {
         out.push_str(REGISTRATION_HEADING);
@@ -131,7 +136,10 @@ pub fn attachment_note(req: &ButtonRequest, type_id: i64, now: DateTime<Utc>) ->
         .map(|a| format!("{} ({} bytes)", a.name, a.size))
         .collect();
     Some(NoteInput {
-        details: format!("Attachments sent with the button request: {}", names.join(", ")),
+        details: format!(
+            "Attachments sent with the button request: {}",
+            names.join(", ")
+        ),
         is_internal: false,
         type_id,
         note_date: rfc3339(now),
@@ -170,7 +178,9 @@ mod tests {
 
     #[test]
     fn unregistered_block_comes_first() {
-        let req = request(r#"{"email":"new@b.com","name":"Neo","business":"B Ltd","phone":"555","message":"Hi"}"#);
+        let req = request(
+            r#"{"email":"new@b.com","name":"Neo","business":"B Ltd","phone":"555","message":"Hi"}"#,
+        );
         let ctx = Context::new(&req, DateTime::UNIX_EPOCH);
         let d = details(&req, &ctx, true, &[]);
         assert!(d.starts_with("[User Registration Requested]\nName: Neo\nEmail: new@b.com\nBusiness: B Ltd\nPhone: 555\n\n"), "{d}");

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::envelope::{self, BmsError};
 use super::Bms;
+use super::envelope::{self, BmsError};
 use crate::secret::Credentials;
 
 /// Renew this long before BMS says the token expires, so a request never starts with a token
@@ -64,7 +64,10 @@ impl Bms {
     /// BMS refused `stale`: log in again, unless another request already did.
     pub(super) async fn renew_token(&self, stale: &Token) -> Result<Token, BmsError> {
         let mut slot = self.token.lock().await;
-        if let Some(t) = slot.as_ref().filter(|t| !t.same_as(stale) && t.fresh(Utc::now())) {
+        if let Some(t) = slot
+            .as_ref()
+            .filter(|t| !t.same_as(stale) && t.fresh(Utc::now()))
+        {
             return Ok(t.clone());
         }
         *slot = None;
@@ -109,16 +112,21 @@ impl Bms {
                     message: "HTTP 401".into(),
                 });
             }
-            Err(BmsError::Failed { status, message, .. }) if status < 500 => {
+            Err(BmsError::Failed {
+                status, message, ..
+            }) if status < 500 => {
                 return Err(BmsError::LoginRejected { message });
             }
             Err(e) => return Err(e),
         };
         let out: TokenOutput = envelope::read(WHAT, result)?;
-        let access = out.access_token.filter(|t| !t.is_empty()).ok_or_else(|| BmsError::BadAnswer {
-            what: WHAT.into(),
-            reason: "no AccessToken in the answer".into(),
-        })?;
+        let access =
+            out.access_token
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| BmsError::BadAnswer {
+                    what: WHAT.into(),
+                    reason: "no AccessToken in the answer".into(),
+                })?;
         Ok(Token {
             access: SecretString::from(access),
             // No expiry given: assume a short life rather than keep a dead token.
@@ -128,4 +136,3 @@ impl Bms {
         })
     }
 }
-

@@ -2,8 +2,8 @@
 
 use serde::Deserialize;
 
-use super::envelope::{self, BmsError};
 use super::Bms;
+use super::envelope::{self, BmsError};
 use crate::button::Email;
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -71,7 +71,11 @@ impl Bms {
         }
         const WHAT: &str = "account locations";
         let result = self
-            .get(WHAT, &format!("/v2/crm/accounts/{account_id}/locations/lookup"), &[])
+            .get(
+                WHAT,
+                &format!("/v2/crm/accounts/{account_id}/locations/lookup"),
+                &[],
+            )
             .await?;
         let locations: Vec<Location> = match result {
             serde_json::Value::Null => Vec::new(),

@@ -15,9 +15,13 @@ pub enum BmsError {
         retry_after: Option<u64>,
     },
     /// The token was refused; the client logs in again once before this escapes.
-    #[error("BMS answered 401 Unauthorized ({what}) after a fresh login: check that the API user has the permissions the integration needs")]
+    #[error(
+        "BMS answered 401 Unauthorized ({what}) after a fresh login: check that the API user has the permissions the integration needs"
+    )]
     Unauthorized { what: String },
-    #[error("BMS refused the API user's credentials: {message}. Check the company, user name and password in the secret")]
+    #[error(
+        "BMS refused the API user's credentials: {message}. Check the company, user name and password in the secret"
+    )]
     LoginRejected { message: String },
     #[error("BMS answered an error ({what}, HTTP {status}): {message}")]
     Failed {
@@ -46,10 +50,17 @@ pub fn lowercase_keys(v: Value) -> Value {
 }
 
 /// Check the HTTP status and the envelope; give back `Result` with lowercased keys.
-pub fn open(what: &str, status: u16, retry_after: Option<u64>, body: &[u8]) -> Result<Value, BmsError> {
+pub fn open(
+    what: &str,
+    status: u16,
+    retry_after: Option<u64>,
+    body: &[u8],
+) -> Result<Value, BmsError> {
     let parsed = serde_json::from_slice::<Value>(body).map(lowercase_keys);
     if status == 401 {
-        return Err(BmsError::Unauthorized { what: what.to_string() });
+        return Err(BmsError::Unauthorized {
+            what: what.to_string(),
+        });
     }
     if status == 429 || status == 503 {
         return Err(BmsError::RateLimited {
@@ -136,7 +147,11 @@ mod tests {
     fn success_false_under_200_is_an_error() {
         let body = br#"{"Success":false,"Error":{"Code":3,"Message":"Queue is closed","SubErrors":["QueueId"]}}"#;
         match open("create ticket", 200, None, body) {
-            Err(BmsError::Failed { status: 200, message, .. }) => {
+            Err(BmsError::Failed {
+                status: 200,
+                message,
+                ..
+            }) => {
                 assert_eq!(message, "Queue is closed (QueueId)")
             }
             other => panic!("{other:?}"),
@@ -145,12 +160,24 @@ mod tests {
 
     #[test]
     fn statuses() {
-        assert!(matches!(open("x", 401, None, b""), Err(BmsError::Unauthorized { .. })));
+        assert!(matches!(
+            open("x", 401, None, b""),
+            Err(BmsError::Unauthorized { .. })
+        ));
         assert!(matches!(
             open("x", 429, Some(30), b""),
-            Err(BmsError::RateLimited { retry_after: Some(30), .. })
+            Err(BmsError::RateLimited {
+                retry_after: Some(30),
+                ..
+            })
         ));
-        assert!(matches!(open("x", 500, None, b"<html>"), Err(BmsError::Failed { status: 500, .. })));
-        assert!(matches!(open("x", 200, None, b"<html>"), Err(BmsError::BadAnswer { .. })));
+        assert!(matches!(
+            open("x", 500, None, b"<html>"),
+            Err(BmsError::Failed { status: 500, .. })
+        ));
+        assert!(matches!(
+            open("x", 200, None, b"<html>"),
+            Err(BmsError::BadAnswer { .. })
+        ));
     }
 }

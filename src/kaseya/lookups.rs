@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::envelope::{self, BmsError};
 use super::Bms;
+use super::envelope::{self, BmsError};
 use crate::context::Lookup;
 
 /// One entry of a lookup list; the lists differ in their other fields.

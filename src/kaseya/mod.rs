@@ -71,16 +71,28 @@ impl Bms {
         format!("{}{path}", self.base)
     }
 
-    pub async fn get(&self, what: &str, path: &str, query: &[(&str, String)]) -> Result<Value, BmsError> {
-        self.call(what, reqwest::Method::GET, path, query, Body::None).await
+    pub async fn get(
+        &self,
+        what: &str,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Value, BmsError> {
+        self.call(what, reqwest::Method::GET, path, query, Body::None)
+            .await
     }
 
-    pub async fn post<T: Serialize>(&self, what: &str, path: &str, body: &T) -> Result<Value, BmsError> {
+    pub async fn post<T: Serialize>(
+        &self,
+        what: &str,
+        path: &str,
+        body: &T,
+    ) -> Result<Value, BmsError> {
         let json = serde_json::to_value(body).map_err(|e| BmsError::BadAnswer {
             what: what.to_string(),
             reason: format!("request body: {e}"),
         })?;
-        self.call(what, reqwest::Method::POST, path, &[], Body::Json(&json)).await
+        self.call(what, reqwest::Method::POST, path, &[], Body::Json(&json))
+            .await
     }
 
     /// One call with the current token; on 401 one new login and one retry. A 401 answer means
@@ -115,7 +127,9 @@ impl Bms {
                 other => return other,
             }
         }
-        Err(BmsError::Unauthorized { what: what.to_string() })
+        Err(BmsError::Unauthorized {
+            what: what.to_string(),
+        })
     }
 
     async fn send(&self, what: &str, req: reqwest::RequestBuilder) -> Result<Value, BmsError> {
@@ -128,7 +142,12 @@ impl Bms {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse().ok());
         let body = answer.bytes().await.map_err(|e| unreachable(what, &e))?;
-        tracing::debug!(what, status, ms = started.elapsed().as_millis() as u64, "BMS call");
+        tracing::debug!(
+            what,
+            status,
+            ms = started.elapsed().as_millis() as u64,
+            "BMS call"
+        );
         envelope::open(what, status, retry_after, &body)
     }
 }

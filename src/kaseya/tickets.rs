@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::envelope::{self, BmsError};
 use super::Bms;
+use super::envelope::{self, BmsError};
 
 /// `TicketInputDto`, as much of it as a button press fills.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

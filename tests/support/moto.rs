@@ -1,0 +1,101 @@
+//! A real Secrets Manager API: `moto_server` (PyPI `moto[server]`) on a free loopback port,
+//! started once per test binary and reached through the SDK's standard
+//! `AWS_ENDPOINT_URL_SECRETS_MANAGER`.
+
+use std::io::ErrorKind;
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub struct Moto {
+    _child: Child,
+    /// Held open for the life of the test process: when it closes, the wrapper kills moto.
+    _lifeline: ChildStdin,
+}
+
+const INSTALL_HINT: &str = "moto_server was not found. The Secrets Manager tests run against a \
+    real local moto server: run `scripts/test` (it installs `moto[server]` into .venv), or \
+    `python3 -m venv .venv && .venv/bin/pip install 'moto[server]'`, or set MOTO_SERVER to the \
+    path of moto_server";
+
+fn find_moto_server() -> PathBuf {
+    if let Some(p) = std::env::var_os("MOTO_SERVER") {
+        return PathBuf::from(p);
+    }
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server");
+    if venv.is_file() {
+        return venv;
+    }
+    std::env::var_os("PATH")
+        .and_then(|path| {
+            std::env::split_paths(&path)
+                .map(|dir| dir.join("moto_server"))
+                .find(|p| p.is_file())
+        })
+        .unwrap_or_else(|| panic!("{INSTALL_HINT}"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// The moto server of this test binary, started on first use. Every test that talks to it calls
+/// this first, so the environment is set before any test thread reads it.
+pub fn moto() -> &'static Moto {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    MOTO.get_or_init(|| {
+        let bin = find_moto_server();
+        let port = free_port();
+        // moto does not exit with its parent; the shell kills it when our end of its stdin
+        // closes, which the kernel does when the test process ends for any reason.
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(r#""$0" -H 127.0.0.1 -p "$1" >/dev/null 2>&1 & pid=$!; read -r _; kill "$pid""#)
+            .arg(&bin)
+            .arg(port.to_string())
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("could not start {}: {e}. {INSTALL_HINT}", bin.display()));
+        let lifeline = child.stdin.take().expect("piped stdin");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            match TcpStream::connect(("127.0.0.1", port)) {
+                Ok(_) => break,
+                Err(e) if e.kind() == ErrorKind::ConnectionRefused && Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(e) => panic!(
+                    "moto_server ({}) did not start on port {port}: {e}",
+                    bin.display()
+                ),
+            }
+        }
+        let url = format!("http://127.0.0.1:{port}");
+        // SAFETY: every test in this binary calls `moto()` before doing anything else, and
+        // OnceLock blocks them until this returns, so no other thread reads the environment now.
+        unsafe {
+            std::env::set_var("AWS_ENDPOINT_URL_SECRETS_MANAGER", &url);
+            std::env::set_var("AWS_REGION", "us-east-1");
+            std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+            std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+            std::env::remove_var("AWS_PROFILE");
+            std::env::remove_var("AWS_ENDPOINT_URL");
+        }
+        Moto {
+            _child: child,
+            _lifeline: lifeline,
+        }
+    })
+}
+
+/// A Secrets Manager client configured from the environment, as the function builds its own.
+pub async fn client() -> aws_sdk_secretsmanager::Client {
+    moto();
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    aws_sdk_secretsmanager::Client::new(&sdk)
+}

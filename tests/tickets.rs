@@ -1,0 +1,585 @@
+//! A button press through the handler, as Lambda delivers it, against the fake BMS.
+
+mod helpers;
+
+use base64::Engine as _;
+use bms_sandbox::{Casing, Failure};
+use helpers::{BUTTON_KEY, Gateway, TestApp, event, json_event, press};
+use serde_json::json;
+
+#[tokio::test]
+async fn known_contact_gets_a_ticket_through_both_gateway_formats() {
+    for gw in [Gateway::RestV1, Gateway::HttpV2] {
+        let t = TestApp::spawn().await;
+        let body = json!({
+            "email": "dan.jump@fabrikam.com",
+            "name": "Dan Jump",
+            "message": "Outlook keeps asking for my password",
+            "hostname": "FAB-LT-042",
+            "selections": ["Email"],
+        });
+        let a = t.send(json_event(gw, "/tickets", &body)).await;
+        assert_eq!(a.status, 201, "{gw:?}: {a:?}");
+        assert_eq!(a.content_type, "application/json");
+        assert_eq!(a.body["contactId"], 101);
+        assert_eq!(a.body["accountId"], 1);
+        assert_eq!(a.body["unregistered"], false);
+        assert_eq!(a.body["warnings"], json!([]));
+        let ticket = t.only_ticket();
+        assert_eq!(a.body["ticketId"], ticket["Id"]);
+        assert_eq!(a.body["ticketNumber"], ticket["TicketNumber"]);
+        assert_eq!(ticket["ContactId"], 101);
+        assert_eq!(ticket["LocationId"], 12, "the contact's own location");
+        assert_eq!(ticket["QueueId"], 1);
+        assert_eq!(ticket["StatusId"], 1, "BMS's status named New");
+        assert_eq!(ticket["PriorityId"], 2, "BMS's default priority");
+        assert_eq!(ticket["TypeId"], 1, "the default ticket type");
+        assert_eq!(ticket["SourceId"], 8, "the default ticket source");
+        assert_eq!(ticket["Title"], "Outlook keeps asking for my password");
+        let details = ticket["Details"].as_str().unwrap();
+        assert!(
+            details.starts_with("Name: Dan Jump\nEmail: dan.jump@fabrikam.com\nHostname: FAB-LT-042\nSelections: Email\n\nOutlook keeps"),
+            "{details}"
+        );
+        assert!(!details.contains("[User Registration Requested]"));
+    }
+}
+
+#[tokio::test]
+async fn email_matches_whatever_its_case() {
+    let t = TestApp::spawn().await;
+    let a = t
+        .post_ticket(press("ANN.beebe@northwind.COM", "Printer jam"))
+        .await;
+    assert_eq!(a.status, 201, "{a:?}");
+    assert_eq!(a.body["contactId"], 102);
+    assert_eq!(a.body["unregistered"], false);
+}
+
+#[tokio::test]
+async fn a_near_match_from_the_search_is_not_the_user() {
+    let t = TestApp::spawn().await;
+    // The sandbox's search, like a "contains" filter, answers dan.jump@ and danny.jump@ here.
+    let a = t
+        .post_ticket(press("jump@fabrikam.com", "Screen is black"))
+        .await;
+    assert_eq!(a.status, 201, "{a:?}");
+    assert_eq!(a.body["unregistered"], true);
+    assert_eq!(a.body["contactId"], 104, "the catch-all contact");
+}
+
+#[tokio::test]
+async fn contact_without_location_uses_the_accounts_main_location() {
+    let t = TestApp::spawn().await;
+    let a = t
+        .post_ticket(press("ann.beebe@northwind.com", "Need a new mouse"))
+        .await;
+    assert_eq!(a.status, 201, "{a:?}");
+    let ticket = t.only_ticket();
+    assert_eq!(ticket["AccountId"], 2);
+    assert_eq!(ticket["LocationId"], 21);
+}
+
+#[tokio::test]
+async fn unknown_user_goes_to_the_catch_all_contact_with_a_registration_block() {
+    let t = TestApp::spawn().await;
+    let body = json!({
+        "email": "sam.new@contoso.com",
+        "name": "Sam New",
+        "business": "Contoso Retail",
+        "phone": "+1 555 0100",
+        "message": "VPN does not connect",
+    });
+    let a = t.post_ticket(body).await;
+    assert_eq!(a.status, 201, "{a:?}");
+    assert_eq!(a.body["unregistered"], true);
+    assert_eq!(a.body["contactId"], 104);
+    assert_eq!(a.body["accountId"], 3);
+    let ticket = t.only_ticket();
+    assert_eq!(ticket["LocationId"], 31);
+    let details = ticket["Details"].as_str().unwrap();
+    assert!(
+        details.starts_with(
+            "[User Registration Requested]\nName: Sam New\nEmail: sam.new@contoso.com\nBusiness: Contoso Retail\nPhone: +1 555 0100\n\n"
+        ),
+        "{details}"
+    );
+}
+
+#[tokio::test]
+async fn form_body_with_a_comma_separated_selection() {
+    let t = TestApp::spawn().await;
+    let auth = format!("Bearer {BUTTON_KEY}");
+    let req = event(
+        Gateway::RestV1,
+        "POST",
+        "/tickets",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Authorization", &auth),
+        ],
+        "email=dan.jump%40fabrikam.com&message=Keyboard+is+sticky&selections=Hardware%2CUrgent&ip=10.0.0.9",
+    );
+    let a = t.send(req).await;
+    assert_eq!(a.status, 201, "{a:?}");
+    let details = t.only_ticket()["Details"].as_str().unwrap().to_string();
+    assert!(
+        details.contains("IP: 10.0.0.9\nSelections: Hardware, Urgent\n"),
+        "{details}"
+    );
+}
+
+#[tokio::test]
+async fn the_sample_events_in_the_repository_work() {
+    let t = TestApp::spawn_with(&[("BUTTON_AUTH", "none")]).await;
+    for file in [
+        include_str!("../events/rest-v1-ticket.json"),
+        include_str!("../events/http-v2-ticket.json"),
+        include_str!("../events/http-v2-form-unregistered.json"),
+    ] {
+        let req = lambda_http::request::from_str(file).unwrap();
+        let a = t.send(req).await;
+        assert_eq!(a.status, 201, "{a:?}");
+    }
+    assert_eq!(t.bms.tickets().len(), 3);
+}
+
+#[tokio::test]
+async fn bms_answering_in_camel_case_works_the_same() {
+    let t = TestApp::spawn().await;
+    t.bms.set_casing(Casing::Camel);
+    let a = t
+        .post_ticket(press("ann.beebe@northwind.com", "Printer jam"))
+        .await;
+    assert_eq!(a.status, 201, "{a:?}");
+    assert_eq!(a.body["contactId"], 102);
+    assert!(a.body["ticketNumber"].as_str().unwrap().starts_with('T'));
+    assert_eq!(t.only_ticket()["LocationId"], 21);
+}
+
+#[tokio::test]
+async fn an_expired_token_means_one_new_login_and_one_retry() {
+    let t = TestApp::spawn().await;
+    assert_eq!(
+        t.post_ticket(press("dan.jump@fabrikam.com", "one"))
+            .await
+            .status,
+        201
+    );
+    assert_eq!(t.bms.count("POST", "/v2/security/authenticate"), 1);
+    t.bms.expire_tokens();
+    let a = t.post_ticket(press("dan.jump@fabrikam.com", "two")).await;
+    assert_eq!(a.status, 201, "{a:?}");
+    assert_eq!(t.bms.count("POST", "/v2/security/authenticate"), 2);
+    assert_eq!(t.bms.tickets().len(), 2);
+}
+
+#[tokio::test]
+async fn warm_requests_reuse_the_token_and_the_lookups() {
+    let t = TestApp::spawn().await;
+    assert_eq!(
+        t.post_ticket(press("dan.jump@fabrikam.com", "cold"))
+            .await
+            .status,
+        201
+    );
+    let cold = t.bms.calls().len();
+    t.bms.reset_calls();
+    assert_eq!(
+        t.post_ticket(press("dan.jump@fabrikam.com", "warm"))
+            .await
+            .status,
+        201
+    );
+    let warm: Vec<String> = t
+        .bms
+        .calls()
+        .iter()
+        .map(|c| format!("{} {}", c.method, c.path))
+        .collect();
+    assert_eq!(
+        warm,
+        [
+            "GET /v2/crm/contacts/search",
+            "POST /v2/servicedesk/tickets"
+        ],
+        "a warm ticket for a known contact with a location costs two calls"
+    );
+    // login, contact, status, priority, queue, type, source, create
+    assert_eq!(cold, 8);
+}
+
+#[tokio::test]
+async fn unknown_queue_name_falls_back_and_warns() {
+    let rules = json!({"defaults": {"queue": "Service Desk"}, "rules": [{"set": {"queue": "Servce Desk"}}]});
+    let t = TestApp::spawn_with(&[("BUTTON_RULES", &rules.to_string())]).await;
+    let a = t
+        .post_ticket(press("dan.jump@fabrikam.com", "Laptop is slow"))
+        .await;
+    assert_eq!(a.status, 201, "{a:?}");
+    let warnings = a.body["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].as_str().unwrap().contains("Servce Desk"),
+        "{warnings:?}"
+    );
+    let ticket = t.only_ticket();
+    assert_eq!(ticket["QueueId"], 1);
+    let details = ticket["Details"].as_str().unwrap();
+    assert!(
+        details.contains("\n[Submission Errors]\n- Queue `Servce Desk`"),
+        "{details}"
+    );
+}
+
+#[tokio::test]
+async fn neither_queue_nor_assignee_is_a_clear_error_and_no_ticket() {
+    let t = TestApp::spawn_with(&[("BUTTON_RULES", "{}")]).await;
+    let a = t.post_ticket(press("dan.jump@fabrikam.com", "Help")).await;
+    assert_eq!(a.status, 500, "{a:?}");
+    assert_eq!(a.content_type, "application/problem+json");
+    assert!(
+        a.detail().contains("neither a queue nor an assignee"),
+        "{a:?}"
+    );
+    assert!(a.detail().contains("defaults.queue"), "{a:?}");
+    assert!(t.bms.tickets().is_empty());
+    assert_eq!(t.bms.count("POST", "/v2/servicedesk/tickets"), 0);
+}
+
+#[tokio::test]
+async fn an_attachment_becomes_a_note_on_the_ticket() {
+    let t = TestApp::spawn().await;
+    let png = base64::engine::general_purpose::STANDARD.encode(b"\x89PNG\r\n\x1a\nfake screenshot");
+    let mut body = press("dan.jump@fabrikam.com", "See the screenshot");
+    body["attachments"] = json!([{"name": "screen.png", "contentType": "image/png", "data": png}]);
+    let a = t.post_ticket(body).await;
+    assert_eq!(a.status, 201, "{a:?}");
+    let notes = t.bms.notes();
+    assert_eq!(notes.len(), 1);
+    let (ticket_id, note) = &notes[0];
+    assert_eq!(json!(ticket_id), a.body["ticketId"]);
+    assert_eq!(note["Attachments"][0]["Name"], "screen.png");
+    assert_eq!(note["Attachments"][0]["Type"], "image/png");
+    assert_eq!(note["Attachments"][0]["Base64Data"], png);
+}
+
+#[tokio::test]
+async fn a_failing_attachment_note_keeps_the_ticket_and_warns() {
+    let t = TestApp::spawn().await;
+    t.bms.fail_next(
+        "POST",
+        "/v2/servicedesk/tickets/",
+        Failure::SuccessFalse("Attachment too large".into()),
+    );
+    let mut body = press("dan.jump@fabrikam.com", "See the screenshot");
+    body["attachments"] =
+        json!([{"name": "s.png", "contentType": "image/png", "data": "aGVsbG8="}]);
+    let a = t.post_ticket(body).await;
+    assert_eq!(a.status, 201, "{a:?}");
+    assert!(
+        a.body["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("Attachment too large"),
+        "{a:?}"
+    );
+    assert_eq!(t.bms.tickets().len(), 1);
+}
+
+#[tokio::test]
+async fn success_false_under_http_200_is_a_502() {
+    let t = TestApp::spawn().await;
+    t.bms.fail_next(
+        "POST",
+        "/v2/servicedesk/tickets",
+        Failure::SuccessFalse("Contract expired".into()),
+    );
+    let a = t.post_ticket(press("dan.jump@fabrikam.com", "Help")).await;
+    assert_eq!(a.status, 502, "{a:?}");
+    assert_eq!(a.content_type, "application/problem+json");
+    assert!(a.detail().contains("Contract expired"), "{a:?}");
+    assert!(t.bms.tickets().is_empty());
+}
+
+#[tokio::test]
+async fn bms_unreachable_is_a_503() {
+    let t = TestApp::spawn().await;
+    let url = t.bms.url();
+    drop(t.bms);
+    let bms = bms_sandbox::Sandbox::start().await;
+    let app = helpers::app_for(
+        &bms,
+        &[("KASEYA_API_URL", &url), ("KASEYA_TIMEOUT_SECONDS", "2")],
+    )
+    .await;
+    let a = helpers::read(
+        app.handle(json_event(
+            Gateway::HttpV2,
+            "/tickets",
+            &press("dan.jump@fabrikam.com", "x"),
+        ))
+        .await,
+    );
+    assert_eq!(a.status, 503, "{a:?}");
+    assert!(a.detail().contains("could not be reached"), "{a:?}");
+}
+
+#[tokio::test]
+async fn bms_rate_limit_is_a_503_with_retry_after() {
+    let t = TestApp::spawn().await;
+    t.bms
+        .fail_next("GET", "/v2/crm/contacts/search", Failure::Status(429));
+    let a = t.post_ticket(press("dan.jump@fabrikam.com", "x")).await;
+    assert_eq!(a.status, 503, "{a:?}");
+    assert!(t.bms.tickets().is_empty());
+}
+
+#[tokio::test]
+async fn button_keys_are_required_and_checked() {
+    let t = TestApp::spawn().await;
+    let body = press("dan.jump@fabrikam.com", "x").to_string();
+    let cases: [(&[(&str, &str)], u16); 5] = [
+        (&[("content-type", "application/json")], 401),
+        (
+            &[
+                ("content-type", "application/json"),
+                ("authorization", "Bearer wrong-key"),
+            ],
+            401,
+        ),
+        (
+            &[
+                ("content-type", "application/json"),
+                ("authorization", "Basic dXNlcjpwYXNz"),
+            ],
+            401,
+        ),
+        (
+            &[
+                ("content-type", "application/json"),
+                ("x-api-key", BUTTON_KEY),
+            ],
+            201,
+        ),
+        (
+            &[
+                ("content-type", "application/json"),
+                ("authorization", &format!("bearer {BUTTON_KEY}")),
+            ],
+            201,
+        ),
+    ];
+    for (headers, status) in cases {
+        let a = t
+            .send(event(Gateway::HttpV2, "POST", "/tickets", headers, &body))
+            .await;
+        assert_eq!(a.status, status, "{headers:?}: {a:?}");
+        if status == 401 {
+            assert_eq!(a.content_type, "application/problem+json");
+            assert!(!a.body.to_string().contains(BUTTON_KEY));
+        }
+    }
+    assert_eq!(t.bms.tickets().len(), 2);
+}
+
+#[tokio::test]
+async fn auth_none_takes_callers_without_a_key() {
+    let t = TestApp::spawn_with(&[("BUTTON_AUTH", "none")]).await;
+    let req = event(
+        Gateway::HttpV2,
+        "POST",
+        "/tickets",
+        &[("content-type", "application/json")],
+        &press("dan.jump@fabrikam.com", "x").to_string(),
+    );
+    assert_eq!(t.send(req).await.status, 201);
+}
+
+#[tokio::test]
+async fn key_auth_without_keys_in_the_secret_is_a_configuration_error() {
+    let t = TestApp::spawn_with(&[("KASEYA_CREDENTIALS", bms_sandbox::CREDENTIALS)]).await;
+    let a = t.post_ticket(press("dan.jump@fabrikam.com", "x")).await;
+    assert_eq!(a.status, 500, "{a:?}");
+    assert!(a.detail().contains("buttonKeys"), "{a:?}");
+}
+
+#[tokio::test]
+async fn bad_input_is_a_clear_4xx_and_never_reaches_bms() {
+    let t = TestApp::spawn().await;
+    let auth = format!("Bearer {BUTTON_KEY}");
+    let cases: [(&str, &str, u16, &str); 6] = [
+        (
+            "application/json",
+            r#"{"email":"not-an-email","message":"x"}"#,
+            400,
+            "email",
+        ),
+        (
+            "application/json",
+            r#"{"email":"a@b.com","message":""}"#,
+            400,
+            "message",
+        ),
+        (
+            "application/json",
+            r#"{"email":"a@b.com","message":"x","selections":7}"#,
+            400,
+            "selections",
+        ),
+        (
+            "application/json",
+            r#"{"email":"a@b.com","message":"x","attachments":[{"name":"a.png","data":"***"}]}"#,
+            400,
+            "base64",
+        ),
+        ("application/json", "{not json", 400, "not valid JSON"),
+        ("text/plain", "hello", 415, "text/plain"),
+    ];
+    for (ct, body, status, needle) in cases {
+        let a = t
+            .send(event(
+                Gateway::HttpV2,
+                "POST",
+                "/tickets",
+                &[("content-type", ct), ("authorization", &auth)],
+                body,
+            ))
+            .await;
+        assert_eq!(a.status, status, "{body}: {a:?}");
+        assert_eq!(a.content_type, "application/problem+json");
+        assert_eq!(a.body["status"], status);
+        assert!(a.detail().contains(needle), "{body}: {a:?}");
+    }
+    let big = format!(
+        r#"{{"email":"a@b.com","message":"{}"}}"#,
+        "x".repeat(6 * 1024 * 1024)
+    );
+    let a = t
+        .send(event(
+            Gateway::HttpV2,
+            "POST",
+            "/tickets",
+            &[
+                ("content-type", "application/json"),
+                ("authorization", &auth),
+            ],
+            &big,
+        ))
+        .await;
+    assert_eq!(a.status, 413);
+    assert!(
+        t.bms.calls().is_empty(),
+        "no BMS call for bad input: {:?}",
+        t.bms.calls()
+    );
+}
+
+#[tokio::test]
+async fn a_configuration_error_answers_every_request_with_500() {
+    let t = TestApp::spawn_with(&[
+        ("KASEYA_API_URL", "ftp://nowhere"),
+        ("BUTTON_RULES", "{\"rules\": 5"),
+    ])
+    .await;
+    let a = t.post_ticket(press("dan.jump@fabrikam.com", "x")).await;
+    assert_eq!(a.status, 500);
+    assert_eq!(a.content_type, "application/problem+json");
+    assert!(
+        a.detail().contains("KASEYA_API_URL") && a.detail().contains("BUTTON_RULES"),
+        "{a:?}"
+    );
+    assert!(t.bms.calls().is_empty());
+}
+
+#[tokio::test]
+async fn unknown_paths_and_methods() {
+    let t = TestApp::spawn().await;
+    let a = t
+        .send(event(Gateway::HttpV2, "POST", "/nope", &[], ""))
+        .await;
+    assert_eq!(a.status, 404);
+    let a = t
+        .send(event(Gateway::RestV1, "GET", "/tickets", &[], ""))
+        .await;
+    assert_eq!(a.status, 405);
+    assert_eq!(a.content_type, "application/problem+json");
+}
+
+#[tokio::test]
+async fn a_missing_catch_all_contact_is_named() {
+    let t = TestApp::spawn_with(&[("KASEYA_UNREGISTERED_EMAIL", "catchall@nowhere.example")]).await;
+    let a = t.post_ticket(press("stranger@contoso.com", "x")).await;
+    assert_eq!(a.status, 500, "{a:?}");
+    assert!(
+        a.detail().contains("catchall@nowhere.example")
+            && a.detail().contains("KASEYA_UNREGISTERED_EMAIL"),
+        "{a:?}"
+    );
+    assert!(t.bms.tickets().is_empty());
+}
+
+#[tokio::test]
+async fn ticket_type_and_source_by_name_and_by_id() {
+    let rules = json!({"defaults": {"queue": "Escalations", "ticketType": "Incident", "ticketSource": 4, "priority": "High", "ticketStatus": "In Progress", "assignee": "Jane Tech"}});
+    let t = TestApp::spawn_with(&[("BUTTON_RULES", &rules.to_string())]).await;
+    let a = t.post_ticket(press("dan.jump@fabrikam.com", "x")).await;
+    assert_eq!(a.status, 201, "{a:?}");
+    let ticket = t.only_ticket();
+    assert_eq!(
+        (
+            &ticket["QueueId"],
+            &ticket["TypeId"],
+            &ticket["SourceId"],
+            &ticket["PriorityId"],
+            &ticket["StatusId"],
+            &ticket["AssigneeId"]
+        ),
+        (
+            &json!(2),
+            &json!(2),
+            &json!(4),
+            &json!(3),
+            &json!(2),
+            &json!(501)
+        )
+    );
+}
+
+#[tokio::test]
+async fn an_undocumented_lookup_table_that_does_not_exist_is_named() {
+    let t = TestApp::spawn_with(&[("KASEYA_TICKET_TYPE_TABLE", "TicketTypes")]).await;
+    let a = t.post_ticket(press("dan.jump@fabrikam.com", "x")).await;
+    assert_eq!(a.status, 500, "{a:?}");
+    assert!(
+        a.detail().contains("TicketTypes") && a.detail().contains("KASEYA_TICKET_TYPE_TABLE"),
+        "{a:?}"
+    );
+    // With the type given as an id the same setup files the ticket.
+    let rules = json!({"defaults": {"queue": "Service Desk", "ticketType": 1}});
+    let t = TestApp::spawn_with(&[
+        ("KASEYA_TICKET_TYPE_TABLE", "TicketTypes"),
+        ("BUTTON_RULES", &rules.to_string()),
+    ])
+    .await;
+    assert_eq!(
+        t.post_ticket(press("dan.jump@fabrikam.com", "x"))
+            .await
+            .status,
+        201
+    );
+}
+
+#[tokio::test]
+async fn wrong_bms_credentials_are_a_502_that_names_the_secret_not_its_value() {
+    let t = TestApp::spawn().await;
+    t.bms.set_password("rotated-elsewhere");
+    let a = t.post_ticket(press("dan.jump@fabrikam.com", "x")).await;
+    assert_eq!(a.status, 502, "{a:?}");
+    assert!(a.detail().contains("credentials"), "{a:?}");
+    let text = a.body.to_string();
+    assert!(
+        !text.contains("s3cret") && !text.contains("rotated-elsewhere"),
+        "{text}"
+    );
+}

@@ -190,9 +190,108 @@ impl Ready {
             }
             self.authenticate(req.headers()).await?;
             self.create(&req).await
+        } else if path.ends_with("/health") {
+            if method != Method::GET {
+                return allow("GET");
+            }
+            self.authenticate(req.headers()).await?;
+            Ok(self.health().await)
         } else {
             Err(Problem::not_found(path))
         }
+    }
+
+    /// Every link of the chain, one line each: `200` when all hold, else `503`. The caches are
+    /// dropped first, so a technician sees BMS as it is now.
+    async fn health(&self) -> Response<Body> {
+        let mut lines = Vec::new();
+        let mut healthy = true;
+        let mut report = |name: &str, result: Result<String, String>| {
+            let line = match result {
+                Ok(detail) => format!("ok   {name}: {detail}"),
+                Err(why) => {
+                    healthy = false;
+                    format!("FAIL {name}: {why}")
+                }
+            };
+            lines.push(line);
+        };
+        let source = match &self.config.secret {
+            SecretSetting::SecretsManager(id) => format!("read from Secrets Manager `{id}`"),
+            SecretSetting::Fixed(_) => "given in KASEYA_CREDENTIALS".to_string(),
+        };
+        report(
+            "secret",
+            self.secrets
+                .refresh()
+                .await
+                .map(|_| source)
+                .map_err(|e| e.to_string()),
+        );
+        let login = self.bms.login_now().await.map_err(|e| e.to_string());
+        let logged_in = login.is_ok();
+        report(
+            "BMS login",
+            login.map(|()| format!("logged in at {}", self.config.api_url)),
+        );
+        if logged_in {
+            *self.catch_all.write().await = None;
+            self.bms.forget_lookups().await;
+            let catch_all = self.catch_all().await.map_err(|p| p.detail);
+            report(
+                "catch-all contact",
+                catch_all.map(|c| {
+                    format!(
+                        "`{}` is contact {} of account {}",
+                        self.config.unregistered_email, c.id, c.account_id
+                    )
+                }),
+            );
+            report("default lookups", self.check_defaults().await);
+        }
+        let status = if healthy {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        };
+        Response::builder()
+            .status(status)
+            .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+            .body(Body::Text(lines.join("\n") + "\n"))
+            .unwrap_or_else(|_| Response::new(Body::Empty))
+    }
+
+    /// Resolve a press that no rule touches: proves `defaults` (or BMS's own defaults) give a
+    /// complete ticket.
+    async fn check_defaults(&self) -> Result<String, String> {
+        let probe =
+            json!({"email": self.config.unregistered_email.as_str(), "message": "health check"});
+        let button = ButtonRequest::parse(Some("application/json"), probe.to_string().as_bytes())
+            .map_err(|e| e.to_string())?;
+        let mut ctx = Context::new(&button, Utc::now());
+        let defaults = self.config.rules.defaults();
+        ctx.fill_empty(defaults);
+        let tables = self
+            .tables(&resolve::needed(&ctx, defaults))
+            .await
+            .map_err(|p| p.detail)?;
+        let r = resolve::resolve(&ctx, defaults, &tables).map_err(|e| e.to_string())?;
+        if !r.warnings.is_empty() {
+            return Err(r.warnings.join("; "));
+        }
+        let show = |label: &str, c: &resolve::Choice| match &c.name {
+            Some(n) => format!("{label} `{n}` ({})", c.id),
+            None => format!("{label} {}", c.id),
+        };
+        let mut parts = vec![
+            show("status", &r.status),
+            show("priority", &r.priority),
+            show("type", &r.ticket_type),
+            show("source", &r.ticket_source),
+        ];
+        parts.extend(r.queue.as_ref().map(|c| show("queue", c)));
+        parts.extend(r.assignee.as_ref().map(|c| show("assignee", c)));
+        Ok(parts.join(", "))
     }
 
     async fn authenticate(&self, headers: &HeaderMap) -> Result<(), Problem> {

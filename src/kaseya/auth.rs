@@ -61,6 +61,14 @@ impl Bms {
         Ok(t)
     }
 
+    /// Log in now, whatever the cache holds: proves the credentials still work (`/health`).
+    pub async fn login_now(&self) -> Result<(), BmsError> {
+        let mut slot = self.token.lock().await;
+        let t = self.login_with_refresh().await?;
+        *slot = Some(t);
+        Ok(())
+    }
+
     /// BMS refused `stale`: log in again, unless another request already did.
     pub(super) async fn renew_token(&self, stale: &Token) -> Result<Token, BmsError> {
         let mut slot = self.token.lock().await;

@@ -41,6 +41,12 @@ impl Bms {
         Ok(items)
     }
 
+    /// Drop every cached list, so the next lookups read BMS as it is now (`/health`).
+    pub async fn forget_lookups(&self) {
+        self.lookups.write().await.clear();
+        self.main_locations.write().await.clear();
+    }
+
     async fn fetch_lookup(&self, lookup: Lookup) -> Result<Vec<Item>, BmsError> {
         let what = format!("{} list", lookup.label());
         let path = match lookup {

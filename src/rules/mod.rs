@@ -1,0 +1,193 @@
+//! The rules document (`BUTTON_RULES`): load, check, evaluate.
+//!
+//! An MSP routes tickets with a JSON document of `defaults`, `let` variables and `rules`, whose
+//! conditions and computed values are CEL expressions (see `docs/rules.md` for the format as
+//! MSPs see it). [`Rules::parse`] reads the document, compiles every expression once and checks
+//! everything that can be checked without a request, reporting all problems at once.
+//! [`Rules::apply`] then runs the rules on the [`Context`] of each button press; an error in one
+//! rule skips that rule and is reported in [`Outcome::errors`], never losing the ticket.
+//!
+//! Rules are numbered from 0, as the JSON array is indexed: messages say `rules[3]`, and
+//! [`Outcome::matched`] and [`Rejection::rule`] hold those indices.
+
+mod check;
+mod doc;
+mod eval;
+mod functions;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::context::{Context, Lookup};
+
+/// A checked rules document, every expression compiled, ready to [`apply`](Rules::apply).
+#[derive(Debug, Clone, Default)]
+pub struct Rules {
+    defaults: BTreeMap<String, Value>,
+    lets: BTreeMap<String, Value>,
+    rules: Vec<Rule>,
+    /// Every variable some expression reads: the ones the CEL context is given.
+    reads: Vec<String>,
+    warnings: Vec<String>,
+}
+
+/// Why a rules document cannot be used: every problem found, one a line, each naming where it
+/// is (`rules[2]`, `defaults.priorty`, `let.x`) and, where possible, how to fix it.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}", .problems.join("\n"))]
+pub struct RulesError {
+    pub problems: Vec<String>,
+}
+
+/// A rule with `reject` matched: no ticket is to be created.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Rejection {
+    /// The rule's index in `rules` (0-based).
+    pub rule: usize,
+    /// The message for the person who pressed the button.
+    pub message: String,
+}
+
+/// What [`Rules::apply`] did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Outcome {
+    /// Indices (0-based) of the rules that matched and were applied, in order.
+    pub matched: Vec<usize>,
+    /// One line per rule skipped because of a runtime error, written for a technician reading
+    /// the ticket, e.g. ``rules[3] (when `impact * urgency > 4`) was skipped: …``.
+    pub errors: Vec<String>,
+    /// Set when a rule with `reject` matched; processing stopped there.
+    pub rejected: Option<Rejection>,
+}
+
+/// A compiled CEL expression and its source.
+#[derive(Clone)]
+struct Expression {
+    source: String,
+    program: Arc<cel::Program>,
+    /// The variables it reads.
+    reads: Vec<String>,
+    /// Its type, as far as could be told statically (`None` when unknown).
+    ty: Option<check::Ty>,
+}
+
+impl fmt::Debug for Expression {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Expression({:?})", self.source)
+    }
+}
+
+/// What writing a variable means.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    /// One of the six BMS lookups: a name (string) or an id (positive int).
+    Lookup(Lookup),
+    /// `message` or `title`: a string.
+    Text,
+    /// A `let` variable: the type of its initial value (both JSON number kinds are numbers).
+    Let(check::Ty),
+}
+
+#[derive(Debug, Clone)]
+struct Compute {
+    name: String,
+    expr: Expression,
+    target: Target,
+}
+
+#[derive(Debug, Clone)]
+struct Rule {
+    when: Option<Expression>,
+    set: Vec<(String, Value)>,
+    compute: Vec<Compute>,
+    reject: Option<String>,
+    stop: bool,
+}
+
+impl Rule {
+    fn expressions(&self) -> impl Iterator<Item = &Expression> {
+        self.when.iter().chain(self.compute.iter().map(|c| &c.expr))
+    }
+}
+
+impl Rules {
+    /// Read and check a rules document. Every static problem is reported, not just the first:
+    /// JSON syntax, unknown keys, wrong types, CEL syntax, unknown variables and functions,
+    /// writes to read-only or undeclared variables, values of the wrong type, rules that do
+    /// nothing, and CEL expressions whose types visibly do not fit.
+    pub fn parse(text: &str) -> Result<Rules, RulesError> {
+        doc::parse(text).map_err(|problems| RulesError { problems })
+    }
+
+    /// The `defaults`: values for read/write variables the request leaves empty.
+    pub fn defaults(&self) -> &BTreeMap<String, Value> {
+        &self.defaults
+    }
+
+    /// The `let` variables and their initial values.
+    pub fn lets(&self) -> &BTreeMap<String, Value> {
+        &self.lets
+    }
+
+    /// How many rules the document has.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Whether the document has no rules (it may still have defaults).
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Things that are allowed but probably not meant: rules that can never apply, `let`
+    /// variables nothing reads. The checker shows them; the Lambda ignores them.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// Run on a button press: fill empty read/write variables from `defaults`, set the `let`
+    /// variables to their initial values, then apply the rules in order, each seeing what the
+    /// earlier ones wrote. Stops at a rule with `"stop": true` or `reject` that matches.
+    pub fn apply(&self, ctx: &mut Context) -> Outcome {
+        eval::apply(self, ctx)
+    }
+}
+
+/// The document as minified JSON: whitespace outside strings removed, keys kept in their order
+/// (so that it can be pasted back as the environment variable). `None` when `text` is not JSON.
+pub fn minify(text: &str) -> Option<String> {
+    serde_json::from_str::<serde::de::IgnoredAny>(text).ok()?;
+    let mut out = String::with_capacity(text.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !c.is_ascii_whitespace() {
+            out.push(c);
+        }
+    }
+    Some(out)
+}
+
+// The Lambda keeps one `Rules` for every request, shared between tasks.
+const _: () = {
+    const fn shareable<T: Send + Sync>() {}
+    shareable::<Rules>();
+};

@@ -96,6 +96,25 @@ impl TestApp {
     }
 }
 
+/// `POST /tickets` with the button key, to an App built outside a [`TestApp`].
+pub async fn post_ticket(app: &App, body: &Value) -> Answer {
+    read(
+        app.handle(json_event(Gateway::HttpV2, "/tickets", body))
+            .await,
+    )
+}
+
+/// `POST /tickets` without any key, as under `BUTTON_AUTH=none`.
+pub fn unkeyed_event(body: &Value) -> Request {
+    event(
+        Gateway::HttpV2,
+        "POST",
+        "/tickets",
+        &[("content-type", "application/json")],
+        &body.to_string(),
+    )
+}
+
 pub fn read(resp: Response<Body>) -> Answer {
     let status = resp.status().as_u16();
     let content_type = resp

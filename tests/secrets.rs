@@ -7,7 +7,8 @@ mod support {
 
 use bms_sandbox::Sandbox;
 use bms_sandbox::tenant::{PASSWORD, TENANT_NAME, USER_NAME};
-use helpers::{Gateway, app_for, event, json_event, press, read};
+use helpers::{Answer, Gateway, app_for, event, post_ticket, press, read, unkeyed_event};
+use kaseya_button::App;
 use serde_json::json;
 use support::moto;
 
@@ -34,6 +35,24 @@ async fn put_secret(client: &aws_sdk_secretsmanager::Client, id: &str, value: &s
         .expect("moto stores the new value");
 }
 
+/// The function reading its secret `id` from Secrets Manager, with `extra` settings.
+async fn app_with_secret(bms: &Sandbox, id: &str, extra: &[(&str, &str)]) -> App {
+    let mut vars = vec![("KASEYA_CREDENTIALS", ""), ("KASEYA_SECRET_ID", id)];
+    vars.extend_from_slice(extra);
+    app_for(bms, &vars).await
+}
+
+fn plain_credentials() -> String {
+    format!("{TENANT_NAME}+{USER_NAME}:{PASSWORD}")
+}
+
+async fn press_without_key(app: &App) -> Answer {
+    read(
+        app.handle(unkeyed_event(&press("dan.jump@fabrikam.com", "x")))
+            .await,
+    )
+}
+
 fn keyed(key: &str) -> lambda_http::Request {
     let auth = format!("Bearer {key}");
     event(
@@ -52,29 +71,9 @@ fn keyed(key: &str) -> lambda_http::Request {
 async fn plain_secret_string() {
     let sm = moto::client().await;
     let bms = Sandbox::start().await;
-    let id = create_secret(
-        &sm,
-        "plain",
-        &format!("{TENANT_NAME}+{USER_NAME}:{PASSWORD}"),
-    )
-    .await;
-    let app = app_for(
-        &bms,
-        &[
-            ("KASEYA_CREDENTIALS", ""),
-            ("KASEYA_SECRET_ID", &id),
-            ("BUTTON_AUTH", "none"),
-        ],
-    )
-    .await;
-    let req = event(
-        Gateway::HttpV2,
-        "POST",
-        "/tickets",
-        &[("content-type", "application/json")],
-        &press("dan.jump@fabrikam.com", "x").to_string(),
-    );
-    let a = read(app.handle(req).await);
+    let id = create_secret(&sm, "plain", &plain_credentials()).await;
+    let app = app_with_secret(&bms, &id, &[("BUTTON_AUTH", "none")]).await;
+    let a = press_without_key(&app).await;
     assert_eq!(a.status, 201, "{a:?}");
     assert_eq!(bms.tickets().len(), 1);
 }
@@ -85,11 +84,7 @@ async fn json_secret_with_button_keys() {
     let bms = Sandbox::start().await;
     let value = json!({"company": TENANT_NAME, "username": USER_NAME, "password": PASSWORD, "buttonKeys": ["key-one", "key-two"]});
     let id = create_secret(&sm, "json", &value.to_string()).await;
-    let app = app_for(
-        &bms,
-        &[("KASEYA_CREDENTIALS", ""), ("KASEYA_SECRET_ID", &id)],
-    )
-    .await;
+    let app = app_with_secret(&bms, &id, &[]).await;
     assert_eq!(read(app.handle(keyed("key-two")).await).status, 201);
     let a = read(app.handle(keyed("key-three")).await);
     assert_eq!(a.status, 401, "{a:?}");
@@ -100,13 +95,9 @@ async fn json_secret_with_button_keys() {
 async fn credentials_field_form() {
     let sm = moto::client().await;
     let bms = Sandbox::start().await;
-    let value = json!({"credentials": format!("{TENANT_NAME}+{USER_NAME}:{PASSWORD}"), "buttonKeys": "k1, k2"});
+    let value = json!({"credentials": plain_credentials(), "buttonKeys": "k1, k2"});
     let id = create_secret(&sm, "credentials", &value.to_string()).await;
-    let app = app_for(
-        &bms,
-        &[("KASEYA_CREDENTIALS", ""), ("KASEYA_SECRET_ID", &id)],
-    )
-    .await;
+    let app = app_with_secret(&bms, &id, &[]).await;
     assert_eq!(read(app.handle(keyed("k2")).await).status, 201);
 }
 
@@ -114,22 +105,8 @@ async fn credentials_field_form() {
 async fn a_missing_secret_is_a_clear_500() {
     moto::moto();
     let bms = Sandbox::start().await;
-    let app = app_for(
-        &bms,
-        &[
-            ("KASEYA_CREDENTIALS", ""),
-            ("KASEYA_SECRET_ID", "kaseya-button/does-not-exist"),
-        ],
-    )
-    .await;
-    let a = read(
-        app.handle(json_event(
-            Gateway::HttpV2,
-            "/tickets",
-            &press("dan.jump@fabrikam.com", "x"),
-        ))
-        .await,
-    );
+    let app = app_with_secret(&bms, "kaseya-button/does-not-exist", &[]).await;
+    let a = post_ticket(&app, &press("dan.jump@fabrikam.com", "x")).await;
     assert_eq!(a.status, 500, "{a:?}");
     assert_eq!(a.content_type, "application/problem+json");
     assert!(
@@ -145,23 +122,8 @@ async fn a_malformed_secret_is_a_500_that_does_not_echo_it() {
     let sm = moto::client().await;
     let bms = Sandbox::start().await;
     let id = create_secret(&sm, "malformed", "only-a-password-hunter2").await;
-    let app = app_for(
-        &bms,
-        &[
-            ("KASEYA_CREDENTIALS", ""),
-            ("KASEYA_SECRET_ID", &id),
-            ("BUTTON_AUTH", "none"),
-        ],
-    )
-    .await;
-    let req = event(
-        Gateway::HttpV2,
-        "POST",
-        "/tickets",
-        &[("content-type", "application/json")],
-        &press("dan.jump@fabrikam.com", "x").to_string(),
-    );
-    let a = read(app.handle(req).await);
+    let app = app_with_secret(&bms, &id, &[("BUTTON_AUTH", "none")]).await;
+    let a = press_without_key(&app).await;
     assert_eq!(a.status, 500, "{a:?}");
     assert!(a.detail().contains("Company+username:password"), "{a:?}");
     assert!(!a.body.to_string().contains("hunter2"));
@@ -173,11 +135,7 @@ async fn a_rotated_password_is_picked_up_after_bms_says_401() {
     let bms = Sandbox::start().await;
     let old = json!({"company": TENANT_NAME, "username": USER_NAME, "password": PASSWORD, "buttonKeys": ["k"]});
     let id = create_secret(&sm, "rotated", &old.to_string()).await;
-    let app = app_for(
-        &bms,
-        &[("KASEYA_CREDENTIALS", ""), ("KASEYA_SECRET_ID", &id)],
-    )
-    .await;
+    let app = app_with_secret(&bms, &id, &[]).await;
     assert_eq!(read(app.handle(keyed("k")).await).status, 201);
 
     // The MSP rotates the API user's password in BMS and in the secret; the warm container
@@ -207,25 +165,20 @@ async fn a_rotated_password_is_picked_up_after_bms_says_401() {
 async fn a_new_button_key_works_at_once_but_unknown_keys_refetch_at_most_once_a_minute() {
     let sm = moto::client().await;
     let bms = Sandbox::start().await;
-    let base = json!({"credentials": format!("{TENANT_NAME}+{USER_NAME}:{PASSWORD}"), "buttonKeys": ["k1"]});
-    let id = create_secret(&sm, "keys", &base.to_string()).await;
-    let app = app_for(
-        &bms,
-        &[("KASEYA_CREDENTIALS", ""), ("KASEYA_SECRET_ID", &id)],
-    )
-    .await;
+    let with_keys =
+        |keys: &[&str]| json!({"credentials": plain_credentials(), "buttonKeys": keys}).to_string();
+    let id = create_secret(&sm, "keys", &with_keys(&["k1"])).await;
+    let app = app_with_secret(&bms, &id, &[]).await;
     assert_eq!(read(app.handle(keyed("k1")).await).status, 201);
 
-    let two = json!({"credentials": format!("{TENANT_NAME}+{USER_NAME}:{PASSWORD}"), "buttonKeys": ["k1", "k2"]});
-    put_secret(&sm, &id, &two.to_string()).await;
+    put_secret(&sm, &id, &with_keys(&["k1", "k2"])).await;
     assert_eq!(
         read(app.handle(keyed("k2")).await).status,
         201,
         "the new key, after one refetch"
     );
 
-    let three = json!({"credentials": format!("{TENANT_NAME}+{USER_NAME}:{PASSWORD}"), "buttonKeys": ["k1", "k2", "k3"]});
-    put_secret(&sm, &id, &three.to_string()).await;
+    put_secret(&sm, &id, &with_keys(&["k1", "k2", "k3"])).await;
     assert_eq!(
         read(app.handle(keyed("k3")).await).status,
         401,

@@ -313,14 +313,7 @@ async fn bms_unreachable_is_a_503() {
         &[("KASEYA_API_URL", &url), ("KASEYA_TIMEOUT_SECONDS", "2")],
     )
     .await;
-    let a = helpers::read(
-        app.handle(json_event(
-            Gateway::HttpV2,
-            "/tickets",
-            &press("dan.jump@fabrikam.com", "x"),
-        ))
-        .await,
-    );
+    let a = helpers::post_ticket(&app, &press("dan.jump@fabrikam.com", "x")).await;
     assert_eq!(a.status, 503, "{a:?}");
     assert!(a.detail().contains("could not be reached"), "{a:?}");
 }

@@ -13,12 +13,7 @@ pub(crate) async fn authenticate(State(shared): State<Arc<Shared>>, req: Request
         Ok(fields) => fields,
         Err(reply) => return reply,
     };
-    let get = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, v)| k.eq_ignore_ascii_case(name) && !v.is_empty())
-            .map(|(_, v)| v.as_str())
-    };
+    let get = |name: &str| field(&fields, name);
     match get("GrantType") {
         None => return Reply::invalid(vec!["GrantType: required".to_owned()]),
         Some("password") => {}
@@ -50,12 +45,7 @@ pub(crate) async fn refresh(State(shared): State<Arc<Shared>>, req: Request) -> 
         Ok(fields) => fields,
         Err(reply) => return reply,
     };
-    let get = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, v)| k.eq_ignore_ascii_case(name) && !v.is_empty())
-            .map(|(_, v)| v.as_str())
-    };
+    let get = |name: &str| field(&fields, name);
     let Some(access) = get("AccessToken") else {
         return Reply::invalid(vec!["AccessToken: required".to_owned()]);
     };
@@ -102,4 +92,12 @@ async fn read_form(req: Request) -> Result<Vec<(String, String)>, Reply> {
             "Unsupported Media Type: send multipart/form-data or application/x-www-form-urlencoded",
         ))
     }
+}
+
+/// A non-empty form field, its name matched without regard to case as ASP.NET binds forms.
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(k, v)| k.eq_ignore_ascii_case(name) && !v.is_empty())
+        .map(|(_, v)| v.as_str())
 }

@@ -286,6 +286,18 @@ mod tests {
     }
 
     #[test]
+    fn debug_print_holds_no_credential_or_key() {
+        let c = config(&[(
+            "KASEYA_CREDENTIALS",
+            r#"{"credentials":"Contoso+api:pa55w0rd-xyz","buttonKeys":["btn-key-123"]}"#,
+        )])
+        .unwrap();
+        let printed = format!("{c:?}");
+        assert!(printed.contains("Contoso"), "{printed}");
+        assert!(!printed.contains("pa55w0rd") && !printed.contains("btn-key-123"), "{printed}");
+    }
+
+    #[test]
     fn no_secret_at_all() {
         let err = config(&[]).unwrap_err();
         assert!(err.to_string().contains("KASEYA_SECRET_ID"), "{err}");

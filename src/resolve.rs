@@ -112,7 +112,7 @@ impl Resolver<'_> {
         }
     }
 
-    /// One value to an id: `Ok(None)` when it does not resolve, with the reason pushed.
+    /// One value to an id, or why it cannot be used.
     fn try_value(&self, l: Lookup, v: &NameOrId) -> Result<Choice, String> {
         match v {
             NameOrId::Id(id) if valid_id(l, *id) => Ok(Choice {

@@ -294,7 +294,10 @@ mod tests {
         .unwrap();
         let printed = format!("{c:?}");
         assert!(printed.contains("Contoso"), "{printed}");
-        assert!(!printed.contains("pa55w0rd") && !printed.contains("btn-key-123"), "{printed}");
+        assert!(
+            !printed.contains("pa55w0rd") && !printed.contains("btn-key-123"),
+            "{printed}"
+        );
     }
 
     #[test]

@@ -162,6 +162,8 @@ pub(crate) struct Analysis {
     pub reads: BTreeSet<String>,
     /// What it evaluates to, as far as can be told.
     pub ty: Option<Ty>,
+    /// The literal patterns it passes to `matches`, to be compiled (and checked) once.
+    pub patterns: BTreeSet<String>,
 }
 
 /// Analyse `program`; `var` gives the type of each variable the rules know, `None` for others;
@@ -298,7 +300,7 @@ impl Walker<'_> {
                 ty
             }
             Expr::Call(call) => {
-                let func = call.func_name.as_str();
+                let func = functions::written_name(&call.func_name);
                 if let Some(target) = &call.target {
                     // `strings.quote(x)`: a namespaced function, not a method of a variable.
                     if let Expr::Ident(ns) = &target.expr
@@ -386,7 +388,7 @@ impl Walker<'_> {
             return Ty::DYN;
         }
         if func == "matches" {
-            self.check_pattern(arg_exprs.first());
+            self.note_pattern(arg_exprs.first());
         }
         let Some(sig) = method_signature(func) else {
             return Ty::DYN;
@@ -443,7 +445,7 @@ impl Walker<'_> {
                 Ty::INT
             }
             ("matches", [_, _]) => {
-                self.check_pattern(arg_exprs.get(1));
+                self.note_pattern(arg_exprs.get(1));
                 self.check_args(func, &arg_exprs[1..], &args[1..], &[Ty::STRING]);
                 Ty::BOOL
             }
@@ -461,18 +463,15 @@ impl Walker<'_> {
         }
     }
 
-    /// A literal regular expression is checked now rather than on every request.
-    fn check_pattern(&mut self, pattern: Option<&IdedExpr>) {
+    /// A literal regular expression is compiled, and so checked, when the rules are loaded
+    /// rather than on every request.
+    fn note_pattern(&mut self, pattern: Option<&IdedExpr>) {
         if let Some(IdedExpr {
             expr: Expr::Literal(LiteralValue::String(p)),
             ..
         }) = pattern
-            && let Some(why) = functions::regex_problem(p.inner())
         {
-            self.problem(
-                format!("regex {}", p.inner()),
-                format!("`{}` is not a valid regular expression: {why}", p.inner()),
-            );
+            self.out.patterns.insert(p.inner().to_string());
         }
     }
 
@@ -798,7 +797,8 @@ fn render(e: &IdedExpr, depth: u8) -> String {
         Expr::Map(_) => "{…}".into(),
         Expr::Call(c) => {
             let args: Vec<String> = c.args.iter().map(|x| render(x, depth - 1)).collect();
-            match (&c.target, c.func_name.as_str(), args.as_slice()) {
+            let func = functions::written_name(&c.func_name);
+            match (&c.target, func, args.as_slice()) {
                 (Some(t), f, _) => format!("{}.{f}({})", render(t, depth - 1), args.join(", ")),
                 (None, "_[_]", [l, r]) => format!("{l}[{r}]"),
                 (None, "!_", [x]) => format!("!{x}"),

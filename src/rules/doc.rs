@@ -9,7 +9,7 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::check::{self, Ty, a};
-use super::functions;
+use super::functions::{self, Regexes};
 use super::{Compute, Expression, Rule, Rules, Target};
 use crate::context::{self, Access, Lookup};
 
@@ -85,13 +85,14 @@ pub(super) fn parse(text: &str) -> Result<Rules, Vec<String>> {
     let vars = Vars::new(&lets);
     let defaults = read_defaults(top.get("defaults"), &vars, &mut p);
     p.0.append(&mut let_problems.0);
+    let mut regexes = Regexes::default();
     let rules = match top.get("rules") {
         None | Some(Value::Null) => Vec::new(),
         // a rule that cannot be read is a problem, so on success every index has its rule
         Some(Value::Array(items)) => items
             .iter()
             .enumerate()
-            .filter_map(|(i, item)| read_rule(i, item, &vars, &mut p))
+            .filter_map(|(i, item)| read_rule(i, item, &vars, &mut regexes, &mut p))
             .collect(),
         Some(other) => {
             p.push(format!(
@@ -117,6 +118,7 @@ pub(super) fn parse(text: &str) -> Result<Rules, Vec<String>> {
         lets,
         rules,
         reads: reads.into_iter().collect(),
+        regexes: Arc::new(regexes),
         warnings,
     })
 }
@@ -351,7 +353,13 @@ fn example(l: Lookup) -> &'static str {
     }
 }
 
-fn read_rule(i: usize, item: &Value, vars: &Vars, p: &mut Problems) -> Option<Rule> {
+fn read_rule(
+    i: usize,
+    item: &Value,
+    vars: &Vars,
+    regexes: &mut Regexes,
+    p: &mut Problems,
+) -> Option<Rule> {
     let Value::Object(map) = item else {
         p.push(format!(
             "rules[{i}]: must be an object such as {{\"when\": \"…\", \"set\": {{…}}}}, not {}",
@@ -386,7 +394,7 @@ fn read_rule(i: usize, item: &Value, vars: &Vars, p: &mut Problems) -> Option<Ru
         }
         Some(Value::String(s)) => {
             let loc = format!("rules[{i}].when `{}`", short(s));
-            compile(s, &loc, vars, p).inspect(|e| {
+            compile(s, &loc, vars, regexes, p).inspect(|e| {
                 if let Some(t) = e.ty
                     && !t.meets(Ty::BOOL)
                 {
@@ -460,7 +468,7 @@ fn read_rule(i: usize, item: &Value, vars: &Vars, p: &mut Problems) -> Option<Ru
                     continue;
                 }
                 let loc = format!("rules[{i}].compute.{name} `{}`", short(src));
-                let Some(expr) = compile(src, &loc, vars, p) else {
+                let Some(expr) = compile(src, &loc, vars, regexes, p) else {
                     continue;
                 };
                 let Ok(target) = target else { continue };
@@ -595,7 +603,14 @@ fn compute_type_problem(name: &str, target: Target, t: Ty) -> Option<String> {
     }
 }
 
-fn compile(src: &str, loc: &str, vars: &Vars, p: &mut Problems) -> Option<Expression> {
+/// Compile `src`, and the literal patterns of its `matches` calls into `regexes`.
+fn compile(
+    src: &str,
+    loc: &str,
+    vars: &Vars,
+    regexes: &mut Regexes,
+    p: &mut Problems,
+) -> Option<Expression> {
     let program = match functions::env().compile(src) {
         Ok(program) => program,
         Err(errors) => {
@@ -605,7 +620,14 @@ fn compile(src: &str, loc: &str, vars: &Vars, p: &mut Problems) -> Option<Expres
             return None;
         }
     };
-    let analysis = check::analyze(&program, &|n| vars.ty(n), &vars.names);
+    let mut analysis = check::analyze(&program, &|n| vars.ty(n), &vars.names);
+    for pattern in &analysis.patterns {
+        if let Err(why) = regexes.compile(pattern) {
+            analysis.problems.push(format!(
+                "`{pattern}` is not a valid regular expression: {why}"
+            ));
+        }
+    }
     for problem in &analysis.problems {
         p.push(format!("{loc}: {problem}"));
     }

@@ -22,9 +22,10 @@ pub(super) fn apply(rules: &Rules, ctx: &mut Context) -> Outcome {
         return outcome;
     }
 
-    // One CEL context per request, given only the variables some expression reads; a variable
-    // is given again whenever a rule writes it.
+    // One CEL context per request, given the document's compiled `matches` patterns and only
+    // the variables some expression reads; a variable is given again whenever a rule writes it.
     let mut cel = cel::Context::with_env(Arc::clone(functions::env()));
+    functions::add_compiled_matches(&mut cel, &rules.regexes);
     for name in &rules.reads {
         if let Some(v) = ctx.get(name) {
             cel.add_variable_from_value(name.as_str(), to_cel(v));

@@ -34,6 +34,8 @@ pub struct Rules {
     rules: Vec<Rule>,
     /// Every variable some expression reads: the ones the CEL context is given.
     reads: Vec<String>,
+    /// The literal patterns of `matches`, compiled once here rather than on every call.
+    regexes: Arc<functions::Regexes>,
     warnings: Vec<String>,
 }
 

@@ -866,6 +866,121 @@ fn the_standard_functions_work() {
 }
 
 #[test]
+fn literal_patterns_are_compiled_once_when_loaded() {
+    let r = rules(json!({"let": {"found": []}, "rules": [
+        {"when": "email.matches('^dan@')", "set": {"queue": "Dan"}},
+        {"when": "name.matches('^Dan') || email.matches('^dan@')", "set": {"assignee": "Jane Tech"}},
+        {"compute": {"found": "[matches(email, 'fabrikam[.]com$'), selections.exists(s, s.matches(r'^Impact: \\w+$'))]"}},
+    ]}));
+    assert_eq!(
+        r.regexes.patterns(),
+        ["^Dan", "^Impact: \\w+$", "^dan@", "fabrikam[.]com$"],
+        "each literal pattern once, the repeated one too"
+    );
+    for _ in 0..2 {
+        let mut c = dan();
+        let out = r.apply(&mut c);
+        assert!(out.errors.is_empty(), "{:?}", out.errors);
+        assert_eq!(out.matched, vec![0, 1, 2]);
+        assert_eq!(c.get("found"), Some(&json!([true, true])));
+    }
+    assert_eq!(
+        r.regexes.patterns().len(),
+        4,
+        "running compiles nothing more"
+    );
+}
+
+#[test]
+fn matches_searches_with_re2_syntax_as_cel_does() {
+    let cases = [
+        ("email.matches('fabrikam')", true),
+        ("email.matches('^fabrikam')", false),
+        ("email.matches('^dan@fabrikam[.]com$')", true),
+        ("email.matches('^dan@fabrikam[.]co$')", false),
+        ("email.matches('^DAN')", false),
+        ("email.matches('(?i)^DAN')", true),
+        ("email.matches('')", true),
+        ("title.matches('^$')", false),
+        ("message.matches(r'\\bdown\\b')", true),
+        ("matches(name, '^Dan Jump$')", true),
+        ("matches(name, '^Jump')", false),
+        ("!email.matches('x')", true),
+    ];
+    for (when, want) in cases {
+        let r = rules(json!({"rules": [{"when": when, "set": {"queue": "Hit"}}]}));
+        let mut c = dan();
+        let out = r.apply(&mut c);
+        assert!(out.errors.is_empty(), "{when}: {:?}", out.errors);
+        assert_eq!(text(&c, "queue") == "Hit", want, "{when}");
+    }
+}
+
+#[test]
+fn matches_on_a_value_that_is_not_text_is_the_same_runtime_error() {
+    let r = rules(json!({"rules": [
+        {"set": {"priority": 3}},
+        {"when": "priority.matches('3')", "set": {"queue": "A"}},
+        {"when": "matches(priority, '3')", "set": {"queue": "B"}},
+    ]}));
+    let mut c = dan();
+    let out = r.apply(&mut c);
+    assert_eq!(
+        out.errors,
+        [
+            "rules[1] (when `priority.matches('3')`) was skipped: no such overload for int.matches(string)",
+            "rules[2] (when `matches(priority, '3')`) was skipped: no such overload for matches(int, string)",
+        ]
+    );
+}
+
+#[test]
+fn an_invalid_literal_pattern_is_refused_when_loaded_in_either_form() {
+    for when in ["email.matches('^(dan')", "matches(email, '^(dan')"] {
+        assert_rejected(
+            json!({"rules": [{"when": when, "stop": true}]}),
+            &[
+                "rules[0].when",
+                "`^(dan` is not a valid regular expression: unclosed group",
+            ],
+        );
+    }
+    assert_rejected(
+        json!({"rules": [{"compute": {"title": "title.matches('[a-') ? 'x' : 'y'"}}]}),
+        &[
+            "compute.title",
+            "`[a-` is not a valid regular expression: unclosed character class",
+        ],
+    );
+}
+
+#[test]
+fn a_pattern_in_a_variable_still_works() {
+    let r = rules(json!({"let": {"pattern": "^dan@"}, "rules": [
+        {"when": "email.matches(pattern)", "set": {"queue": "Dan"}},
+        {"when": "matches(name, pattern)", "set": {"assignee": "Nobody"}},
+        {"compute": {"pattern": "'('"}},
+        {"when": "email.matches(pattern)", "set": {"queue": "Never"}},
+    ]}));
+    assert!(
+        r.regexes.patterns().is_empty(),
+        "nothing to compile in advance"
+    );
+    let mut c = dan();
+    let out = r.apply(&mut c);
+    assert_eq!(out.matched, vec![0, 2]);
+    assert_eq!(text(&c, "queue"), "Dan");
+    assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
+    assert!(
+        out.errors[0].starts_with(
+            "rules[3] (when `email.matches(pattern)`) was skipped: matches() failed: '(' not a valid regex:"
+        ),
+        "{}",
+        out.errors[0]
+    );
+}
+
+#[test]
 fn ids_and_names_both_work_for_lookup_variables() {
     let r = rules(json!({
         "defaults": {"queue": 12},

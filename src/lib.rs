@@ -45,6 +45,13 @@ struct Ready {
     catch_all: RwLock<Option<Contact>>,
 }
 
+/// What a path asks for; every endpoint takes the same caller authentication.
+enum Endpoint {
+    Create,
+    Preview,
+    Health,
+}
+
 /// Everything a ticket needs, short of creating it: what `/tickets/preview` shows.
 struct Plan {
     requester: Requester,
@@ -176,28 +183,27 @@ impl Ready {
         path: &str,
         req: Request,
     ) -> Result<Response<Body>, Problem> {
-        let allow =
-            |allowed: &str| Err(Problem::method_not_allowed(method.as_str(), path, allowed));
-        if path.ends_with("/tickets/preview") {
-            if method != Method::POST {
-                return allow("POST");
-            }
-            self.authenticate(req.headers()).await?;
-            self.preview(&req).await
+        let (endpoint, allowed) = if path.ends_with("/tickets/preview") {
+            (Endpoint::Preview, Method::POST)
         } else if path.ends_with("/tickets") {
-            if method != Method::POST {
-                return allow("POST");
-            }
-            self.authenticate(req.headers()).await?;
-            self.create(&req).await
+            (Endpoint::Create, Method::POST)
         } else if path.ends_with("/health") {
-            if method != Method::GET {
-                return allow("GET");
-            }
-            self.authenticate(req.headers()).await?;
-            Ok(self.health().await)
+            (Endpoint::Health, Method::GET)
         } else {
-            Err(Problem::not_found(path))
+            return Err(Problem::not_found(path));
+        };
+        if *method != allowed {
+            return Err(Problem::method_not_allowed(
+                method.as_str(),
+                path,
+                allowed.as_str(),
+            ));
+        }
+        self.authenticate(req.headers()).await?;
+        match endpoint {
+            Endpoint::Create => self.create(&req).await,
+            Endpoint::Preview => self.preview(&req).await,
+            Endpoint::Health => Ok(self.health().await),
         }
     }
 

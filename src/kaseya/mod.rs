@@ -153,31 +153,21 @@ impl Bms {
 }
 
 fn unreachable(what: &str, e: &reqwest::Error) -> BmsError {
-    // reqwest's Display names the URL, which holds no secret (e-mails travel in the query of a
-    // contact search, so the URL is dropped all the same: it is the user's data, not an error).
-    let kind = if e.is_timeout() {
+    let reason = if e.is_timeout() {
         "timed out".to_string()
     } else if e.is_connect() {
         "connection failed".to_string()
     } else {
-        e.without_url_ref().to_string()
-    };
-    BmsError::Unreachable {
-        what: what.to_string(),
-        reason: kind,
-    }
-}
-
-trait WithoutUrl {
-    fn without_url_ref(&self) -> String;
-}
-
-impl WithoutUrl for reqwest::Error {
-    fn without_url_ref(&self) -> String {
-        let mut s = self.to_string();
-        if let Some(url) = self.url() {
+        // The URL of a contact search holds the user's e-mail: personal data has no place in
+        // an error that is logged and answered.
+        let mut s = e.to_string();
+        if let Some(url) = e.url() {
             s = s.replace(url.as_str(), "<BMS>");
         }
         s
+    };
+    BmsError::Unreachable {
+        what: what.to_string(),
+        reason,
     }
 }

@@ -188,6 +188,30 @@ impl Sandbox {
             .collect()
     }
 
+    /// Moves every ticket accepted so far `by` into the past (`OpenDate` and `CreatedOn`, as
+    /// stored and as received), so tests can see what a search finds once time has passed.
+    pub fn age_tickets(&self, by: Duration) {
+        let by = chrono::Duration::from_std(by).unwrap_or(chrono::Duration::MAX);
+        let mut state = self.shared.lock();
+        for ticket in &mut state.tickets {
+            for body in [&mut ticket.output, &mut ticket.received] {
+                for field in ["OpenDate", "CreatedOn"] {
+                    let Some(obj) = body.as_object_mut() else {
+                        continue;
+                    };
+                    let earlier = obj
+                        .get(field)
+                        .and_then(Value::as_str)
+                        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+                        .and_then(|d| d.with_timezone(&chrono::Utc).checked_sub_signed(by));
+                    if let Some(earlier) = earlier {
+                        obj.insert(field.to_owned(), Value::String(state::rfc3339(earlier)));
+                    }
+                }
+            }
+        }
+    }
+
     /// `(ticket id, note body as received)` for every note accepted.
     pub fn notes(&self) -> Vec<(i64, Value)> {
         self.shared.lock().notes.clone()

@@ -51,17 +51,102 @@ pub(crate) async fn create(
     Reply::ok(output)
 }
 
+/// The `GetTickets` query parameters the spec types as int32; every other one is a string.
+const INT_PARAMS: [&str; 9] = [
+    "Filter.IsScheduled",
+    "Filter.IsRecurringTickets",
+    "Filter.ExcludeCompleted",
+    "Filter.ContactId",
+    "Filter.HardwareAssetId",
+    "Filter.AccountLocationId",
+    "Filter.ActionType",
+    "PageSize",
+    "PageNumber",
+];
+
+/// The `GetTickets` query parameters the spec types as date-time.
+const DATE_TIME_PARAMS: [&str; 18] = [
+    "Filter.OpenDateFrom",
+    "Filter.OpenDateTo",
+    "Filter.CompletedDateFrom",
+    "Filter.CompletedDateTo",
+    "Filter.LastActivityUpdateFrom",
+    "Filter.LastActivityUpdateTo",
+    "Filter.CreatedOnFrom",
+    "Filter.CreatedOnTo",
+    "Filter.LastStatusUpdateFrom",
+    "Filter.LastStatusUpdateTo",
+    "Filter.LastPriorityUpdateFrom",
+    "Filter.LastPriorityUpdateTo",
+    "Filter.LastQueueUpdateFrom",
+    "Filter.LastQueueUpdateTo",
+    "Filter.DueDateFrom",
+    "Filter.DueDateTo",
+    "Filter.ResolutionTargetTimeFrom",
+    "Filter.ResolutionTargetTimeTo",
+];
+
+/// The `TicketOutputDto` fields the sandbox keeps that `TicketListDto` has too.
+const LIST_FIELDS: [&str; 30] = [
+    "Id",
+    "TicketNumber",
+    "Title",
+    "Details",
+    "AccountId",
+    "AccountName",
+    "LocationId",
+    "LocationName",
+    "ContactId",
+    "ContactName",
+    "StatusId",
+    "StatusName",
+    "PriorityId",
+    "PriorityName",
+    "TypeId",
+    "TypeName",
+    "SourceId",
+    "QueueId",
+    "QueueName",
+    "AssigneeId",
+    "AssigneeName",
+    "IssueTypeId",
+    "SubIssueTypeId",
+    "ContractId",
+    "WorkTypeId",
+    "SLAId",
+    "OpenDate",
+    "DueDate",
+    "CreatedOn",
+    "IsScheduled",
+];
+
+/// `GET /v2/servicedesk/tickets`: every typed parameter is checked as ASP.NET binds it; the
+/// filters a client of this project uses are applied: the text ones as case-insensitive
+/// "contains" (what real BMS does is undocumented), the date ranges inclusive.
 pub(crate) async fn list(
     State(shared): State<Arc<Shared>>,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Reply {
     let mut params = Params::new(pairs);
-    let contact = params.int("Filter.ContactId");
-    let from = params.date_time("Filter.OpenDateFrom");
-    let to = params.date_time("Filter.OpenDateTo");
+    for name in INT_PARAMS {
+        params.int(name);
+    }
+    for name in DATE_TIME_PARAMS {
+        params.date_time(name);
+    }
     if !params.errors.is_empty() {
         return Reply::invalid(params.errors);
     }
+    let contact = params.int("Filter.ContactId");
+    let location = params.int("Filter.AccountLocationId");
+    let opened = (
+        params.date_time("Filter.OpenDateFrom"),
+        params.date_time("Filter.OpenDateTo"),
+    );
+    let created = (
+        params.date_time("Filter.CreatedOnFrom"),
+        params.date_time("Filter.CreatedOnTo"),
+    );
     let matching: Vec<Value> = {
         let state = shared.lock();
         state
@@ -69,26 +154,45 @@ pub(crate) async fn list(
             .iter()
             .map(|t| &t.output)
             .filter(|t| contact.is_none() || t["ContactId"].as_i64() == contact)
+            .filter(|t| location.is_none() || t["LocationId"].as_i64() == location)
             .filter(|t| params.contains("Filter.Title", t["Title"].as_str()))
             .filter(|t| params.contains("Filter.Details", t["Details"].as_str()))
             .filter(|t| params.contains("Filter.TicketNumber", t["TicketNumber"].as_str()))
-            .filter(|t| {
-                let opened = t["OpenDate"]
-                    .as_str()
-                    .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-                    .map(|d| d.with_timezone(&Utc));
-                from.is_none_or(|f| opened.is_some_and(|o| o >= f))
-                    && to.is_none_or(|t| opened.is_some_and(|o| o <= t))
-            })
-            .cloned()
+            .filter(|t| params.contains("Filter.Account", t["AccountName"].as_str()))
+            .filter(|t| params.contains("Filter.ContactName", t["ContactName"].as_str()))
+            .filter(|t| within(&t["OpenDate"], opened) && within(&t["CreatedOn"], created))
+            .map(list_item)
             .collect()
     };
     let total = matching.len();
     let page = params.paginate(matching);
-    if !params.errors.is_empty() {
-        return Reply::invalid(params.errors);
-    }
     Reply::paged(page, total)
+}
+
+/// Inclusive at both ends; a ticket without the date matches only an open range.
+fn within(value: &Value, (from, to): (Option<DateTime<Utc>>, Option<DateTime<Utc>>)) -> bool {
+    if from.is_none() && to.is_none() {
+        return true;
+    }
+    let Some(at) = value
+        .as_str()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|d| d.with_timezone(&Utc))
+    else {
+        return false;
+    };
+    from.is_none_or(|f| at >= f) && to.is_none_or(|t| at <= t)
+}
+
+fn list_item(output: &Value) -> Value {
+    let mut item = Map::new();
+    for name in LIST_FIELDS {
+        item.insert(
+            name.to_owned(),
+            output.get(name).cloned().unwrap_or(Value::Null),
+        );
+    }
+    Value::Object(item)
 }
 
 pub(crate) async fn add_note(
@@ -307,6 +411,7 @@ fn ticket_output(tenant: &Tenant, obj: &Map<String, Value>, id: i64, number: &st
         "OpenDate": str_field(obj, "OpenDate"),
         "DueDate": str_field(obj, "DueDate"),
         "CreatedOn": rfc3339(Utc::now()),
+        "IsScheduled": 0,
     })
 }
 

@@ -537,6 +537,78 @@ async fn a_valid_ticket_is_created_and_recorded() {
 }
 
 #[tokio::test]
+async fn ticket_search_checks_typed_parameters_and_filters_details_and_dates() {
+    let bms = Sandbox::start().await;
+    let token = token(&bms).await;
+    let mut marked = ticket_body();
+    marked["Details"] = json!("Room 4, printer\n\n[Button request 0123abcd]\n");
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    marked["OpenDate"] = json!(now);
+    for body in [ticket_body(), marked] {
+        let (status, answer) = post_json(&bms, &token, "/v2/servicedesk/tickets", &body).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+    }
+
+    // Typed as int32 or date-time in the spec: anything else is a validation error per name.
+    let (status, body) = get(
+        &bms,
+        &token,
+        "/v2/servicedesk/tickets?Filter.ContactId=abc&Filter.OpenDateFrom=yesterday&PageSize=x&Filter.ExcludeCompleted=2147483648&Filter.DueDateTo=2026-13-01",
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(
+        sub_errors(&body),
+        [
+            "Filter.ExcludeCompleted: the value '2147483648' is not valid",
+            "Filter.ContactId: the value 'abc' is not valid",
+            "PageSize: the value 'x' is not valid",
+            "Filter.OpenDateFrom: the value 'yesterday' is not valid",
+            "Filter.DueDateTo: the value '2026-13-01' is not valid",
+        ]
+    );
+
+    // Details: case-insensitive "contains"; the answer items are TicketListDto-shaped.
+    let (status, body) = get(
+        &bms,
+        &token,
+        "/v2/servicedesk/tickets?Filter.Details=%5Bbutton%20request%200123ABCD%5D&PageSize=10",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["TotalRecords"], json!(1));
+    let item = &body["Result"][0];
+    assert_eq!(item["Id"], json!(1002));
+    assert!(
+        item["Details"]
+            .as_str()
+            .unwrap()
+            .contains("[Button request 0123abcd]")
+    );
+    assert_eq!(item["OpenDate"], json!(now));
+    assert!(
+        item.get("ContactEmail").is_none(),
+        "not a TicketListDto field: {item}"
+    );
+
+    // Aged past the window start, the ticket drops out of an OpenDateFrom search.
+    let since = (chrono::Utc::now() - chrono::Duration::minutes(10))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let recent = format!("/v2/servicedesk/tickets?Filter.OpenDateFrom={since}");
+    let (_, body) = get(&bms, &token, &recent).await;
+    assert_eq!(body["TotalRecords"], json!(1), "{body}");
+    bms.age_tickets(Duration::from_secs(11 * 60));
+    let (_, body) = get(&bms, &token, &recent).await;
+    assert_eq!(body["TotalRecords"], json!(0), "{body}");
+    assert_eq!(
+        bms.tickets()[1]["OpenDate"]
+            .as_str()
+            .map(|d| d < now.as_str()),
+        Some(true)
+    );
+}
+
+#[tokio::test]
 async fn invalid_tickets_get_400_with_one_sub_error_per_problem() {
     let bms = Sandbox::start().await;
     let token = token(&bms).await;

@@ -6,6 +6,7 @@
 pub mod button;
 pub mod config;
 pub mod context;
+pub mod idempotency;
 pub mod kaseya;
 pub mod problem;
 pub mod resolve;
@@ -22,9 +23,10 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 use tokio::sync::RwLock;
 
-use crate::button::{ButtonRequest, Email};
+use crate::button::{ButtonRequest, Email, RequestError};
 use crate::config::{ButtonAuth, Config, ConfigError, SecretSetting};
 use crate::context::{Context, Lookup};
+use crate::idempotency::{IdempotencyKey, Marker};
 use crate::kaseya::{Bms, BmsError, Contact, CreatedTicket, NoteInput, TicketInput};
 use crate::problem::Problem;
 use crate::resolve::{Resolution, Tables};
@@ -57,8 +59,16 @@ struct Plan {
     requester: Requester,
     resolution: Resolution,
     warnings: Vec<String>,
-    ticket: TicketInput,
     note: Option<NoteInput>,
+}
+
+/// What BMS holds from an earlier press with the same e-mail and `Idempotency-Key`.
+enum Earlier {
+    /// No key, or no ticket of the last ten minutes carries the marker.
+    Nothing,
+    Found(CreatedTicket),
+    /// The search failed in a way no retry would cure; the reason goes into the warnings.
+    Unchecked(String),
 }
 
 /// A request taken through the rules.
@@ -119,6 +129,11 @@ impl App {
     }
 }
 
+/// The request's `Idempotency-Key`; an unusable one is a 400, never silently ignored.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, Problem> {
+    IdempotencyKey::from_headers(headers).map_err(|e| Problem::from(RequestError::Malformed(e)))
+}
+
 fn json_response(status: StatusCode, body: &Value) -> Response<Body> {
     Response::builder()
         .status(status)
@@ -144,6 +159,22 @@ fn presented_key(headers: &HeaderMap) -> Option<&str> {
                 .map(str::trim)
         })
         .filter(|k| !k.is_empty())
+}
+
+impl Plan {
+    /// The `POST /v2/servicedesk/tickets` body, built once the warnings are final: they are
+    /// listed in the ticket too.
+    fn ticket(&self, ev: &Evaluated, marker: Option<&Marker>) -> TicketInput {
+        ticket::ticket_input(
+            &ev.button,
+            &ev.after,
+            &self.requester,
+            &self.resolution,
+            &self.warnings,
+            ev.now,
+            marker,
+        )
+    }
 }
 
 impl Ready {
@@ -345,14 +376,46 @@ impl Ready {
         })
     }
 
+    /// A keyed press first looks for the ticket an earlier try created, at the same time as
+    /// the contact search: a repeat costs one call more, but no extra round trip.
     async fn create(&self, req: &Request) -> Result<Response<Body>, Problem> {
+        let key = idempotency_key(req.headers())?;
         let ev = self.evaluate(req)?;
         if let Some(rejection) = &ev.outcome.rejected {
             tracing::info!(rule = rejection.rule, "a rule rejected the ticket");
             return Err(Problem::rejected(rejection.message.clone()));
         }
-        let mut plan = self.plan(&ev).await?;
-        let created: CreatedTicket = self.bms.create_ticket(&plan.ticket).await?;
+        let marker = key.map(|k| Marker::new(&ev.button.email, &k));
+        // Boxed: side by side, the two futures are too large for a debug build's test thread.
+        let (earlier, plan) = tokio::join!(
+            Box::pin(self.earlier_ticket(marker.as_ref(), ev.now)),
+            Box::pin(self.plan(&ev))
+        );
+        let mut plan = match earlier? {
+            // The ticket exists: the answer the client lost is what it needs, whatever the
+            // rest of this try ran into.
+            Earlier::Found(first) => {
+                tracing::info!(
+                    ticket_id = first.id,
+                    "repeated press: answered with its ticket"
+                );
+                let body = json!({
+                    "ticketId": first.id,
+                    "ticketNumber": first.ticket_number,
+                    "warnings": [],
+                    "duplicate": true,
+                });
+                return Ok(json_response(StatusCode::OK, &body));
+            }
+            Earlier::Nothing => plan?,
+            Earlier::Unchecked(warning) => {
+                let mut plan = plan?;
+                plan.warnings.push(warning);
+                plan
+            }
+        };
+        let ticket = plan.ticket(&ev, marker.as_ref());
+        let created: CreatedTicket = self.bms.create_ticket(&ticket).await?;
         tracing::info!(
             ticket_id = created.id,
             contact_id = plan.requester.contact.id,
@@ -381,6 +444,7 @@ impl Ready {
     }
 
     async fn preview(&self, req: &Request) -> Result<Response<Body>, Problem> {
+        let key = idempotency_key(req.headers())?;
         let ev = self.evaluate(req)?;
         let mut body = json!({
             "contextBefore": ev.before.vars(),
@@ -388,7 +452,23 @@ impl Ready {
             "rules": &ev.outcome,
         });
         if ev.outcome.rejected.is_none() {
-            let plan = self.plan(&ev).await?;
+            let marker = key.map(|k| Marker::new(&ev.button.email, &k));
+            let (earlier, plan) = tokio::join!(
+                Box::pin(self.earlier_ticket(marker.as_ref(), ev.now)),
+                Box::pin(self.plan(&ev))
+            );
+            let mut plan = plan?;
+            let duplicate_of = match earlier? {
+                Earlier::Found(first) => {
+                    json!({"ticketId": first.id, "ticketNumber": first.ticket_number})
+                }
+                Earlier::Nothing => Value::Null,
+                Earlier::Unchecked(warning) => {
+                    plan.warnings.push(warning);
+                    Value::Null
+                }
+            };
+            let ticket = plan.ticket(&ev, marker.as_ref());
             body["contact"] = json!({
                 "contactId": plan.requester.contact.id,
                 "accountId": plan.requester.contact.account_id,
@@ -397,13 +477,61 @@ impl Ready {
             });
             body["resolved"] = json!(plan.resolution);
             body["warnings"] = json!(plan.warnings);
-            body["ticket"] = json!(plan.ticket);
+            body["duplicateOf"] = duplicate_of;
+            body["ticket"] = json!(ticket);
             body["note"] = json!(plan.note);
         }
         Ok(json_response(StatusCode::OK, &body))
     }
 
-    /// Contact, location and ids, looked up concurrently, and the ticket body.
+    /// The ticket an earlier press with this marker created within the window.
+    ///
+    /// A failing search must neither file a repeat twice nor lose the press. So a failure a
+    /// retry can outlast (BMS unreachable, rate limiting, an HTTP 5xx) files nothing and answers
+    /// 503: the client sends the same key again. A failure every retry would meet (the API user
+    /// may not list tickets, an answer we cannot read) files the ticket with a warning, since
+    /// refusing would lose every keyed press until someone fixes BMS.
+    async fn earlier_ticket(
+        &self,
+        marker: Option<&Marker>,
+        now: DateTime<Utc>,
+    ) -> Result<Earlier, Problem> {
+        let Some(marker) = marker else {
+            return Ok(Earlier::Nothing);
+        };
+        let since = idempotency::window_start(now);
+        match self.bms.find_marked_ticket(marker, since).await {
+            Ok(Some(first)) => Ok(Earlier::Found(first)),
+            Ok(None) => Ok(Earlier::Nothing),
+            Err(
+                e @ (BmsError::Unreachable { .. }
+                | BmsError::RateLimited { .. }
+                | BmsError::Failed { status: 500.., .. }),
+            ) => {
+                let detail = format!(
+                    "{e}. Nothing was filed: send the request again with the same {}",
+                    idempotency::HEADER
+                );
+                Err(Problem {
+                    status: 503,
+                    detail,
+                    ..Problem::from(e)
+                })
+            }
+            // A ticket could not be created either: the same error as without a key.
+            Err(e @ (BmsError::Secret(_) | BmsError::LoginRejected { .. })) => Err(e.into()),
+            Err(e) => {
+                tracing::warn!(error = %e, "the duplicate search failed; filing the ticket");
+                Ok(Earlier::Unchecked(format!(
+                    "the {} could not be checked ({e}): if this press repeats an earlier one, \
+                     BMS now holds the ticket twice",
+                    idempotency::HEADER
+                )))
+            }
+        }
+    }
+
+    /// Contact, location and ids, looked up concurrently.
     async fn plan(&self, ev: &Evaluated) -> Result<Plan, Problem> {
         let defaults = self.config.rules.defaults();
         let needed = resolve::needed(&ev.after, defaults);
@@ -413,20 +541,11 @@ impl Ready {
         let resolution = resolve::resolve(&ev.after, defaults, &tables?)?;
         let mut warnings = ev.outcome.errors.clone();
         warnings.extend(resolution.warnings.iter().cloned());
-        let ticket = ticket::ticket_input(
-            &ev.button,
-            &ev.after,
-            &requester,
-            &resolution,
-            &warnings,
-            ev.now,
-        );
         let note = ticket::attachment_note(&ev.button, self.config.note_type_id, ev.now);
         Ok(Plan {
             requester,
             resolution,
             warnings,
-            ticket,
             note,
         })
     }

@@ -6,6 +6,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::button::{ButtonRequest, Text, default_title};
 use crate::context::Context;
+use crate::idempotency::Marker;
 use crate::kaseya::{AttachmentInput, Contact, NoteInput, TicketInput};
 use crate::resolve::Resolution;
 
@@ -96,7 +97,8 @@ fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// The `POST /v2/servicedesk/tickets` body.
+/// The `POST /v2/servicedesk/tickets` body. A keyed press's marker goes last in the details, on
+/// a line of its own, where a technician reading the ticket is least bothered by it.
 pub fn ticket_input(
     req: &ButtonRequest,
     ctx: &Context,
@@ -104,14 +106,19 @@ pub fn ticket_input(
     ids: &Resolution,
     errors: &[String],
     open_date: DateTime<Utc>,
+    marker: Option<&Marker>,
 ) -> TicketInput {
     let mut ticket_title = title(ctx);
     if ticket_title.is_empty() {
         ticket_title = req.title.as_str().to_string();
     }
+    let mut body = details(req, ctx, who.unregistered, errors);
+    if let Some(m) = marker {
+        let _ = writeln!(body, "\n{m}");
+    }
     TicketInput {
         title: ticket_title,
-        details: details(req, ctx, who.unregistered, errors),
+        details: body,
         account_id: who.contact.account_id,
         location_id: who.location_id,
         contact_id: who.contact.id,

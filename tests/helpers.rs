@@ -144,17 +144,25 @@ pub enum Gateway {
 }
 
 pub fn json_event(gw: Gateway, path: &str, body: &Value) -> Request {
+    keyed_event(gw, path, body, None)
+}
+
+/// Like [`json_event`], with an `Idempotency-Key` header when `idempotency_key` is given.
+pub fn keyed_event(
+    gw: Gateway,
+    path: &str,
+    body: &Value,
+    idempotency_key: Option<&str>,
+) -> Request {
     let auth = format!("Bearer {BUTTON_KEY}");
-    event(
-        gw,
-        "POST",
-        path,
-        &[
-            ("content-type", "application/json"),
-            ("authorization", &auth),
-        ],
-        &body.to_string(),
-    )
+    let mut headers = vec![
+        ("content-type", "application/json"),
+        ("authorization", auth.as_str()),
+    ];
+    if let Some(key) = idempotency_key {
+        headers.push(("Idempotency-Key", key));
+    }
+    event(gw, "POST", path, &headers, &body.to_string())
 }
 
 /// A real API Gateway event (from `events/`) with the method, path, headers and body replaced,

@@ -1,9 +1,14 @@
-//! Creating the ticket and its attachment note.
+//! Creating the ticket and its attachment note, and finding a ticket an earlier press created.
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::Bms;
 use super::envelope::{self, BmsError};
+use crate::idempotency::Marker;
+
+/// One page is all a marker search reads: with the details filter working, it holds one ticket.
+const MARKED_PAGE_SIZE: usize = 100;
 
 /// `TicketInputDto`, as much of it as a button press fills.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -66,7 +71,83 @@ pub struct CreatedTicket {
     pub ticket_number: Option<String>,
 }
 
+/// The `TicketListDto` fields a marker search reads.
+#[derive(Debug, Deserialize)]
+struct ListedTicket {
+    id: i64,
+    #[serde(rename = "ticketnumber", default)]
+    ticket_number: Option<String>,
+    #[serde(default)]
+    details: Option<String>,
+    #[serde(rename = "opendate", default)]
+    open_date: Option<String>,
+}
+
+impl ListedTicket {
+    /// BMS documents neither whether `Filter.Details` means "contains" (it may be ignored, or
+    /// mean something looser) nor the time zone it compares `Filter.OpenDateFrom` in. So what
+    /// an item carries is checked again here; a field it leaves out is taken on the filter's word.
+    fn matches(&self, marker: &Marker, since: DateTime<Utc>) -> bool {
+        let marked = self.details.as_deref().is_none_or(|d| marker.is_in(d));
+        let recent = match self.open_date.as_deref() {
+            None => true,
+            Some(raw) => match DateTime::parse_from_rfc3339(raw) {
+                Ok(opened) => opened >= since,
+                // An offset-less date (as .NET writes a DateTime of unknown kind) is read as
+                // UTC, the zone this client sends OpenDate in.
+                Err(_) => chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S%.f")
+                    .map(|n| n.and_utc() >= since)
+                    .unwrap_or(true),
+            },
+        };
+        marked && recent
+    }
+}
+
 impl Bms {
+    /// The oldest ticket opened since `since` whose details carry `marker`: what an earlier
+    /// press with the same e-mail and `Idempotency-Key` created.
+    ///
+    /// Assumed about BMS, which documents none of it: `Filter.Details` narrows to tickets whose
+    /// details contain the text (the sandbox does that); `Filter.OpenDateFrom` compares with the
+    /// `OpenDate` this client sent, in UTC; a ticket is found by the search as soon as its create
+    /// has answered. If the details filter were ignored, only the first
+    /// [`MARKED_PAGE_SIZE`] tickets of the window are checked.
+    pub async fn find_marked_ticket(
+        &self,
+        marker: &Marker,
+        since: DateTime<Utc>,
+    ) -> Result<Option<CreatedTicket>, BmsError> {
+        const WHAT: &str = "ticket search";
+        let result = self
+            .get(
+                WHAT,
+                "/v2/servicedesk/tickets",
+                &[
+                    ("Filter.Details", marker.as_str().to_string()),
+                    (
+                        "Filter.OpenDateFrom",
+                        since.to_rfc3339_opts(SecondsFormat::Secs, true),
+                    ),
+                    ("PageSize", MARKED_PAGE_SIZE.to_string()),
+                    ("PageNumber", "1".into()),
+                ],
+            )
+            .await?;
+        let listed: Vec<ListedTicket> = match result {
+            serde_json::Value::Null => Vec::new(),
+            other => envelope::read(WHAT, other)?,
+        };
+        Ok(listed
+            .into_iter()
+            .filter(|t| t.matches(marker, since))
+            .min_by_key(|t| t.id)
+            .map(|t| CreatedTicket {
+                id: t.id,
+                ticket_number: t.ticket_number,
+            }))
+    }
+
     pub async fn create_ticket(&self, ticket: &TicketInput) -> Result<CreatedTicket, BmsError> {
         const WHAT: &str = "create ticket";
         let result = self.post(WHAT, "/v2/servicedesk/tickets", ticket).await?;
@@ -81,5 +162,40 @@ impl Bms {
         )
         .await
         .map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::button::Email;
+    use crate::idempotency::IdempotencyKey;
+
+    fn listed(details: Option<&str>, open_date: Option<&str>) -> ListedTicket {
+        ListedTicket {
+            id: 1,
+            ticket_number: None,
+            details: details.map(str::to_string),
+            open_date: open_date.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_listed_ticket_must_carry_the_marker_and_be_recent_when_it_says_so() {
+        let marker = Marker::new(
+            &Email::parse("a@b.com").unwrap(),
+            &IdempotencyKey::parse("k").unwrap(),
+        );
+        let since = DateTime::parse_from_rfc3339("2026-11-26T10:00:00Z")
+            .unwrap()
+            .to_utc();
+        let marked = format!("Broken\n\n{marker}\n");
+        assert!(listed(Some(&marked), Some("2026-11-26T10:05:00Z")).matches(&marker, since));
+        assert!(listed(Some(&marked), Some("2026-11-26T11:05:00+01:00")).matches(&marker, since));
+        assert!(listed(Some(&marked), Some("2026-11-26T10:05:00")).matches(&marker, since));
+        assert!(!listed(Some(&marked), Some("2026-11-26T09:59:59Z")).matches(&marker, since));
+        assert!(!listed(Some("Broken\n"), Some("2026-11-26T10:05:00Z")).matches(&marker, since));
+        // A list that leaves the fields out is taken on the filter's word.
+        assert!(listed(None, None).matches(&marker, since));
     }
 }

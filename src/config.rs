@@ -49,6 +49,9 @@ pub struct Config {
     pub note_type_id: i64,
     /// Per BMS call.
     pub timeout: Duration,
+    /// `BUTTON_PREVIEW=on`: `/tickets/preview` answers. It shows the contact an e-mail matches,
+    /// so it is off unless asked for.
+    pub preview: bool,
 }
 
 /// Everything wrong with the environment, each line naming its variable.
@@ -127,6 +130,21 @@ impl Config {
             }
         };
 
+        let preview = match get("BUTTON_PREVIEW")
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("off") => false,
+            Some("on") => true,
+            Some(other) => {
+                problems.push(format!(
+                    "BUTTON_PREVIEW is `{other}`: use `on` (POST /tickets/preview shows what a \
+                     press would file, including the contact its e-mail matches) or `off`"
+                ));
+                false
+            }
+        };
+
         let note_type_id = number(
             &get,
             "KASEYA_NOTE_TYPE_ID",
@@ -176,6 +194,7 @@ impl Config {
                 ticket_source_table,
                 note_type_id,
                 timeout,
+                preview,
             }),
             _ => Err(ConfigError { problems }),
         }
@@ -244,6 +263,17 @@ mod tests {
         assert_eq!(c.unregistered_email.as_str(), DEFAULT_UNREGISTERED_EMAIL);
         assert!(matches!(c.secret, SecretSetting::SecretsManager(ref id) if id == "kaseya/bms"));
         assert_eq!(c.ticket_type_table, "TicketType");
+        assert!(!c.preview, "preview is off unless asked for");
+    }
+
+    #[test]
+    fn preview_on_off_or_an_error() {
+        let with = |v: &str| config(&[("KASEYA_SECRET_ID", "s"), ("BUTTON_PREVIEW", v)]);
+        assert!(with("on").unwrap().preview);
+        assert!(with(" ON ").unwrap().preview);
+        assert!(!with("off").unwrap().preview);
+        let err = with("yes").unwrap_err().to_string();
+        assert!(err.contains("BUTTON_PREVIEW is `yes`"), "{err}");
     }
 
     #[test]

@@ -223,6 +223,15 @@ impl Ready {
         } else {
             return Err(Problem::not_found(path));
         };
+        if matches!(endpoint, Endpoint::Preview) && !self.config.preview {
+            return Err(Problem {
+                detail: format!(
+                    "`{path}` is switched off: it shows the BMS contact an e-mail matches, so it \
+                     answers only when the function runs with BUTTON_PREVIEW=on"
+                ),
+                ..Problem::not_found(path)
+            });
+        }
         if *method != allowed {
             return Err(Problem::method_not_allowed(
                 method.as_str(),
@@ -432,12 +441,11 @@ impl Ready {
                 ));
             }
         }
+        // Nothing here may tell a known e-mail from an unknown one: no contact, no account,
+        // no "unregistered" flag (the ticket in BMS says all that to the technicians).
         let body = json!({
             "ticketId": created.id,
             "ticketNumber": created.ticket_number,
-            "contactId": plan.requester.contact.id,
-            "accountId": plan.requester.contact.account_id,
-            "unregistered": plan.requester.unregistered,
             "warnings": plan.warnings,
         });
         Ok(json_response(StatusCode::CREATED, &body))
@@ -551,23 +559,37 @@ impl Ready {
     }
 
     /// The contact for `email`, or the catch-all one, and the location the ticket goes to.
+    ///
+    /// The catch-all contact is required for every press, known e-mail or not, and errors name
+    /// no contact: otherwise an error would tell a caller which e-mails BMS knows.
     async fn requester(&self, email: &Email) -> Result<Requester, Problem> {
-        let (contact, unregistered) = match self.bms.find_contact(email).await? {
+        let (found, catch_all) = tokio::join!(self.bms.find_contact(email), self.catch_all());
+        let catch_all = catch_all?;
+        let (contact, unregistered) = match found? {
             Some(c) => (c, false),
-            None => (self.catch_all().await?, true),
+            None => (catch_all, true),
         };
         let location_id = match contact.location() {
             Some(id) => id,
-            None => self.bms.main_location(contact.account_id).await?.ok_or_else(|| {
-                Problem::from(BmsError::Failed {
-                    what: "account locations".into(),
-                    status: 200,
-                    message: format!(
-                        "contact {} has no location and account {} has no main location: set one in BMS",
-                        contact.id, contact.account_id
-                    ),
-                })
-            })?,
+            None => self
+                .bms
+                .main_location(contact.account_id)
+                .await?
+                .ok_or_else(|| {
+                    tracing::error!(
+                        contact_id = contact.id,
+                        account_id = contact.account_id,
+                        "the contact has no location and its account no main location"
+                    );
+                    Problem::from(BmsError::Failed {
+                        what: "account locations".into(),
+                        status: 200,
+                        message: "the ticket's contact has no location and its account has no \
+                                  main location: set one in BMS (the function's log names the \
+                                  account)"
+                            .into(),
+                    })
+                })?,
         };
         Ok(Requester {
             contact,

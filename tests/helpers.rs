@@ -37,8 +37,8 @@ impl Answer {
     }
 }
 
-/// Build the App from `vars` on top of a configuration that points at `bms`. A var set to `""`
-/// is removed.
+/// Build the App from `vars` on top of a configuration that points at `bms`, with
+/// `/tickets/preview` switched on. A var set to `""` is removed.
 pub async fn app_for(bms: &Sandbox, vars: &[(&str, &str)]) -> App {
     let mut env: HashMap<String, String> = HashMap::from([
         ("KASEYA_API_URL".to_string(), bms.url()),
@@ -47,6 +47,7 @@ pub async fn app_for(bms: &Sandbox, vars: &[(&str, &str)]) -> App {
             "BUTTON_RULES".to_string(),
             json!({"defaults": {"queue": "Service Desk"}}).to_string(),
         ),
+        ("BUTTON_PREVIEW".to_string(), "on".to_string()),
     ]);
     for (k, v) in vars {
         if v.is_empty() {

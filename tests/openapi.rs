@@ -185,7 +185,7 @@ async fn client_errors_conform() {
     let t = app(&[("BUTTON_RULES", &rules)]).await;
     let json_body = |v: Value| v.to_string();
     let too_large = "x".repeat(6 * 1024 * 1024 + 1);
-    let cases: Vec<(u16, Request, &str, &str)> = vec![
+    let mut cases: Vec<(u16, Request, &str, &str)> = vec![
         (
             400,
             keyed(
@@ -289,6 +289,7 @@ async fn client_errors_conform() {
             "/tickets",
         ),
     ];
+    cases.push((400, not_utf8_json_body(), "POST", "/tickets"));
     for (status, req, method, documented_as) in cases {
         let resp = send(&t, req).await;
         assert_eq!(resp.status(), status, "{method} {documented_as}");
@@ -296,6 +297,18 @@ async fn client_errors_conform() {
         assert_eq!(problem["status"], status);
     }
     assert!(t.bms.tickets().is_empty());
+}
+
+/// A "JSON" body that is not UTF-8, as API Gateway passes it on: base64-encoded.
+fn not_utf8_json_body() -> Request {
+    let mut ev: Value = serde_json::from_str(include_str!("../events/http-v2-ticket.json"))
+        .expect("events/ holds valid JSON");
+    ev["body"] = base64::engine::general_purpose::STANDARD
+        .encode(b"\xff\xfe{\"email\": \"\xc3\x28\"}")
+        .into();
+    ev["isBase64Encoded"] = true.into();
+    ev["headers"]["authorization"] = format!("Bearer {BUTTON_KEY}").into();
+    lambda_http::request::from_str(&ev.to_string()).expect("a valid API Gateway event")
 }
 
 #[tokio::test]

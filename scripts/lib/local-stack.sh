@@ -12,15 +12,8 @@ SANDBOX_PORT=${SANDBOX_PORT:-9100}
 INVOKE_PORT=${INVOKE_PORT:-9000}
 DEMO_BUTTON_KEY=demo-button-key
 
-# Install a PyPI tool into the project's virtualenv unless its executable is already there.
-#   venv_tool EXECUTABLE 'PIP-REQUIREMENT'
-venv_tool() {
-  if [ ! -x ".venv/bin/$1" ]; then
-    echo "installing $2 into .venv" >&2
-    [ -x .venv/bin/pip ] || python3 -m venv .venv
-    .venv/bin/pip install --quiet "$2"
-  fi
-}
+# shellcheck source=scripts/lib/venv.sh
+source scripts/lib/venv.sh
 
 _stack_pids=()
 stop_local_stack() {

@@ -255,7 +255,10 @@ async fn health(t: &TestApp) -> (u16, String) {
 /// The report's line for `check`.
 fn line<'a>(text: &'a str, check: &str) -> &'a str {
     text.lines()
-        .find(|l| l[5..].starts_with(&format!("{check}:")))
+        .find(|l| {
+            l.get(5..)
+                .is_some_and(|rest| rest.starts_with(&format!("{check}:")))
+        })
         .unwrap_or_else(|| panic!("no line for `{check}` in:\n{text}"))
 }
 

@@ -248,7 +248,9 @@ impl Ready {
     }
 
     /// Every link of the chain, one line each: `200` when all hold, else `503`. The caches are
-    /// dropped first, so a technician sees BMS as it is now.
+    /// dropped first, so a technician sees BMS as it is now. A failing line says what to fix; a
+    /// check that cannot run because an earlier one failed says so, so the report always has
+    /// the same four lines.
     async fn health(&self) -> Response<Body> {
         let mut lines = Vec::new();
         let mut healthy = true;
@@ -262,19 +264,22 @@ impl Ready {
             };
             lines.push(line);
         };
-        let source = match &self.config.secret {
-            SecretSetting::SecretsManager(id) => format!("read from Secrets Manager `{id}`"),
-            SecretSetting::Fixed(_) => "given in KASEYA_CREDENTIALS".to_string(),
+        let secret = match &self.config.secret {
+            SecretSetting::SecretsManager(id) => self.secrets.refresh().await.map_or_else(
+                |e| Err(Self::health_secret_fix(&e)),
+                |_| Ok(format!("read from Secrets Manager `{id}`")),
+            ),
+            SecretSetting::Fixed(_) => Ok("given in KASEYA_CREDENTIALS (local runs only)".into()),
         };
-        report(
-            "secret",
-            self.secrets
-                .refresh()
-                .await
-                .map(|_| source)
-                .map_err(|e| e.to_string()),
-        );
-        let login = self.bms.login_now().await.map_err(|e| e.to_string());
+        report("secret", secret);
+        let login = self.bms.login_now().await.map_err(|e| match e {
+            BmsError::Unreachable { .. } => format!(
+                "{e}: check that KASEYA_API_URL ({}) is your region's BMS API host and that the \
+                 function can reach it",
+                self.config.api_url
+            ),
+            other => other.to_string(),
+        });
         let logged_in = login.is_ok();
         report(
             "BMS login",
@@ -283,17 +288,12 @@ impl Ready {
         if logged_in {
             *self.catch_all.write().await = None;
             self.bms.forget_lookups().await;
-            let catch_all = self.catch_all().await.map_err(|p| p.detail);
-            report(
-                "catch-all contact",
-                catch_all.map(|c| {
-                    format!(
-                        "`{}` is contact {} of account {}",
-                        self.config.unregistered_email, c.id, c.account_id
-                    )
-                }),
-            );
-            report("default lookups", self.check_defaults().await);
+            report("catch-all contact", self.check_catch_all().await);
+            report("rules defaults", self.check_defaults().await);
+        } else {
+            for name in ["catch-all contact", "rules defaults"] {
+                lines.push(format!("skip {name}: needs the BMS login"));
+            }
         }
         let status = if healthy {
             StatusCode::OK
@@ -305,6 +305,47 @@ impl Ready {
             .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
             .body(Body::Text(lines.join("\n") + "\n"))
             .unwrap_or_else(|_| Response::new(Body::Empty))
+    }
+
+    /// The catch-all contact exists and its tickets have a location to go to.
+    async fn check_catch_all(&self) -> Result<String, String> {
+        let email = &self.config.unregistered_email;
+        let contact = self.catch_all().await.map_err(|p| p.detail)?;
+        let location = match contact.location() {
+            Some(id) => format!("its location {id}"),
+            None => match self.bms.main_location(contact.account_id).await {
+                Ok(Some(id)) => format!("its account's main location {id}"),
+                Ok(None) => {
+                    return Err(format!(
+                        "the catch-all contact `{email}` (contact {}) has no location and its \
+                         account {} has no main location: give the contact a location or mark \
+                         one of the account's locations as main",
+                        contact.id, contact.account_id
+                    ));
+                }
+                Err(e) => return Err(e.to_string()),
+            },
+        };
+        Ok(format!(
+            "`{email}` is contact {} of account {}, tickets go to {location}",
+            contact.id, contact.account_id
+        ))
+    }
+
+    /// A failing secret in the health report, with the fix for where it usually goes wrong.
+    fn health_secret_fix(e: &secret::SecretError) -> String {
+        match e {
+            secret::SecretError::Denied { .. } => format!(
+                "{e}: the function's role needs secretsmanager:GetSecretValue on this secret (the \
+                 SAM template grants it on the secret it is given)"
+            ),
+            secret::SecretError::Unreachable { .. } => {
+                format!(
+                    "{e}: a function in a VPC needs a Secrets Manager endpoint or a NAT gateway"
+                )
+            }
+            _ => e.to_string(),
+        }
     }
 
     /// Resolve a press that no rule touches: proves `defaults` (or BMS's own defaults) give a
@@ -323,7 +364,10 @@ impl Ready {
             .map_err(|p| p.detail)?;
         let r = resolve::resolve(&ctx, defaults, &tables).map_err(|e| e.to_string())?;
         if !r.warnings.is_empty() {
-            return Err(r.warnings.join("; "));
+            return Err(format!(
+                "{}: correct `defaults` in BUTTON_RULES to names BMS knows (docs/rules.md)",
+                r.warnings.join("; ")
+            ));
         }
         let show = |label: &str, c: &resolve::Choice| match &c.name {
             Some(n) => format!("{label} `{n}` ({})", c.id),

@@ -132,21 +132,6 @@ async fn form_body_with_a_comma_separated_selection() {
 }
 
 #[tokio::test]
-async fn the_sample_events_in_the_repository_work() {
-    let t = TestApp::spawn_with(&[("BUTTON_AUTH", "none")]).await;
-    for file in [
-        include_str!("../events/rest-v1-ticket.json"),
-        include_str!("../events/http-v2-ticket.json"),
-        include_str!("../events/http-v2-form-unregistered.json"),
-    ] {
-        let req = lambda_http::request::from_str(file).unwrap();
-        let a = t.send(req).await;
-        assert_eq!(a.status, 201, "{a:?}");
-    }
-    assert_eq!(t.bms.tickets().len(), 3);
-}
-
-#[tokio::test]
 async fn bms_answering_in_camel_case_works_the_same() {
     let t = TestApp::spawn().await;
     t.bms.set_casing(Casing::Camel);
@@ -577,55 +562,4 @@ async fn wrong_bms_credentials_are_a_502_that_names_the_secret_not_its_value() {
         !text.contains("s3cret") && !text.contains("rotated-elsewhere"),
         "{text}"
     );
-}
-
-fn health_request(key: Option<&str>) -> lambda_http::Request {
-    let auth = key.map(|k| format!("Bearer {k}"));
-    let headers: Vec<(&str, &str)> = auth
-        .as_deref()
-        .map(|a| ("authorization", a))
-        .into_iter()
-        .collect();
-    event(Gateway::HttpV2, "GET", "/health", &headers, "")
-}
-
-#[tokio::test]
-async fn health_checks_the_whole_chain() {
-    let t = TestApp::spawn().await;
-    let a = t.send(health_request(Some(BUTTON_KEY))).await;
-    assert_eq!(a.status, 200, "{a:?}");
-    assert!(a.content_type.starts_with("text/plain"));
-    let text = a.body.as_str().unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 4, "{text}");
-    assert!(lines.iter().all(|l| l.starts_with("ok   ")), "{text}");
-    assert!(text.contains("contact 104 of account 3"), "{text}");
-    assert!(text.contains("queue `Service Desk` (1)"), "{text}");
-    assert!(t.bms.tickets().is_empty());
-}
-
-#[tokio::test]
-async fn health_fails_with_503_naming_the_broken_link() {
-    let t = TestApp::spawn_with(&[("KASEYA_UNREGISTERED_EMAIL", "nobody@nowhere.example")]).await;
-    let a = t.send(health_request(Some(BUTTON_KEY))).await;
-    assert_eq!(a.status, 503, "{a:?}");
-    let text = a.body.as_str().unwrap();
-    assert!(
-        text.contains("FAIL catch-all contact: the catch-all contact `nobody@nowhere.example`"),
-        "{text}"
-    );
-    assert!(text.contains("ok   BMS login"), "{text}");
-
-    t.bms.set_password("changed");
-    let a = t.send(health_request(Some(BUTTON_KEY))).await;
-    assert_eq!(a.status, 503, "{a:?}");
-    assert!(a.body.as_str().unwrap().contains("FAIL BMS login"), "{a:?}");
-}
-
-#[tokio::test]
-async fn health_takes_the_button_key_like_tickets() {
-    let t = TestApp::spawn().await;
-    assert_eq!(t.send(health_request(None)).await.status, 401);
-    assert_eq!(t.send(health_request(Some("wrong"))).await.status, 401);
-    assert!(t.bms.calls().is_empty());
 }

@@ -45,6 +45,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/v2/security/refreshtoken", post(login::refresh))
         .route("/_sandbox/tickets", get(sandbox_tickets))
         .route("/_sandbox/calls", get(sandbox_calls))
+        .route("/_sandbox/tenant", get(sandbox_tenant))
         .merge(protected)
         .fallback(not_found)
         .layer(from_fn_with_state(shared.clone(), bms_layer))
@@ -249,4 +250,26 @@ async fn sandbox_tickets(State(shared): State<Arc<Shared>>) -> axum::Json<Value>
 async fn sandbox_calls(State(shared): State<Arc<Shared>>) -> axum::Json<Value> {
     let calls = shared.lock().calls.clone();
     axum::Json(json!(calls))
+}
+
+/// The seeded names behind the ids, so the demo can show a ticket as a technician reads it.
+async fn sandbox_tenant(State(shared): State<Arc<Shared>>) -> axum::Json<Value> {
+    let state = shared.lock();
+    let t = &state.tenant;
+    let named = |id: i64, name: &str| json!({"Id": id, "Name": name});
+    axum::Json(json!({
+        "Accounts": t.accounts.iter().map(|a| named(a.id, &a.name)).collect::<Vec<_>>(),
+        "Locations": t.locations.iter().map(|l| named(l.id, &l.name)).collect::<Vec<_>>(),
+        "Contacts": t.contacts.iter().map(|c| json!({
+            "Id": c.id,
+            "Name": format!("{} {}", c.first_name, c.last_name),
+            "Email": c.email,
+        })).collect::<Vec<_>>(),
+        "Statuses": t.statuses.iter().map(|s| named(s.id, &s.name)).collect::<Vec<_>>(),
+        "Priorities": t.priorities.iter().map(|p| named(p.id, &p.name)).collect::<Vec<_>>(),
+        "Queues": t.queues.iter().map(|q| named(q.id, &q.name)).collect::<Vec<_>>(),
+        "Assignees": t.assignees.iter().map(|a| named(a.id, &a.name)).collect::<Vec<_>>(),
+        "TicketTypes": t.ticket_types.iter().map(|i| named(i.id, &i.name)).collect::<Vec<_>>(),
+        "TicketSources": t.ticket_sources.iter().map(|i| named(i.id, &i.name)).collect::<Vec<_>>(),
+    }))
 }

@@ -862,6 +862,29 @@ async fn sandbox_routes_show_what_bms_received_without_being_recorded() {
 }
 
 #[tokio::test]
+async fn sandbox_tenant_names_the_ids_without_being_recorded() {
+    let bms = Sandbox::start().await;
+    let tenant: Value = client()
+        .get(format!("{}/_sandbox/tenant", bms.url()))
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("JSON");
+    let name = |list: &str, id: i64| {
+        tenant[list]
+            .as_array()
+            .and_then(|items| items.iter().find(|i| i["Id"] == json!(id)))
+            .map(|i| i["Name"].clone())
+    };
+    assert_eq!(name("Priorities", 4), Some(json!("Critical")));
+    assert_eq!(name("Queues", 2), Some(json!("Escalations")));
+    assert_eq!(name("Contacts", 101), Some(json!("Dan Jump")));
+    assert!(bms.calls().is_empty());
+}
+
+#[tokio::test]
 async fn shutdown_stops_the_server() {
     let bms = Sandbox::start().await;
     let url = bms.url();

@@ -1,0 +1,80 @@
+"""Print one press of the demo: the function's answer and what the BMS sandbox stored for it.
+
+    show-press.py EVENT_FILE ANSWER_FILE SANDBOX_URL TICKETS_BEFORE
+
+Exits 1 when the answer's status is not the one the event's route gives: 201 for
+POST .../tickets, 200 for POST .../tickets/preview and GET .../health.
+"""
+
+import json
+import sys
+import urllib.request
+
+
+def expected_status(event):
+    method = event.get("httpMethod") or event["requestContext"]["http"]["method"]
+    path = (event.get("path") or event.get("rawPath") or "").rstrip("/")
+    if method == "POST" and path.endswith("/tickets"):
+        return 201
+    return 200
+
+
+def get(url):
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return json.load(r)
+
+
+def main():
+    event_file, answer_file, sandbox, before = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    with open(event_file) as f:
+        event = json.load(f)
+    with open(answer_file) as f:
+        answer = json.load(f)
+    status = answer.get("statusCode")
+    # HTTP APIs answer with `headers`, REST APIs (payload 1.0) with `multiValueHeaders`.
+    headers = {k.lower(): v for k, v in (answer.get("headers") or {}).items()}
+    for k, v in (answer.get("multiValueHeaders") or {}).items():
+        headers.setdefault(k.lower(), ", ".join(v))
+    body = answer.get("body") or ""
+    print(f"-- the function's answer: HTTP {status} ({headers.get('content-type', 'no content type')})")
+    try:
+        print(json.dumps(json.loads(body), indent=2))
+    except ValueError:
+        print(body.rstrip("\n"))
+
+    stored = get(sandbox + "/_sandbox/tickets")
+    tenant = get(sandbox + "/_sandbox/tenant")
+    names = {kind: {i["Id"]: i for i in items} for kind, items in tenant.items()}
+
+    def name(kind, ident):
+        item = names.get(kind, {}).get(ident)
+        return f"{item['Name']} ({ident})" if item else f"id {ident}"
+
+    for t in stored["tickets"][before:]:
+        contact = names["Contacts"].get(t.get("ContactId"))
+        who = f"{contact['Name']} <{contact['Email']}>" if contact else f"id {t.get('ContactId')}"
+        print(f"-- the ticket BMS stored: {t.get('TicketNumber')} (id {t.get('Id')})")
+        print(f"   title:    {t.get('Title')}")
+        print(f"   contact:  {who}, account {name('Accounts', t.get('AccountId'))}")
+        print(f"   queue:    {name('Queues', t.get('QueueId')) if t.get('QueueId') else '-'}")
+        print(f"   assignee: {name('Assignees', t.get('AssigneeId')) if t.get('AssigneeId') else '-'}")
+        print(f"   priority: {name('Priorities', t.get('PriorityId'))}")
+        print(f"   status:   {name('Statuses', t.get('StatusId'))}")
+        print("   body:")
+        for line in (t.get("Details") or "").splitlines():
+            print("     " + line)
+        for n in stored["notes"]:
+            if n["ticket_id"] == t.get("Id"):
+                files = [a.get("Name") or a.get("name") for a in n["note"].get("Attachments") or []]
+                print(f"   note with attachments: {', '.join(map(str, files))}")
+    want = expected_status(event)
+    if len(stored["tickets"]) == before:
+        print("-- no ticket stored" + (" (this route files none)" if want != 201 else ""))
+
+    if status != want:
+        print(f"demo: {event_file} answered HTTP {status}; expected {want}", file=sys.stderr)
+        return 1
+    return 0
+
+
+sys.exit(main())

@@ -1,0 +1,457 @@
+//! Every sample event in `events/`, as Lambda delivers it, against the BMS sandbox with the
+//! demo's settings (its button key, `docs/rules.example.json`, the preview on); and the health
+//! report, check by check.
+
+mod helpers;
+mod support {
+    pub mod moto;
+}
+
+use std::path::{Path, PathBuf};
+
+use bms_sandbox::tenant::{
+    ACCOUNT_UNREGISTERED, ASSIGNEE_JANE_TECH, CONTACT_ANN_BEEBE, CONTACT_DAN_JUMP,
+    CONTACT_UNREGISTERED, LOCATION_FABRIKAM_BRANCH, LOCATION_NORTHWIND_MAIN, LOCATION_UNREGISTERED,
+    PRIORITY_CRITICAL, PRIORITY_MEDIUM, QUEUE_ESCALATIONS, QUEUE_SERVICE_DESK,
+};
+use bms_sandbox::{CREDENTIALS, Options, Sandbox, Tenant};
+use helpers::{Answer, Gateway, TestApp, app_for, event, read};
+use serde_json::{Value, json};
+use support::moto;
+
+/// The key the events carry, as `scripts/demo` configures it.
+const DEMO_KEY: &str = "demo-button-key";
+
+/// The demo's function settings, on top of the helpers' (which point at the sandbox).
+fn demo_vars() -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "KASEYA_CREDENTIALS",
+            json!({"credentials": CREDENTIALS, "buttonKeys": [DEMO_KEY]}).to_string(),
+        ),
+        (
+            "BUTTON_RULES",
+            include_str!("../docs/rules.example.json").to_string(),
+        ),
+        ("BUTTON_PREVIEW", "on".to_string()),
+    ]
+}
+
+async fn demo_app(vars: &[(&str, &str)]) -> TestApp {
+    let mut all = demo_vars();
+    all.extend(vars.iter().map(|(k, v)| (*k, v.to_string())));
+    let all: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    TestApp::spawn_with(&all).await
+}
+
+fn events_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("events")
+}
+
+/// What each kind of sample event must give; both gateway formats of a kind give the same.
+/// Checked against the answer and against what BMS received.
+fn expect(kind: &str, a: &Answer, t: &TestApp, event: &Value) {
+    let tickets = t.bms.tickets();
+    let details = |ticket: &Value| ticket["Details"].as_str().unwrap_or_default().to_string();
+    match kind {
+        "ticket" => {
+            assert_eq!(a.status, 201, "{a:?}");
+            let ticket = t.only_ticket();
+            assert_eq!(a.body["ticketNumber"], ticket["TicketNumber"]);
+            assert_eq!(ticket["ContactId"], CONTACT_DAN_JUMP);
+            assert_eq!(ticket["LocationId"], LOCATION_FABRIKAM_BRANCH);
+            assert_eq!(ticket["QueueId"], QUEUE_SERVICE_DESK);
+            assert_eq!(ticket["PriorityId"], PRIORITY_MEDIUM);
+            assert_eq!(
+                ticket["AssigneeId"], ASSIGNEE_JANE_TECH,
+                "the rule for Dan Jump"
+            );
+            assert!(
+                details(&ticket).contains("Hostname: FAB-LT-042"),
+                "{ticket}"
+            );
+            assert!(!details(&ticket).contains("[User Registration Requested]"));
+        }
+        "unknown-user" => {
+            assert_eq!(a.status, 201, "{a:?}");
+            let ticket = t.only_ticket();
+            assert_eq!(ticket["ContactId"], CONTACT_UNREGISTERED);
+            assert_eq!(ticket["AccountId"], ACCOUNT_UNREGISTERED);
+            assert_eq!(ticket["LocationId"], LOCATION_UNREGISTERED);
+            let body = details(&ticket);
+            assert!(
+                body.starts_with("[User Registration Requested]")
+                    && body.contains("Email: sam.new@contoso.com")
+                    && body.contains("Business: Contoso Retail"),
+                "{body}"
+            );
+        }
+        "form" => {
+            assert_eq!(a.status, 201, "{a:?}");
+            assert_eq!(
+                event["isBase64Encoded"], true,
+                "a form arrives base64-encoded"
+            );
+            let ticket = t.only_ticket();
+            assert_eq!(ticket["ContactId"], CONTACT_ANN_BEEBE);
+            assert_eq!(
+                ticket["LocationId"], LOCATION_NORTHWIND_MAIN,
+                "Ann has no location: her account's main one"
+            );
+            assert_eq!(ticket["QueueId"], QUEUE_ESCALATIONS, "the Northwind rule");
+            assert!(
+                details(&ticket).contains("Selections: Printer, Scanner"),
+                "{ticket}"
+            );
+        }
+        "selections" => {
+            assert_eq!(a.status, 201, "{a:?}");
+            let ticket = t.only_ticket();
+            assert_eq!(
+                ticket["PriorityId"], PRIORITY_CRITICAL,
+                "the emergency rule"
+            );
+            let title = ticket["Title"].as_str().unwrap_or_default();
+            assert!(
+                title.starts_with("**EMERGENCY** The file server"),
+                "{title}"
+            );
+            assert!(
+                details(&ticket).contains("Selections: Network, This is an emergency"),
+                "{ticket}"
+            );
+        }
+        "attachment" => {
+            assert_eq!(a.status, 201, "{a:?}");
+            let ticket = t.only_ticket();
+            let notes = t.bms.notes();
+            assert_eq!(notes.len(), 1, "{notes:?}");
+            assert_eq!(Some(notes[0].0), ticket["Id"].as_i64());
+            let sent: Value =
+                serde_json::from_str(event["body"].as_str().unwrap_or_default()).unwrap();
+            let note = notes[0].1.to_string();
+            assert!(
+                note.contains("error.png")
+                    && note.contains(sent["attachments"][0]["data"].as_str().unwrap()),
+                "{note}"
+            );
+        }
+        "preview" => {
+            assert_eq!(a.status, 200, "{a:?}");
+            assert!(tickets.is_empty(), "a preview files nothing: {tickets:?}");
+            assert_eq!(a.body["ticket"]["PriorityId"], PRIORITY_CRITICAL, "{a:?}");
+            assert_eq!(a.body["ticket"]["QueueId"], QUEUE_ESCALATIONS, "{a:?}");
+            let title = a.body["contextAfter"]["title"].as_str().unwrap_or_default();
+            assert!(title.starts_with("**EMERGENCY** "), "{a:?}");
+        }
+        "health" => {
+            assert_eq!(a.status, 200, "{a:?}");
+            assert!(a.content_type.starts_with("text/plain"), "{a:?}");
+            let text = a.body.as_str().unwrap_or_default();
+            assert_eq!(text.lines().count(), 4, "{text}");
+            assert!(text.lines().all(|l| l.starts_with("ok   ")), "{text}");
+            assert!(tickets.is_empty());
+        }
+        other => panic!(
+            "events/: no expectation for the kind `{other}`: add it to `expect` in tests/events.rs"
+        ),
+    }
+}
+
+/// `rest-v1-ticket.json` -> (`rest-v1`, `ticket`).
+fn kind_of(file: &str) -> (&str, &str) {
+    let stem = file.strip_suffix(".json").unwrap_or(file);
+    ["rest-v1-", "http-v2-"]
+        .iter()
+        .find_map(|p| stem.strip_prefix(p).map(|k| (&p[..7], k)))
+        .unwrap_or_else(|| {
+            panic!("events/{file}: name it rest-v1-<kind>.json or http-v2-<kind>.json")
+        })
+}
+
+const KINDS: [&str; 7] = [
+    "ticket",
+    "unknown-user",
+    "form",
+    "selections",
+    "attachment",
+    "preview",
+    "health",
+];
+
+#[tokio::test]
+async fn every_event_file_gives_its_expected_answer() {
+    let mut files: Vec<String> = std::fs::read_dir(events_dir())
+        .expect("events/ exists")
+        .map(|e| {
+            e.expect("a readable entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    files.sort();
+    let mut covered = Vec::new();
+    for file in &files {
+        let (format, kind) = kind_of(file);
+        let text = std::fs::read_to_string(events_dir().join(file)).expect("readable");
+        let json: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("events/{file} is not JSON: {e}"));
+        let req = lambda_http::request::from_str(&text)
+            .unwrap_or_else(|e| panic!("events/{file} is not an API Gateway event: {e}"));
+        let t = demo_app(&[]).await;
+        let a = t.send(req).await;
+        expect(kind, &a, &t, &json);
+        covered.push((format.to_string(), kind.to_string()));
+    }
+    // Every kind in both formats, so that neither format's sample goes missing or stale.
+    for kind in KINDS {
+        for format in ["rest-v1", "http-v2"] {
+            assert!(
+                covered.contains(&(format.to_string(), kind.to_string())),
+                "events/{format}-{kind}.json is missing"
+            );
+        }
+    }
+    assert_eq!(files.len(), KINDS.len() * 2, "{files:?}");
+}
+
+#[tokio::test]
+async fn both_gateway_formats_of_a_kind_carry_the_same_request() {
+    for kind in KINDS {
+        let read_event = |format: &str| -> Value {
+            let path = events_dir().join(format!("{format}-{kind}.json"));
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("readable")).expect("JSON")
+        };
+        let (v1, v2) = (read_event("rest-v1"), read_event("http-v2"));
+        assert_eq!(v1["body"], v2["body"], "{kind}");
+        assert_eq!(v1["isBase64Encoded"], v2["isBase64Encoded"], "{kind}");
+        assert_eq!(
+            v1["httpMethod"], v2["requestContext"]["http"]["method"],
+            "{kind}"
+        );
+        assert_eq!(v1["path"], v2["rawPath"], "{kind}");
+    }
+}
+
+// ---- GET /health, check by check ----
+
+fn health_request(key: Option<&str>) -> lambda_http::Request {
+    let auth = key.map(|k| format!("Bearer {k}"));
+    let headers: Vec<(&str, &str)> = auth
+        .as_deref()
+        .map(|a| ("authorization", a))
+        .into_iter()
+        .collect();
+    event(Gateway::HttpV2, "GET", "/health", &headers, "")
+}
+
+async fn health(t: &TestApp) -> (u16, String) {
+    let a = t.send(health_request(Some(DEMO_KEY))).await;
+    assert!(a.content_type.starts_with("text/plain"), "{a:?}");
+    (a.status, a.body.as_str().unwrap_or_default().to_string())
+}
+
+/// The report's line for `check`.
+fn line<'a>(text: &'a str, check: &str) -> &'a str {
+    text.lines()
+        .find(|l| {
+            l.get(5..)
+                .is_some_and(|rest| rest.starts_with(&format!("{check}:")))
+        })
+        .unwrap_or_else(|| panic!("no line for `{check}` in:\n{text}"))
+}
+
+#[tokio::test]
+async fn health_reports_each_check_on_its_own_line() {
+    let t = demo_app(&[]).await;
+    let (status, text) = health(&t).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(
+        line(&text, "secret"),
+        "ok   secret: given in KASEYA_CREDENTIALS (local runs only)"
+    );
+    assert!(line(&text, "BMS login").starts_with("ok   BMS login: logged in at http://127.0.0.1:"));
+    assert_eq!(
+        line(&text, "catch-all contact"),
+        "ok   catch-all contact: `unregistered@helpdeskbuttons.com` is contact 104 of account 3, \
+         tickets go to its location 31"
+    );
+    assert_eq!(
+        line(&text, "rules defaults"),
+        "ok   rules defaults: status `New` (1), priority `Medium` (2), type `Service Request` (1), \
+         source `Other` (8), queue `Service Desk` (1)"
+    );
+    assert!(t.bms.tickets().is_empty());
+}
+
+#[tokio::test]
+async fn health_names_a_secret_that_went_bad_and_how_to_fix_it() {
+    let sm = moto::client().await;
+    let id = format!("kaseya-button/health-{}", std::process::id());
+    let good = json!({"credentials": CREDENTIALS, "buttonKeys": [DEMO_KEY]}).to_string();
+    sm.create_secret()
+        .name(&id)
+        .secret_string(&good)
+        .send()
+        .await
+        .expect("moto creates the secret");
+    let t = demo_app(&[("KASEYA_CREDENTIALS", ""), ("KASEYA_SECRET_ID", &id)]).await;
+    let (status, text) = health(&t).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(
+        line(&text, "secret"),
+        format!("ok   secret: read from Secrets Manager `{id}`")
+    );
+
+    sm.put_secret_value()
+        .secret_id(&id)
+        .secret_string("not a secret in any known form")
+        .send()
+        .await
+        .expect("moto stores the new value");
+    let (status, text) = health(&t).await;
+    assert_eq!(status, 503, "{text}");
+    let l = line(&text, "secret");
+    assert!(
+        l.starts_with("FAIL secret: the secret is not in a known format")
+            && l.contains("Use `Company+username:password`"),
+        "{text}"
+    );
+    assert!(!text.contains("not a secret in any known form"), "{text}");
+}
+
+#[tokio::test]
+async fn health_names_refused_credentials_and_skips_what_needs_the_login() {
+    let t = demo_app(&[]).await;
+    t.bms.set_password("changed-in-bms");
+    let (status, text) = health(&t).await;
+    assert_eq!(status, 503, "{text}");
+    let l = line(&text, "BMS login");
+    assert!(
+        l.starts_with("FAIL BMS login: BMS refused the API user's credentials")
+            && l.contains("Check the company, user name and password in the secret"),
+        "{text}"
+    );
+    assert_eq!(
+        line(&text, "catch-all contact"),
+        "skip catch-all contact: needs the BMS login"
+    );
+    assert_eq!(
+        line(&text, "rules defaults"),
+        "skip rules defaults: needs the BMS login"
+    );
+    assert!(!text.contains("s3cret") && !text.contains("changed-in-bms"));
+}
+
+#[tokio::test]
+async fn health_names_an_unreachable_bms_and_its_setting() {
+    // A port that was free a moment ago: nothing answers there.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        l.local_addr().expect("its address").port()
+    };
+    let url = format!("http://127.0.0.1:{closed}");
+    let t = demo_app(&[("KASEYA_API_URL", &url)]).await;
+    let (status, text) = health(&t).await;
+    assert_eq!(status, 503, "{text}");
+    let l = line(&text, "BMS login");
+    assert!(
+        l.starts_with("FAIL BMS login: BMS could not be reached")
+            && l.contains(&format!(
+                "check that KASEYA_API_URL ({url}) is your region's"
+            )),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn health_names_a_missing_catch_all_contact_and_how_to_create_it() {
+    let t = demo_app(&[("KASEYA_UNREGISTERED_EMAIL", "nobody@nowhere.example")]).await;
+    let (status, text) = health(&t).await;
+    assert_eq!(status, 503, "{text}");
+    assert_eq!(
+        line(&text, "catch-all contact"),
+        "FAIL catch-all contact: the catch-all contact `nobody@nowhere.example` for unregistered \
+         users is not an active contact in BMS: create it (under an account with a main \
+         location), or set KASEYA_UNREGISTERED_EMAIL to the one you use"
+    );
+    assert!(line(&text, "BMS login").starts_with("ok   "), "{text}");
+    assert!(line(&text, "rules defaults").starts_with("ok   "), "{text}");
+}
+
+#[tokio::test]
+async fn health_names_a_catch_all_contact_whose_tickets_have_no_location() {
+    let mut tenant = Tenant::default();
+    for c in tenant
+        .contacts
+        .iter_mut()
+        .filter(|c| c.id == CONTACT_UNREGISTERED)
+    {
+        c.location_id = None;
+    }
+    for l in tenant
+        .locations
+        .iter_mut()
+        .filter(|l| l.account_id == ACCOUNT_UNREGISTERED)
+    {
+        l.is_main = false;
+    }
+    let bms = Sandbox::start_with(Options {
+        tenant,
+        ..Options::default()
+    })
+    .await;
+    let vars = demo_vars();
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = app_for(&bms, &vars).await;
+    let a = read(app.handle(health_request(Some(DEMO_KEY))).await);
+    assert_eq!(a.status, 503, "{a:?}");
+    let text = a.body.as_str().unwrap_or_default();
+    assert_eq!(
+        line(text, "catch-all contact"),
+        "FAIL catch-all contact: the catch-all contact `unregistered@helpdeskbuttons.com` \
+         (contact 104) has no location and its account 3 has no main location: give the contact \
+         a location or mark one of the account's locations as main"
+    );
+}
+
+#[tokio::test]
+async fn health_names_defaults_that_bms_does_not_know() {
+    // A name that falls back: the ticket would be filed, but not as the document says.
+    let rules = json!({"defaults": {"queue": "Service Desk", "priority": "Urgent"}}).to_string();
+    let t = demo_app(&[("BUTTON_RULES", &rules)]).await;
+    let (status, text) = health(&t).await;
+    assert_eq!(status, 503, "{text}");
+    let l = line(&text, "rules defaults");
+    assert!(
+        l.starts_with("FAIL rules defaults: ")
+            && l.contains(
+                "`Urgent` is not an active priority in BMS (known: Low, Medium, High, Critical)"
+            )
+            && l.ends_with("correct `defaults` in BUTTON_RULES to names BMS knows (docs/rules.md)"),
+        "{text}"
+    );
+
+    // A name without which no ticket can be filed at all.
+    let rules = json!({"defaults": {"queue": "Servise Desk"}}).to_string();
+    let t = demo_app(&[("BUTTON_RULES", &rules)]).await;
+    let (status, text) = health(&t).await;
+    assert_eq!(status, 503, "{text}");
+    let l = line(&text, "rules defaults");
+    assert!(
+        l.starts_with(
+            "FAIL rules defaults: the ticket has neither a queue nor an assignee: set \
+             `defaults.queue`"
+        ) && l.contains("`Servise Desk` is not an active queue in BMS"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn health_takes_the_button_key_like_tickets() {
+    let t = demo_app(&[]).await;
+    assert_eq!(t.send(health_request(None)).await.status, 401);
+    assert_eq!(t.send(health_request(Some("wrong"))).await.status, 401);
+    assert!(t.bms.calls().is_empty());
+}

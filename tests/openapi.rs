@@ -6,7 +6,7 @@ mod helpers;
 
 use base64::Engine as _;
 use bms_sandbox::Failure;
-use helpers::{BUTTON_KEY, Gateway, TestApp, event, json_event, press};
+use helpers::{BUTTON_KEY, Gateway, TestApp, event, json_event, keyed_event, press};
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 
@@ -172,6 +172,22 @@ async fn created_tickets_conform_through_both_gateways_and_any_base_path() {
     .await;
     assert_eq!(resp.status(), 201);
     conforms(&spec, "POST", "/tickets", &resp);
+}
+
+#[tokio::test]
+async fn a_repeated_press_conforms_as_a_duplicate() {
+    let spec = spec();
+    let t = app(&[]).await;
+    let body = json!({"email": "dan.jump@fabrikam.com", "message": "Printer jammed"});
+    let key = Some("0b6f1f9e-6a5e-4f4e-9d1c-2f6c1d3b7a10");
+    let first = send(&t, keyed_event(Gateway::HttpV2, "/tickets", &body, key)).await;
+    assert_eq!(first.status(), 201);
+    let first = conforms(&spec, "POST", "/tickets", &first);
+    let again = send(&t, keyed_event(Gateway::HttpV2, "/tickets", &body, key)).await;
+    assert_eq!(again.status(), 200);
+    let again = conforms(&spec, "POST", "/tickets", &again);
+    assert_eq!(again["duplicate"], true);
+    assert_eq!(again["ticketId"], first["ticketId"]);
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::button::Email;
+use crate::kaseya::Backoff;
 use crate::rules::Rules;
 use crate::secret::Secret;
 
@@ -49,6 +50,8 @@ pub struct Config {
     pub note_type_id: i64,
     /// Per BMS call.
     pub timeout: Duration,
+    /// Pauses between retries of BMS calls that failed for a passing reason.
+    pub backoff: Backoff,
 }
 
 /// Everything wrong with the environment, each line naming its variable.
@@ -143,6 +146,23 @@ impl Config {
         )
         .map(|s| Duration::from_secs(s.unsigned_abs()));
 
+        let defaults = Backoff::default();
+        let millis = |name: &str, default: Duration, problems: &mut Vec<String>| {
+            number(&get, name, default.as_millis() as i64, 1, problems)
+                .map(|ms| Duration::from_millis(ms.unsigned_abs()))
+        };
+        let backoff = match (
+            millis("KASEYA_RETRY_BASE_MS", defaults.base, &mut problems),
+            millis("KASEYA_RETRY_CAP_MS", defaults.cap, &mut problems),
+        ) {
+            (Some(base), Some(cap)) => Some(Backoff {
+                base,
+                cap,
+                ..defaults
+            }),
+            _ => None,
+        };
+
         let table = |name: &str, default: &str| {
             get(name).map_or_else(|| default.to_string(), |v| v.trim().to_string())
         };
@@ -157,6 +177,7 @@ impl Config {
             auth,
             note_type_id,
             timeout,
+            backoff,
         ) {
             (
                 Some(secret),
@@ -166,6 +187,7 @@ impl Config {
                 Some(auth),
                 Some(note_type_id),
                 Some(timeout),
+                Some(backoff),
             ) if problems.is_empty() => Ok(Config {
                 secret,
                 api_url,
@@ -176,6 +198,7 @@ impl Config {
                 ticket_source_table,
                 note_type_id,
                 timeout,
+                backoff,
             }),
             _ => Err(ConfigError { problems }),
         }

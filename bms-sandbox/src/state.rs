@@ -22,6 +22,15 @@ pub enum Failure {
     Status(u16),
     /// Answer normally, but only after this delay (the request is handled first).
     Delay(Duration),
+    /// This HTTP status (429, 503...) with a `Retry-After` header of this value (seconds or
+    /// an HTTP date), as a throttling gateway sends it.
+    StatusRetryAfter(u16, String),
+    /// Take the request and never answer; it is not handled (nothing is created). Recorded
+    /// with status 0.
+    Hang,
+    /// Handle the request (a ticket is created), then break the connection instead of
+    /// answering: the work is done but the client never learns it.
+    DropAnswer,
 }
 
 /// One request the sandbox answered.

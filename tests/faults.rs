@@ -220,6 +220,16 @@ async fn a_ticket_created_but_its_answer_dropped_is_not_filed_twice() {
 }
 
 #[tokio::test]
+async fn a_ticket_created_but_answered_with_an_unreadable_body_is_not_filed_twice() {
+    let t = spawn(&[]).await;
+    t.bms.fail_next("POST", TICKETS, Failure::GarbledAnswer);
+    let (a, retry_after) = press_button(&t).await;
+    assert_ticket_may_exist(&t, &a, retry_after.as_deref(), 502);
+    assert!(a.detail().contains("not JSON"), "{a:?}");
+    assert_eq!(t.bms.tickets().len(), 1);
+}
+
+#[tokio::test]
 async fn a_ticket_created_but_answered_too_late_is_not_filed_twice() {
     let t = spawn(&[("KASEYA_TIMEOUT_SECONDS", "1")]).await;
     t.bms

@@ -46,6 +46,7 @@ pub(crate) async fn bms_layer(
     };
     let mut delay = latency;
     let mut drop_answer = false;
+    let mut garble = false;
     let response = match failure {
         _ if too_large => {
             Reply::fail(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large").into_response()
@@ -79,6 +80,10 @@ pub(crate) async fn bms_layer(
             drop_answer = true;
             next.run(req).await
         }
+        Some(Failure::GarbledAnswer) => {
+            garble = true;
+            next.run(req).await
+        }
         None => next.run(req).await,
     };
     let (response, status) = into_envelope(response, &shared).await;
@@ -92,6 +97,14 @@ pub(crate) async fn bms_layer(
     if drop_answer {
         let (parts, _) = response.into_parts();
         return Response::from_parts(parts, Body::new(BrokenBody));
+    }
+    if garble {
+        let (mut parts, _) = response.into_parts();
+        parts.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        return Response::from_parts(parts, Body::from("<html><body>Bad gateway</body></html>"));
     }
     response
 }

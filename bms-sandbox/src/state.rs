@@ -31,6 +31,9 @@ pub enum Failure {
     /// Handle the request (a ticket is created), then break the connection instead of
     /// answering: the work is done but the client never learns it.
     DropAnswer,
+    /// Handle the request, then answer its status with a body that is not JSON (what a proxy
+    /// in the way sends).
+    GarbledAnswer,
 }
 
 /// One request the sandbox answered.

@@ -314,6 +314,14 @@ impl Bms {
                 (Fault::Answered { status, error }, Resend::OnlyIfUnseen) if status >= 500 => {
                     return Err(maybe_done(what, Some(status), &error));
                 }
+                // A success whose body cannot be read: the work was most likely done.
+                (
+                    Fault::Answered {
+                        status,
+                        error: error @ BmsError::BadAnswer { .. },
+                    },
+                    Resend::OnlyIfUnseen,
+                ) => return Err(maybe_done(what, Some(status), &error)),
                 (Fault::Answered { error, .. }, _) => return Err(error),
             };
             if attempt >= self.backoff.attempts {

@@ -262,6 +262,20 @@ async fn a_search_that_hangs_once_is_retried_after_the_timeout() {
 }
 
 #[tokio::test]
+async fn a_search_that_hangs_twice_is_given_up_after_the_second_timeout() {
+    let t = spawn(&[("KASEYA_TIMEOUT_SECONDS", "1")]).await;
+    for _ in 0..3 {
+        t.bms.fail_next("GET", SEARCH, Failure::Hang);
+    }
+    let (a, retry_after) = press_button(&t).await;
+    assert_eq!(a.status, 503, "{a:?}");
+    assert!(a.detail().contains("timed out"), "{a:?}");
+    assert_eq!(retry_after.as_deref(), Some("30"));
+    assert_eq!(t.bms.count("GET", SEARCH), 2);
+    assert_eq!(t.bms.count("POST", TICKETS), 0);
+}
+
+#[tokio::test]
 async fn a_search_whose_connection_is_reset_is_retried() {
     let t = spawn(&[]).await;
     t.bms.fail_next("GET", SEARCH, Failure::DropAnswer);

@@ -69,17 +69,29 @@ fn json_value() -> impl Strategy<Value = Value> {
     })
 }
 
-/// A request-shaped object: the known field names with any values.
+/// Mostly text, as real clients send, with control characters, markup and non-ASCII; now and
+/// then any JSON value.
+fn field_value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        6 => ".{0,60}".prop_map(Value::from),
+        2 => "[ -~\t\n\r\x00-\x1f<>&]{0,60}".prop_map(Value::from),
+        2 => json_value(),
+    ]
+}
+
+/// A request-shaped object: the known field names with values as clients send them.
 fn request_object() -> impl Strategy<Value = Value> {
-    prop::collection::vec((prop::sample::select(FIELDS.to_vec()), json_value()), 0..10).prop_map(
-        |kv| {
-            Value::Object(
-                kv.into_iter()
-                    .map(|(k, v)| (k.to_string(), v))
-                    .collect::<Map<_, _>>(),
-            )
-        },
+    prop::collection::vec(
+        (prop::sample::select(FIELDS.to_vec()), field_value()),
+        0..10,
     )
+    .prop_map(|kv| {
+        Value::Object(
+            kv.into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect::<Map<_, _>>(),
+        )
+    })
 }
 
 /// A request that passes the required fields, with any values in the others: reaches the
@@ -150,13 +162,19 @@ proptest! {
     #[test]
     fn arbitrary_forms_never_panic_the_parser(
         ct in prop::sample::select(CONTENT_TYPES.to_vec()),
+        required in prop::option::of(("[a-z.]{1,10}@[a-z]{1,8}\\.[a-z]{2,3}", ".{1,40}")),
         pairs in prop::collection::vec(
             (prop_oneof![prop::sample::select(FIELDS.to_vec()).prop_map(str::to_string), ".{0,8}"], ".{0,40}"),
             0..12,
         ),
         raw_tail in "[%&=+a-z0-9]{0,16}",
     ) {
-        let mut body = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+        let mut all: Vec<(String, String)> = required
+            .into_iter()
+            .flat_map(|(email, message)| [("email".to_string(), email), ("message".to_string(), message)])
+            .collect();
+        all.extend(pairs);
+        let mut body = serde_urlencoded::to_string(&all).unwrap_or_default();
         body.push_str(&raw_tail);
         parse_is_total(ct, body.as_bytes());
     }
@@ -227,13 +245,67 @@ fn cel_ish() -> impl Strategy<Value = String> {
     prop::collection::vec(token, 0..16).prop_map(|t| t.join(" "))
 }
 
+/// Well-formed CEL over the variables, combined at random: gets past the checker more often,
+/// so that the rules also run.
+fn cel_formed() -> impl Strategy<Value = String> {
+    let var = prop::sample::select(
+        READ_WRITE
+            .iter()
+            .chain(&READ_ONLY)
+            .copied()
+            .collect::<Vec<_>>(),
+    );
+    let lit = "[a-zA-Z0-9 @.<>'\\\\]{0,10}";
+    let atom = (var, lit, 0..4usize, -3i64..100).prop_map(|(v, l, shape, n)| {
+        let l = l.replace('\\', "\\\\").replace('\'', "\\'");
+        match shape {
+            0 => format!("{v} == '{l}'"),
+            1 => format!("'{l}' in selections || {v}.startsWith('{l}')"),
+            2 => format!("size({v}) > {n}"),
+            _ => format!("{v} + ' {l}'"),
+        }
+    });
+    prop::collection::vec(
+        (atom, prop::sample::select(vec![" && ", " || ", " + "])),
+        1..4,
+    )
+    .prop_map(|parts| {
+        let mut out = String::new();
+        for (i, (a, op)) in parts.iter().enumerate() {
+            if i > 0 {
+                out.push_str(op);
+            }
+            out.push('(');
+            out.push_str(a);
+            out.push(')');
+        }
+        out
+    })
+}
+
+/// A value for a read/write variable: mostly a name or an id, now and then anything.
+fn name_or_id() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        5 => ".{0,20}".prop_map(Value::from),
+        2 => (-5i64..1000).prop_map(Value::from),
+        1 => json_value(),
+    ]
+}
+
+fn expression() -> impl Strategy<Value = String> {
+    prop_oneof![cel_ish(), cel_formed()]
+}
+
 /// A rules document shaped like the real thing, with CEL-ish strings where expressions go.
 fn rules_document() -> impl Strategy<Value = Value> {
     let rule = (
-        prop::option::of(cel_ish()),
-        prop::collection::vec((prop::sample::select(READ_WRITE.to_vec()), cel_ish()), 0..3),
+        prop::option::of(expression()),
         prop::collection::vec(
-            (prop::sample::select(READ_WRITE.to_vec()), json_value()),
+            (prop::sample::select(READ_WRITE.to_vec()), expression()),
+            0..3,
+        ),
+        prop::collection::vec(
+            (prop::sample::select(READ_WRITE.to_vec()), name_or_id()),
             0..3,
         ),
         prop::option::of(".{0,20}"),
@@ -267,7 +339,7 @@ fn rules_document() -> impl Strategy<Value = Value> {
     (
         prop::collection::vec(rule, 0..5),
         prop::collection::vec(("[a-z]{1,6}", json_value()), 0..3),
-        prop::collection::vec((prop::sample::select(READ_WRITE.to_vec()), json_value()), 0..3),
+        prop::collection::vec((prop::sample::select(READ_WRITE.to_vec()), name_or_id()), 0..3),
     )
         .prop_map(|(rules, lets, defaults)| {
             json!({

@@ -131,7 +131,7 @@ enum Fault {
     /// The connection was never made: BMS saw nothing.
     NotSent(BmsError),
     /// The request left, but no answer came back (timeout, reset): BMS may have acted on it.
-    Lost(BmsError),
+    Lost { error: BmsError, timed_out: bool },
     /// BMS answered with this error.
     Answered { status: u16, error: BmsError },
 }
@@ -286,6 +286,7 @@ impl Bms {
         request: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<Value, BmsError> {
         let mut attempt = 1;
+        let mut timeouts = 0;
         loop {
             let Some(per_call) = self.per_call_timeout() else {
                 return Err(out_of_time(what));
@@ -295,8 +296,20 @@ impl Bms {
                 Err(fault) => fault,
             };
             let (error, asked_wait) = match (fault, resend) {
-                (Fault::NotSent(e), _) | (Fault::Lost(e), Resend::Safe) => (e, None),
-                (Fault::Lost(e), Resend::OnlyIfUnseen) => return Err(maybe_done(what, None, &e)),
+                (Fault::NotSent(e), _) => (e, None),
+                (Fault::Lost { error, timed_out }, Resend::Safe) => {
+                    // One timeout may be a blip; a second means BMS hangs, and each more try
+                    // would cost the button a whole timeout for nothing.
+                    timeouts += u32::from(timed_out);
+                    if timeouts > 1 {
+                        tracing::warn!(what, attempt, error = %error, "BMS timed out twice; giving up");
+                        return Err(error);
+                    }
+                    (error, None)
+                }
+                (Fault::Lost { error, .. }, Resend::OnlyIfUnseen) => {
+                    return Err(maybe_done(what, None, &error));
+                }
                 (
                     Fault::Answered {
                         status: 429,
@@ -370,7 +383,10 @@ impl Bms {
             if e.is_connect() {
                 Fault::NotSent(unreachable(what, &e))
             } else {
-                Fault::Lost(unreachable(what, &e))
+                Fault::Lost {
+                    error: unreachable(what, &e),
+                    timed_out: e.is_timeout(),
+                }
             }
         })?;
         let status = answer.status().as_u16();
@@ -379,10 +395,10 @@ impl Bms {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(retry_after_seconds);
-        let body = answer
-            .bytes()
-            .await
-            .map_err(|e| Fault::Lost(unreachable(what, &e)))?;
+        let body = answer.bytes().await.map_err(|e| Fault::Lost {
+            error: unreachable(what, &e),
+            timed_out: e.is_timeout(),
+        })?;
         tracing::debug!(
             what,
             status,

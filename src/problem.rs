@@ -256,5 +256,28 @@ mod tests {
             Problem::from(RequestError::TooLarge { size: 1 }).status,
             413
         );
+        let lost = |status| BmsError::MaybeDone {
+            what: "create ticket".into(),
+            status,
+            reason: "timed out".into(),
+            retry_after: None,
+        };
+        for (status, answered) in [(None, 503), (Some(503), 503), (Some(500), 502)] {
+            let p = Problem::from(lost(status));
+            assert_eq!((p.status, p.ticket_may_exist), (answered, true));
+            assert_eq!(p.retry_after, Some(UNAVAILABLE_RETRY_AFTER));
+        }
+    }
+
+    #[test]
+    fn ticket_may_exist_is_an_extension_member_only_when_true() {
+        let body = |p: &Problem| match p.to_response().into_body() {
+            Body::Text(t) => serde_json::from_str::<serde_json::Value>(&t).unwrap(),
+            _ => panic!("text body"),
+        };
+        let mut p = Problem::unauthorized("no");
+        assert!(body(&p).get("ticketMayExist").is_none());
+        p.ticket_may_exist = true;
+        assert_eq!(body(&p)["ticketMayExist"], true);
     }
 }

@@ -346,8 +346,10 @@ impl Bms {
                 Some(secs) => Duration::from_secs(secs),
                 None => self.backoff.pause(attempt),
             };
-            // A retry needs the pause and some time for the call itself.
-            if time_left().is_some_and(|left| pause + MIN_CALL_TIME > left) {
+            // A retry needs the pause and some time for the call itself. Outside an invocation
+            // (a benchmark, a tool) the gateway's budget still bounds what is worth waiting.
+            let left = time_left().unwrap_or(GATEWAY_BUDGET);
+            if pause + MIN_CALL_TIME > left {
                 tracing::warn!(
                     what,
                     pause_ms = pause.as_millis() as u64,

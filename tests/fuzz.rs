@@ -389,3 +389,48 @@ proptest! {
         check_and_run(&doc.to_string());
     }
 }
+
+/// A rules document whose one rule has this `when`.
+fn with_when(when: &str) -> String {
+    json!({"defaults": {"queue": "Service Desk"}, "rules": [{"when": when, "compute": {"title": "title + '!'"}}]})
+        .to_string()
+}
+
+#[test]
+fn deep_nesting_is_a_problem_for_the_checker_not_a_crash() {
+    let refused = [
+        (
+            format!("size({}1{}) > 0", "[".repeat(5000), "]".repeat(5000)),
+            "brackets nest 5001 deep",
+        ),
+        (
+            format!("{}true{}", "(".repeat(9), ")".repeat(9)),
+            "brackets nest 9 deep",
+        ),
+        (
+            format!("1{} > 0", " + 1".repeat(800)),
+            "nests 802 operations deep",
+        ),
+    ];
+    for (when, needle) in refused {
+        match Rules::parse(&with_when(&when)) {
+            Err(e) => assert!(
+                e.problems.iter().any(|p| p.contains(needle)),
+                "{:?}",
+                e.problems
+            ),
+            Ok(_) => panic!("accepted: {}", &when[..40]),
+        }
+    }
+    // At the limits the rules are accepted and run, on a test thread's small stack.
+    for when in [
+        format!("size({}1{}) > 0", "[".repeat(7), "]".repeat(7)),
+        format!("{}true{}", "(".repeat(8), ")".repeat(8)),
+        format!("1{} > 0", " + 1".repeat(29)),
+        vec!["priority == 'x'"; 250].join(" || "),
+    ] {
+        let doc = with_when(&when);
+        assert!(Rules::parse(&doc).is_ok(), "{when}");
+        check_and_run(&doc);
+    }
+}

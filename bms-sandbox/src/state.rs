@@ -43,6 +43,7 @@ pub struct Call {
     pub path: String,
     /// The raw query string, without `?`; empty when there is none.
     pub query: String,
+    /// The status answered; 0 when no answer was sent ([`Failure::Hang`]).
     pub status: u16,
     /// The request body: JSON when it parses, else the text; `None` when empty and always for
     /// `/v2/security/...`, whose forms hold the password or tokens.

@@ -291,6 +291,7 @@ mod tests {
             ("BUTTON_AUTH", "maybe"),
             ("KASEYA_UNREGISTERED_EMAIL", "nobody"),
             ("KASEYA_TIMEOUT_SECONDS", "0"),
+            ("KASEYA_RETRY_BASE_MS", "soon"),
             ("BUTTON_RULES", "{not json"),
         ])
         .unwrap_err();
@@ -301,6 +302,7 @@ mod tests {
             "BUTTON_AUTH",
             "KASEYA_UNREGISTERED_EMAIL",
             "KASEYA_TIMEOUT_SECONDS",
+            "KASEYA_RETRY_BASE_MS",
             "BUTTON_RULES",
         ] {
             assert!(text.contains(var), "{var} missing from:\n{text}");

@@ -16,6 +16,11 @@ use serde_json::Value;
 pub const MAX_BODY_BYTES: usize = 6 * 1024 * 1024;
 /// Each text field; keeps one runaway script output from filling a ticket.
 pub const MAX_FIELD_BYTES: usize = 64 * 1024;
+/// Attachments per request: a button sends a screenshot or two; more is a runaway client.
+pub const MAX_ATTACHMENTS: usize = 10;
+/// Decoded size of each attachment. Base64 makes it a third larger in the body, so one of this
+/// size still fits the 6 MB body limit.
+pub const MAX_ATTACHMENT_BYTES: usize = 4 * 1024 * 1024;
 /// Length of the title made from the message when the request has none.
 pub const DEFAULT_TITLE_CHARS: usize = 50;
 
@@ -96,7 +101,12 @@ impl fmt::Display for Email {
     }
 }
 
-/// A piece of text that is not blank and fits [`MAX_FIELD_BYTES`].
+/// A piece of text that is not blank, fits [`MAX_FIELD_BYTES`] and holds no control character
+/// other than tab, line feed and carriage return.
+///
+/// Other control characters are removed rather than refused: script output sent as `append`
+/// often carries terminal escapes or NULs, and losing the ticket over them would help no one.
+/// Markup such as `<script>` is kept as the literal text the user typed; BMS gets it as text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Text(String);
 
@@ -112,12 +122,23 @@ impl Text {
                 ),
             ));
         }
-        let t = raw.trim();
+        let clean = without_controls(raw);
+        let t = clean.trim();
         Ok((!t.is_empty()).then(|| Text(t.to_string())))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// `raw` without control characters other than `\t`, `\n` and `\r`.
+fn without_controls(raw: &str) -> std::borrow::Cow<'_, str> {
+    let keep = |c: char| !c.is_control() || matches!(c, '\t' | '\n' | '\r');
+    if raw.chars().all(keep) {
+        std::borrow::Cow::Borrowed(raw)
+    } else {
+        std::borrow::Cow::Owned(raw.chars().filter(|&c| keep(c)).collect())
     }
 }
 
@@ -336,9 +357,8 @@ fn selections(v: Option<Value>) -> Result<Vec<String>, RequestError> {
     }
     Ok(items
         .iter()
-        .map(|s| s.trim())
+        .map(|s| without_controls(s).trim().to_string())
         .filter(|s| !s.is_empty())
-        .map(str::to_string)
         .collect())
 }
 
@@ -356,6 +376,15 @@ fn attachments(v: Option<Value>) -> Result<Vec<Attachment>, RequestError> {
             ));
         }
     };
+    if items.len() > MAX_ATTACHMENTS {
+        return Err(RequestError::invalid(
+            "attachments",
+            format!(
+                "holds {} files; at most {MAX_ATTACHMENTS} are accepted",
+                items.len()
+            ),
+        ));
+    }
     items
         .into_iter()
         .enumerate()
@@ -374,6 +403,11 @@ fn attachment(index: usize, item: Value) -> Result<Attachment, RequestError> {
     let get = |key: &str| -> Result<Option<String>, RequestError> {
         match map.get(key) {
             None | Some(Value::Null) => Ok(None),
+            // File names and media types are short; only `data` may be large.
+            Some(Value::String(s)) if key != "data" && s.len() > 255 => Err(bad(format!(
+                "`{key}` is {} bytes; at most 255 are accepted",
+                s.len()
+            ))),
             Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
             Some(other) => Err(bad(format!(
                 "`{key}` must be a string, not {}",
@@ -382,9 +416,11 @@ fn attachment(index: usize, item: Value) -> Result<Attachment, RequestError> {
         }
     };
     let name = get("name")?
+        .map(|n| without_controls(&n).trim().to_string())
         .filter(|n| !n.is_empty())
         .ok_or_else(|| bad("`name` is required".into()))?;
     let content_type = get("contentType")?
+        .map(|c| without_controls(&c).trim().to_string())
         .filter(|c| !c.is_empty())
         .unwrap_or_else(|| "application/octet-stream".into());
     let data = get("data")?.ok_or_else(|| bad("`data` (base64) is required".into()))?;
@@ -395,6 +431,12 @@ fn attachment(index: usize, item: Value) -> Result<Attachment, RequestError> {
         .map_err(|e| bad(format!("`data` of `{name}` is not valid base64: {e}")))?;
     if decoded.is_empty() {
         return Err(bad(format!("`data` of `{name}` is empty")));
+    }
+    if decoded.len() > MAX_ATTACHMENT_BYTES {
+        return Err(bad(format!(
+            "`{name}` is {} bytes; at most {MAX_ATTACHMENT_BYTES} bytes are accepted per attachment",
+            decoded.len()
+        )));
     }
     Ok(Attachment {
         name,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::button::Email;
+use crate::kaseya::Backoff;
 use crate::rules::Rules;
 use crate::secret::Secret;
 
@@ -52,6 +53,8 @@ pub struct Config {
     /// `BUTTON_PREVIEW=on`: `/tickets/preview` answers. It shows the contact an e-mail matches,
     /// so it is off unless asked for.
     pub preview: bool,
+    /// Pauses between retries of BMS calls that failed for a passing reason.
+    pub backoff: Backoff,
 }
 
 /// Everything wrong with the environment, each line naming its variable.
@@ -161,6 +164,23 @@ impl Config {
         )
         .map(|s| Duration::from_secs(s.unsigned_abs()));
 
+        let defaults = Backoff::default();
+        let millis = |name: &str, default: Duration, problems: &mut Vec<String>| {
+            number(&get, name, default.as_millis() as i64, 1, problems)
+                .map(|ms| Duration::from_millis(ms.unsigned_abs()))
+        };
+        let backoff = match (
+            millis("KASEYA_RETRY_BASE_MS", defaults.base, &mut problems),
+            millis("KASEYA_RETRY_CAP_MS", defaults.cap, &mut problems),
+        ) {
+            (Some(base), Some(cap)) => Some(Backoff {
+                base,
+                cap,
+                ..defaults
+            }),
+            _ => None,
+        };
+
         let table = |name: &str, default: &str| {
             get(name).map_or_else(|| default.to_string(), |v| v.trim().to_string())
         };
@@ -175,6 +195,7 @@ impl Config {
             auth,
             note_type_id,
             timeout,
+            backoff,
         ) {
             (
                 Some(secret),
@@ -184,6 +205,7 @@ impl Config {
                 Some(auth),
                 Some(note_type_id),
                 Some(timeout),
+                Some(backoff),
             ) if problems.is_empty() => Ok(Config {
                 secret,
                 api_url,
@@ -195,6 +217,7 @@ impl Config {
                 note_type_id,
                 timeout,
                 preview,
+                backoff,
             }),
             _ => Err(ConfigError { problems }),
         }
@@ -298,6 +321,7 @@ mod tests {
             ("BUTTON_AUTH", "maybe"),
             ("KASEYA_UNREGISTERED_EMAIL", "nobody"),
             ("KASEYA_TIMEOUT_SECONDS", "0"),
+            ("KASEYA_RETRY_BASE_MS", "soon"),
             ("BUTTON_RULES", "{not json"),
         ])
         .unwrap_err();
@@ -308,6 +332,7 @@ mod tests {
             "BUTTON_AUTH",
             "KASEYA_UNREGISTERED_EMAIL",
             "KASEYA_TIMEOUT_SECONDS",
+            "KASEYA_RETRY_BASE_MS",
             "BUTTON_RULES",
         ] {
             assert!(text.contains(var), "{var} missing from:\n{text}");

@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use lambda_http::http::{HeaderMap, Method, StatusCode, header};
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::{Value, json};
 use tokio::sync::RwLock;
 
@@ -106,8 +106,13 @@ impl App {
         let started = Instant::now();
         let method = req.method().clone();
         let path = req.uri().path().trim_end_matches('/').to_string();
+        let lambda_deadline = req
+            .lambda_context_ref()
+            .filter(|c| c.deadline > 0)
+            .map(|c| c.deadline());
+        let deadline = kaseya::deadline(started, lambda_deadline);
         let answer = match &self.ready {
-            Ok(ready) => ready.route(&method, &path, req).await,
+            Ok(ready) => kaseya::within(deadline, ready.route(&method, &path, req)).await,
             Err(e) => Err(Problem::from(e)),
         };
         let response = answer.unwrap_or_else(|p| {
@@ -181,13 +186,10 @@ impl Ready {
     async fn new(config: Config) -> Result<Ready, ConfigError> {
         let source = match &config.secret {
             SecretSetting::Fixed(secret) => Source::Fixed(secret.clone()),
-            SecretSetting::SecretsManager(id) => {
-                let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-                Source::SecretsManager {
-                    id: id.clone(),
-                    client: aws_sdk_secretsmanager::Client::new(&sdk),
-                }
-            }
+            SecretSetting::SecretsManager(id) => Source::SecretsManager {
+                id: id.clone(),
+                client: secret::secrets_manager_client(config.timeout).await,
+            },
         };
         let secrets = Arc::new(SecretStore::new(source));
         let bms = Bms::new(
@@ -199,7 +201,8 @@ impl Ready {
         )
         .map_err(|e| ConfigError {
             problems: vec![format!("the HTTP client for BMS could not be built: {e}")],
-        })?;
+        })?
+        .with_backoff(config.backoff);
         Ok(Ready {
             config,
             secrets,
@@ -387,25 +390,33 @@ impl Ready {
     async fn authenticate(&self, headers: &HeaderMap) -> Result<(), Problem> {
         // The secret is needed for BMS either way; fetching it first makes a missing or
         // malformed secret a clear 500 before anything else happens.
-        self.secrets.get().await?;
+        let secret = self.secrets.get().await?;
         if self.config.auth == ButtonAuth::None {
             return Ok(());
         }
-        let key = presented_key(headers).ok_or_else(|| {
+        let check = match presented_key(headers) {
+            Some(key) => self.secrets.check_key(key).await?,
+            None if !secret.has_button_keys() => KeyCheck::NoKeysConfigured,
+            None => KeyCheck::Rejected,
+        };
+        // One answer for every refusal: a caller learns nothing about which keys exist.
+        let refused = || {
             Problem::unauthorized(
-                "no button key: send it as `Authorization: Bearer <key>` or `X-Api-Key: <key>`",
+                "missing or wrong button key: send one of the function's button keys as \
+                 `Authorization: Bearer <key>` or `X-Api-Key: <key>`",
             )
-        })?;
-        match self.secrets.check_key(key).await? {
+        };
+        match check {
             KeyCheck::Accepted => Ok(()),
-            KeyCheck::Rejected => Err(Problem::unauthorized(
-                "the button key is not one of the keys this function accepts",
-            )),
-            KeyCheck::NoKeysConfigured => Err(Problem::configuration(
-                "BUTTON_AUTH is `key` but the secret lists no `buttonKeys`: add them to the \
-                 secret (its JSON form), or set BUTTON_AUTH=none if the API in front \
-                 authenticates callers",
-            )),
+            KeyCheck::Rejected => Err(refused()),
+            KeyCheck::NoKeysConfigured => {
+                tracing::error!(
+                    "BUTTON_AUTH is `key` but the secret lists no `buttonKeys`, so every caller \
+                     is refused: add them to the secret (its JSON form), or set BUTTON_AUTH=none \
+                     if the API in front authenticates callers"
+                );
+                Err(refused())
+            }
         }
     }
 

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::button::RequestError;
 use crate::config::ConfigError;
-use crate::kaseya::BmsError;
+use crate::kaseya::{BmsError, UNAVAILABLE_RETRY_AFTER};
 use crate::resolve::ResolveError;
 use crate::secret::SecretError;
 
@@ -21,6 +21,9 @@ pub struct Problem {
     pub title: &'static str,
     pub detail: String,
     pub retry_after: Option<u64>,
+    /// BMS may have created the ticket although the request failed: the button must not file
+    /// it again blindly. Answered as the extension member `"ticketMayExist": true`.
+    pub ticket_may_exist: bool,
 }
 
 impl Problem {
@@ -36,6 +39,7 @@ impl Problem {
             title,
             detail: detail.into(),
             retry_after: None,
+            ticket_may_exist: false,
         }
     }
 
@@ -77,12 +81,15 @@ impl Problem {
     }
 
     pub fn to_response(&self) -> Response<Body> {
-        let body = json!({
+        let mut body = json!({
             "type": format!("urn:kaseya-button:problem:{}", self.kind),
             "title": self.title,
             "status": self.status,
             "detail": self.detail,
         });
+        if self.ticket_may_exist {
+            body["ticketMayExist"] = true.into();
+        }
         let mut builder = Response::builder()
             .status(StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
             .header(header::CONTENT_TYPE, "application/problem+json");
@@ -126,12 +133,15 @@ impl From<&ConfigError> for Problem {
 impl From<SecretError> for Problem {
     fn from(e: SecretError) -> Self {
         match e {
-            SecretError::Unreachable { .. } => Problem::new(
-                503,
-                "secret-unavailable",
-                "Secrets Manager is unavailable",
-                e.to_string(),
-            ),
+            SecretError::Unreachable { .. } => Problem {
+                retry_after: Some(UNAVAILABLE_RETRY_AFTER),
+                ..Problem::new(
+                    503,
+                    "secret-unavailable",
+                    "Secrets Manager is unavailable",
+                    e.to_string(),
+                )
+            },
             _ => Problem::configuration(e.to_string()),
         }
     }
@@ -140,14 +150,46 @@ impl From<SecretError> for Problem {
 impl From<BmsError> for Problem {
     fn from(e: BmsError) -> Self {
         match e {
-            BmsError::Unreachable { .. } => Problem::new(
-                503,
-                "bms-unavailable",
-                "Kaseya BMS is unavailable",
-                e.to_string(),
-            ),
-            BmsError::RateLimited { retry_after, .. } => Problem {
+            BmsError::Unreachable { .. } => Problem {
+                retry_after: Some(UNAVAILABLE_RETRY_AFTER),
+                ..Problem::new(
+                    503,
+                    "bms-unavailable",
+                    "Kaseya BMS is unavailable",
+                    e.to_string(),
+                )
+            },
+            // The button may file again only after it has looked for this one; with the
+            // Idempotency-Key it sent, a repeat finds the ticket instead of creating another.
+            BmsError::MaybeDone {
+                status,
                 retry_after,
+                ..
+            } => {
+                let detail = format!(
+                    "{e}. BMS may have created the ticket: retry with the same Idempotency-Key \
+                     to find it instead of filing it twice"
+                );
+                let (code, kind, title) = match status {
+                    Some(s) if s != 503 => (
+                        502,
+                        "bms-error-ticket-may-exist",
+                        "Kaseya BMS failed while creating the ticket",
+                    ),
+                    _ => (
+                        503,
+                        "bms-unavailable-ticket-may-exist",
+                        "Kaseya BMS did not confirm the ticket",
+                    ),
+                };
+                Problem {
+                    retry_after: Some(retry_after.unwrap_or(UNAVAILABLE_RETRY_AFTER)),
+                    ticket_may_exist: true,
+                    ..Problem::new(code, kind, title, detail)
+                }
+            }
+            BmsError::RateLimited { retry_after, .. } => Problem {
+                retry_after: Some(retry_after.unwrap_or(UNAVAILABLE_RETRY_AFTER)),
                 ..Problem::new(
                     503,
                     "bms-rate-limited",
@@ -214,5 +256,28 @@ mod tests {
             Problem::from(RequestError::TooLarge { size: 1 }).status,
             413
         );
+        let lost = |status| BmsError::MaybeDone {
+            what: "create ticket".into(),
+            status,
+            reason: "timed out".into(),
+            retry_after: None,
+        };
+        for (status, answered) in [(None, 503), (Some(503), 503), (Some(500), 502)] {
+            let p = Problem::from(lost(status));
+            assert_eq!((p.status, p.ticket_may_exist), (answered, true));
+            assert_eq!(p.retry_after, Some(UNAVAILABLE_RETRY_AFTER));
+        }
+    }
+
+    #[test]
+    fn ticket_may_exist_is_an_extension_member_only_when_true() {
+        let body = |p: &Problem| match p.to_response().into_body() {
+            Body::Text(t) => serde_json::from_str::<serde_json::Value>(&t).unwrap(),
+            _ => panic!("text body"),
+        };
+        let mut p = Problem::unauthorized("no");
+        assert!(body(&p).get("ticketMayExist").is_none());
+        p.ticket_may_exist = true;
+        assert_eq!(body(&p)["ticketMayExist"], true);
     }
 }

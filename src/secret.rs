@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_secretsmanager::Client as SecretsClient;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tokio::sync::{Mutex, RwLock};
 
@@ -54,11 +55,15 @@ impl Secret {
     }
 
     /// Whether `presented` is one of the button keys. Every key is compared, in constant time,
-    /// so the time taken says nothing about how close a guess was.
+    /// so the time taken says nothing about how close a guess was. The comparison is of
+    /// SHA-256 digests: `ct_eq` on byte strings of different lengths returns at once, which
+    /// would tell a caller each key's length.
     pub fn accepts_key(&self, presented: &str) -> bool {
+        let presented = Sha256::digest(presented.as_bytes());
         let mut found = subtle::Choice::from(0);
         for key in &self.button_keys {
-            found |= key.expose_secret().as_bytes().ct_eq(presented.as_bytes());
+            let key = Sha256::digest(key.expose_secret().as_bytes());
+            found |= key.as_slice().ct_eq(presented.as_slice());
         }
         found.into()
     }
@@ -192,6 +197,21 @@ impl Secret {
     }
 }
 
+/// A Secrets Manager client whose calls give up: an unreachable endpoint costs at most
+/// `timeout` (connect attempts at most 3 s), and becomes a 503, not a hung invocation.
+pub async fn secrets_manager_client(timeout: Duration) -> SecretsClient {
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(timeout.min(Duration::from_secs(3)))
+        .operation_attempt_timeout(timeout)
+        .operation_timeout(timeout)
+        .build();
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(timeouts)
+        .load()
+        .await;
+    SecretsClient::new(&sdk)
+}
+
 /// Where the secret comes from.
 pub enum Source {
     /// `KASEYA_SECRET_ID`, read through Secrets Manager.
@@ -276,7 +296,7 @@ pub enum KeyCheck {
 }
 
 async fn fetch(client: &SecretsClient, id: &str) -> Result<Secret, SecretError> {
-    use aws_sdk_secretsmanager::error::SdkError;
+    use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
     use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
 
     let out = client.get_secret_value().secret_id(id).send().await;
@@ -288,6 +308,15 @@ async fn fetch(client: &SecretsClient, id: &str) -> Result<Secret, SecretError> 
                 GetSecretValueError::ResourceNotFoundException(_) => {
                     SecretError::NotFound { id: id.to_string() }
                 }
+                // Secrets Manager's own trouble passes: the caller should try again later.
+                GetSecretValueError::InternalServiceError(_) => SecretError::Unreachable {
+                    id: id.to_string(),
+                    reason: aws_sdk_secretsmanager::error::DisplayErrorContext(err).to_string(),
+                },
+                other if other.code() == Some("ThrottlingException") => SecretError::Unreachable {
+                    id: id.to_string(),
+                    reason: "Secrets Manager is throttling this function".into(),
+                },
                 other => SecretError::Denied {
                     id: id.to_string(),
                     reason: aws_sdk_secretsmanager::error::DisplayErrorContext(other).to_string(),

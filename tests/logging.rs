@@ -4,6 +4,7 @@
 
 mod helpers;
 
+use bms_sandbox::{CREDENTIALS, Failure};
 use helpers::{BUTTON_KEY, Gateway, TestApp, event, press};
 use serde_json::json;
 
@@ -21,8 +22,30 @@ impl std::io::Write for Captured {
     }
 }
 
+/// A port nothing listens on: Secrets Manager, down.
+fn closed_port_url() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port");
+    format!("http://127.0.0.1:{port}")
+}
+
+const SECOND_KEY: &str = "second-button-key-7f3a9c";
+const ROTATED_PASSWORD: &str = "n3w-Rotated:pass+word";
+const WRONG_KEY: &str = "not-the-key-42";
+
 #[tokio::test]
 async fn no_log_line_holds_a_password_key_or_token() {
+    // SAFETY: the only test in this binary, and nothing has started that reads the environment.
+    unsafe {
+        std::env::set_var("AWS_ENDPOINT_URL_SECRETS_MANAGER", closed_port_url());
+        std::env::set_var("AWS_REGION", "us-east-1");
+        std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+        std::env::remove_var("AWS_PROFILE");
+        std::env::remove_var("AWS_ENDPOINT_URL");
+    }
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -31,27 +54,98 @@ async fn no_log_line_holds_a_password_key_or_token() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let t = TestApp::spawn().await;
+    let secret = json!({"credentials": CREDENTIALS, "buttonKeys": [BUTTON_KEY, SECOND_KEY]});
+    let t = TestApp::spawn_with(&[
+        ("KASEYA_CREDENTIALS", &secret.to_string()),
+        ("KASEYA_RETRY_BASE_MS", "5"),
+        ("KASEYA_RETRY_CAP_MS", "20"),
+    ])
+    .await;
     let mut body = press("dan.jump@fabrikam.com", "first");
     body["attachments"] =
         json!([{"name": "s.png", "contentType": "image/png", "data": "aGVsbG8="}]);
     assert_eq!(t.post_ticket(body).await.status, 201);
-    t.bms.expire_tokens();
+
+    // Throttling and outages, retried and not.
+    t.bms.fail_next(
+        "GET",
+        "/v2/crm/contacts/search",
+        Failure::StatusRetryAfter(429, "0".into()),
+    );
+    t.bms
+        .fail_next("GET", "/v2/crm/contacts/search", Failure::Status(503));
+    t.bms
+        .fail_next("GET", "/v2/crm/contacts/search", Failure::DropAnswer);
     assert_eq!(
-        t.post_ticket(press("dan.jump@fabrikam.com", "after expiry"))
+        t.post_ticket(press("dan.jump@fabrikam.com", "throttled"))
             .await
             .status,
         201
     );
-    let wrong = event(
+    t.bms
+        .fail_next("POST", "/v2/servicedesk/tickets", Failure::Status(503));
+    assert_eq!(
+        t.post_ticket(press("dan.jump@fabrikam.com", "maybe"))
+            .await
+            .status,
+        503
+    );
+    t.bms
+        .fail_next("POST", "/v2/servicedesk/tickets", Failure::DropAnswer);
+    assert_eq!(
+        t.post_ticket(press("dan.jump@fabrikam.com", "lost"))
+            .await
+            .status,
+        503
+    );
+
+    // Token expiry, once and for good.
+    t.bms.expire_tokens();
+    let a = t
+        .post_ticket(press("dan.jump@fabrikam.com", "after expiry"))
+        .await;
+    assert_eq!(a.status, 201, "{a:?}");
+    for _ in 0..2 {
+        t.bms
+            .fail_next("GET", "/v2/crm/contacts/search", Failure::Status(401));
+    }
+    assert_eq!(
+        t.post_ticket(press("dan.jump@fabrikam.com", "always 401"))
+            .await
+            .status,
+        502
+    );
+
+    // Callers with the second key, a wrong key, and none.
+    let second = format!("Bearer {SECOND_KEY}");
+    let with = |auth: &str| {
+        event(
+            Gateway::HttpV2,
+            "POST",
+            "/tickets",
+            &[
+                ("content-type", "application/json"),
+                ("authorization", auth),
+            ],
+            &press("dan.jump@fabrikam.com", "keyed").to_string(),
+        )
+    };
+    assert_eq!(t.send(with(&second)).await.status, 201);
+    assert_eq!(
+        t.send(with(&format!("Bearer {WRONG_KEY}"))).await.status,
+        401
+    );
+    let unkeyed = event(
         Gateway::HttpV2,
         "POST",
         "/tickets",
-        &[("authorization", "Bearer not-the-key-42")],
+        &[("x-api-key", WRONG_KEY)],
         "{}",
     );
-    assert_eq!(t.send(wrong).await.status, 401);
-    t.bms.set_password("rotated");
+    assert_eq!(t.send(unkeyed).await.status, 401);
+
+    // The password rotated in BMS but not (yet) in the secret.
+    t.bms.set_password(ROTATED_PASSWORD);
     t.bms.expire_tokens();
     assert_eq!(
         t.post_ticket(press("dan.jump@fabrikam.com", "refused"))
@@ -60,18 +154,58 @@ async fn no_log_line_holds_a_password_key_or_token() {
         502
     );
 
+    // Secrets Manager down.
+    let sm = helpers::app_for(
+        &t.bms,
+        &[
+            ("KASEYA_CREDENTIALS", ""),
+            ("KASEYA_SECRET_ID", "kaseya-button/outage"),
+            ("KASEYA_TIMEOUT_SECONDS", "2"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        helpers::post_ticket(&sm, &press("dan.jump@fabrikam.com", "no secret"))
+            .await
+            .status,
+        503
+    );
+
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(log.contains("ticket created"), "the capture works: {log}");
-    for secret in [
-        bms_sandbox::tenant::PASSWORD,
-        BUTTON_KEY,
-        "not-the-key-42",
-        "rotated",
+    for expected in [
+        "ticket created",
+        "retrying",
+        "logging in again",
+        "fetching the secret again",
+        "Secrets Manager could not be reached",
     ] {
+        assert!(
+            log.contains(expected),
+            "the capture holds `{expected}`:\n{log}"
+        );
+    }
+    let tokens = t.bms.tokens_issued();
+    assert!(tokens.len() >= 6, "{tokens:?}");
+    let secrets = [
+        bms_sandbox::tenant::PASSWORD,
+        ROTATED_PASSWORD,
+        BUTTON_KEY,
+        SECOND_KEY,
+        WRONG_KEY,
+    ];
+    for secret in secrets
+        .iter()
+        .copied()
+        .chain(tokens.iter().map(String::as_str))
+    {
         assert!(!log.contains(secret), "`{secret}` was logged:\n{log}");
     }
+    // The only `Bearer` allowed is the placeholder in the answer that says how to send a key.
+    let lower = log.to_ascii_lowercase();
     assert!(
-        !log.to_ascii_lowercase().contains("bearer "),
+        lower
+            .match_indices("bearer ")
+            .all(|(i, m)| lower[i + m.len()..].starts_with("<key>")),
         "a token was logged:\n{log}"
     );
 }

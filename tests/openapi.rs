@@ -365,8 +365,12 @@ async fn server_errors_conform() {
     assert_eq!(resp.status(), 502);
     conforms(&spec, "POST", "/tickets", &resp);
 
-    t.bms
-        .fail_next("GET", "/v2/crm/contacts/search", Failure::Status(429));
+    // A Retry-After beyond what the invocation has left is passed on at once, not waited for.
+    t.bms.fail_next(
+        "GET",
+        "/v2/crm/contacts/search",
+        Failure::StatusRetryAfter(429, "60".into()),
+    );
     let resp = send(
         &t,
         json_event(

@@ -163,6 +163,18 @@ impl Sandbox {
             .push((method.to_owned(), path_prefix.to_owned(), failure));
     }
 
+    /// Every access and refresh token issued so far, revoked or not: what a test searches logs
+    /// and answers for.
+    pub fn tokens_issued(&self) -> Vec<String> {
+        let state = self.shared.lock();
+        state
+            .tokens
+            .keys()
+            .chain(state.refresh_grants.keys())
+            .cloned()
+            .collect()
+    }
+
     /// Every call so far, in order; login bodies are never recorded.
     pub fn calls(&self) -> Vec<Call> {
         self.shared.lock().calls.clone()

@@ -45,6 +45,8 @@ pub(crate) async fn bms_layer(
         (state.take_failure(&method, &path), state.latency)
     };
     let mut delay = latency;
+    let mut drop_answer = false;
+    let mut garble = false;
     let response = match failure {
         _ if too_large => {
             Reply::fail(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large").into_response()
@@ -60,29 +62,91 @@ pub(crate) async fn bms_layer(
             delay += extra;
             next.run(req).await
         }
+        Some(Failure::StatusRetryAfter(code, retry_after)) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            let mut response =
+                Reply::fail(status, status.canonical_reason().unwrap_or("Error")).into_response();
+            if let Ok(value) = HeaderValue::from_str(&retry_after) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            response
+        }
+        Some(Failure::Hang) => {
+            record(&shared, method, path, query, 0, recorded_body);
+            // The client gives up and drops this future; nothing after this runs.
+            return std::future::pending().await;
+        }
+        Some(Failure::DropAnswer) => {
+            drop_answer = true;
+            next.run(req).await
+        }
+        Some(Failure::GarbledAnswer) => {
+            garble = true;
+            next.run(req).await
+        }
         None => next.run(req).await,
     };
     let (response, status) = into_envelope(response, &shared).await;
 
     // Recorded before the delay: a client that gives up waiting drops this future, and the call
     // (and any ticket it created) must still show, as it would on a real server.
-    {
-        let mut state = shared.lock();
-        if state.log_calls {
-            eprintln!("{method} {path} -> {status}");
-        }
-        state.calls.push(Call {
-            method,
-            path,
-            query,
-            status,
-            body: recorded_body,
-        });
-    }
+    record(&shared, method, path, query, status, recorded_body);
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
+    if drop_answer {
+        let (parts, _) = response.into_parts();
+        return Response::from_parts(parts, Body::new(BrokenBody));
+    }
+    if garble {
+        let (mut parts, _) = response.into_parts();
+        parts.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        return Response::from_parts(parts, Body::from("<html><body>Bad gateway</body></html>"));
+    }
     response
+}
+
+fn record(
+    shared: &Shared,
+    method: String,
+    path: String,
+    query: String,
+    status: u16,
+    body: Option<Value>,
+) {
+    let mut state = shared.lock();
+    if state.log_calls {
+        eprintln!("{method} {path} -> {status}");
+    }
+    state.calls.push(Call {
+        method,
+        path,
+        query,
+        status,
+        body,
+    });
+}
+
+/// A body that fails at once: the server breaks the connection after the status line at
+/// most, as when a proxy or the network drops an answer.
+struct BrokenBody;
+
+impl http_body::Body for BrokenBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+        std::task::Poll::Ready(Some(Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "bms-sandbox drops this answer",
+        ))))
+    }
 }
 
 /// Serialises a handler's `Reply` in the current casing; anything else (a 404 or 405 from the

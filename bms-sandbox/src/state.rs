@@ -22,6 +22,18 @@ pub enum Failure {
     Status(u16),
     /// Answer normally, but only after this delay (the request is handled first).
     Delay(Duration),
+    /// This HTTP status (429, 503...) with a `Retry-After` header of this value (seconds or
+    /// an HTTP date), as a throttling gateway sends it.
+    StatusRetryAfter(u16, String),
+    /// Take the request and never answer; it is not handled (nothing is created). Recorded
+    /// with status 0.
+    Hang,
+    /// Handle the request (a ticket is created), then break the connection instead of
+    /// answering: the work is done but the client never learns it.
+    DropAnswer,
+    /// Handle the request, then answer its status with a body that is not JSON (what a proxy
+    /// in the way sends).
+    GarbledAnswer,
 }
 
 /// One request the sandbox answered.
@@ -31,6 +43,7 @@ pub struct Call {
     pub path: String,
     /// The raw query string, without `?`; empty when there is none.
     pub query: String,
+    /// The status answered; 0 when no answer was sent ([`Failure::Hang`]).
     pub status: u16,
     /// The request body: JSON when it parses, else the text; `None` when empty and always for
     /// `/v2/security/...`, whose forms hold the password or tokens.

@@ -1,11 +1,13 @@
 //! Login: `POST /v2/security/authenticate`, and the token kept until shortly before it expires.
 
+use std::time::Instant;
+
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::Bms;
 use super::envelope::{self, BmsError};
+use super::{Bms, Resend};
 use crate::secret::Credentials;
 
 /// Renew this long before BMS says the token expires, so a request never starts with a token
@@ -49,39 +51,75 @@ struct TokenOutput {
     expire_on: Option<DateTime<Utc>>,
 }
 
+/// The token cache, and the last login that failed: requests that waited for that login share
+/// its failure instead of each trying again (a press runs up to seven BMS calls side by side,
+/// and seven logins against a BMS that refuses or does not answer help no one).
+#[derive(Default)]
+pub(super) struct TokenSlot {
+    token: Option<Token>,
+    failed: Option<(Instant, BmsError)>,
+}
+
+impl TokenSlot {
+    /// The failure of a login that ended after `since`, when a caller has been waiting for it.
+    fn failed_since(&self, since: Instant) -> Option<BmsError> {
+        self.failed
+            .as_ref()
+            .filter(|(at, _)| *at >= since)
+            .map(|(_, e)| e.clone())
+    }
+}
+
 impl Bms {
     /// The current token, logging in when there is none or it is about to expire.
     pub(super) async fn token(&self) -> Result<Token, BmsError> {
+        let asked = Instant::now();
         let mut slot = self.token.lock().await;
-        if let Some(t) = slot.as_ref().filter(|t| t.fresh(Utc::now())) {
+        if let Some(t) = slot.token.as_ref().filter(|t| t.fresh(Utc::now())) {
             return Ok(t.clone());
         }
-        let t = self.login_with_refresh().await?;
-        *slot = Some(t.clone());
-        Ok(t)
+        if let Some(e) = slot.failed_since(asked) {
+            return Err(e);
+        }
+        self.login_into(&mut slot).await
     }
 
     /// Log in now, whatever the cache holds: proves the credentials still work (`/health`).
     pub async fn login_now(&self) -> Result<(), BmsError> {
         let mut slot = self.token.lock().await;
-        let t = self.login_with_refresh().await?;
-        *slot = Some(t);
-        Ok(())
+        self.login_into(&mut slot).await.map(|_| ())
     }
 
     /// BMS refused `stale`: log in again, unless another request already did.
     pub(super) async fn renew_token(&self, stale: &Token) -> Result<Token, BmsError> {
+        let asked = Instant::now();
         let mut slot = self.token.lock().await;
         if let Some(t) = slot
+            .token
             .as_ref()
             .filter(|t| !t.same_as(stale) && t.fresh(Utc::now()))
         {
             return Ok(t.clone());
         }
-        *slot = None;
-        let t = self.login_with_refresh().await?;
-        *slot = Some(t.clone());
-        Ok(t)
+        if let Some(e) = slot.failed_since(asked) {
+            return Err(e);
+        }
+        slot.token = None;
+        self.login_into(&mut slot).await
+    }
+
+    async fn login_into(&self, slot: &mut TokenSlot) -> Result<Token, BmsError> {
+        match self.login_with_refresh().await {
+            Ok(t) => {
+                slot.token = Some(t.clone());
+                slot.failed = None;
+                Ok(t)
+            }
+            Err(e) => {
+                slot.failed = Some((Instant::now(), e.clone()));
+                Err(e)
+            }
+        }
     }
 
     /// Log in with the cached credentials; if BMS refuses them, fetch the secret again (the
@@ -106,12 +144,14 @@ impl Bms {
             ("Password", creds.password()),
             ("Tenant", creds.tenant.as_str()),
         ];
-        let req = self
-            .http
-            .post(self.url("/v2/security/authenticate"))
-            .header(reqwest::header::ACCEPT, "application/json")
-            .form(&form);
-        let result = match self.send(WHAT, req).await {
+        let request = || {
+            self.http
+                .post(self.url("/v2/security/authenticate"))
+                .header(reqwest::header::ACCEPT, "application/json")
+                .form(&form)
+        };
+        // A second login only issues a second token: safe to repeat after a lost answer.
+        let result = match self.retrying(WHAT, Resend::Safe, request).await {
             Ok(r) => r,
             // A login has no token to refuse: 401 here, or a Success=false, is about the
             // credentials.

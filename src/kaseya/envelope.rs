@@ -29,6 +29,19 @@ pub enum BmsError {
         status: u16,
         message: String,
     },
+    /// A call that changes something (a create) failed in a way that leaves open whether BMS
+    /// carried it out: it was not sent again, since that could file it twice.
+    #[error(
+        "BMS may have carried out `{what}` ({reason}); it was not sent again, so as not to do it twice"
+    )]
+    MaybeDone {
+        what: String,
+        /// BMS's HTTP status when it answered (5xx, or 2xx with an unreadable body), `None`
+        /// when no answer came.
+        status: Option<u16>,
+        reason: String,
+        retry_after: Option<u64>,
+    },
     #[error("BMS sent an answer we cannot read ({what}): {reason}")]
     BadAnswer { what: String, reason: String },
     /// The credentials for a login could not be read.

@@ -9,7 +9,7 @@ mod tickets;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -24,16 +24,116 @@ pub use tickets::{AttachmentInput, CreatedTicket, NoteInput, TicketInput};
 use crate::context::Lookup;
 use crate::secret::SecretStore;
 
+/// How long API Gateway waits before it answers 504 for us is 29 s; the function keeps this
+/// much of it, so that the button gets our answer (and its `Retry-After`) rather than a 504.
+pub const GATEWAY_BUDGET: Duration = Duration::from_secs(25);
+/// Kept free before the deadline to build and send the answer.
+pub const SAFETY_MARGIN: Duration = Duration::from_millis(750);
+/// How long the button should wait after BMS could not be reached, when BMS gave no
+/// `Retry-After` of its own.
+pub const UNAVAILABLE_RETRY_AFTER: u64 = 30;
+/// A connection that cannot be made in this time will not be made: a dead host must not eat the
+/// whole budget of an invocation.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// A retry that would have less than this for its call is not started.
+const MIN_CALL_TIME: Duration = Duration::from_millis(500);
+
+tokio::task_local! {
+    /// When the current invocation must have answered. A task-local rather than a parameter:
+    /// every BMS call under one invocation (lookups, searches, the create) shares it, and none
+    /// of their signatures should have to carry it.
+    static DEADLINE: Instant;
+}
+
+/// Run `f` (one invocation) with every BMS call in it bounded by `deadline`.
+pub async fn within<F: Future>(deadline: Instant, f: F) -> F::Output {
+    DEADLINE.scope(deadline, f).await
+}
+
+/// The deadline of an invocation that started at `started`: the earlier of API Gateway's
+/// budget and Lambda's own deadline, less a margin to answer in.
+pub fn deadline(started: Instant, lambda_deadline: Option<SystemTime>) -> Instant {
+    let mut end = started + GATEWAY_BUDGET;
+    if let Some(at) = lambda_deadline {
+        let left = at
+            .duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO);
+        end = end.min(Instant::now() + left);
+    }
+    end.checked_sub(SAFETY_MARGIN).unwrap_or(started)
+}
+
+fn time_left() -> Option<Duration> {
+    DEADLINE
+        .try_with(|d| d.saturating_duration_since(Instant::now()))
+        .ok()
+}
+
+/// Retries of calls that failed for a passing reason (429, 503, a lost connection): exponential
+/// backoff with full jitter, at most `attempts` calls in all, and never past the deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    /// The first pause is up to this long; each one after up to twice the one before.
+    pub base: Duration,
+    /// No pause is longer, unless BMS asks for more with `Retry-After`.
+    pub cap: Duration,
+    /// Calls in all, the first included.
+    pub attempts: u32,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            base: Duration::from_millis(200),
+            cap: Duration::from_secs(3),
+            attempts: 4,
+        }
+    }
+}
+
+impl Backoff {
+    /// The pause before call number `next` (2 for the first retry): a random time between zero
+    /// and the exponential bound, so that many buttons refused at once do not come back at once.
+    fn pause(&self, next: u32) -> Duration {
+        let doublings = next.saturating_sub(2).min(16);
+        let bound = self.base.saturating_mul(1 << doublings).min(self.cap);
+        let bound_ms = u64::try_from(bound.as_millis()).unwrap_or(u64::MAX);
+        Duration::from_millis(fastrand::u64(0..=bound_ms))
+    }
+}
+
 pub struct Bms {
     http: reqwest::Client,
     base: String,
     secrets: Arc<SecretStore>,
-    token: Mutex<Option<Token>>,
+    token: Mutex<auth::TokenSlot>,
     lookups: RwLock<HashMap<Lookup, Arc<Vec<Item>>>>,
     /// Account id -> its main location, for contacts that have none.
     main_locations: RwLock<HashMap<i64, Option<i64>>>,
     ticket_type_table: String,
     ticket_source_table: String,
+    timeout: Duration,
+    backoff: Backoff,
+}
+
+/// Whether a request may be sent again when its fate is unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Resend {
+    /// Reads and logins: sending twice does no harm.
+    Safe,
+    /// Creates: sent again only when BMS surely did not act on it, that is when the connection
+    /// was never made or BMS refused it with 429. Anything else might file a second ticket.
+    OnlyIfUnseen,
+}
+
+/// How one attempt went wrong.
+enum Fault {
+    /// The connection was never made: BMS saw nothing.
+    NotSent(BmsError),
+    /// The request left, but no answer came back (timeout, reset): BMS may have acted on it.
+    Lost { error: BmsError, timed_out: bool },
+    /// BMS answered with this error.
+    Answered { status: u16, error: BmsError },
 }
 
 /// What a request sends, for one retry after a new login.
@@ -52,19 +152,27 @@ impl Bms {
     ) -> Result<Bms, reqwest::Error> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .connect_timeout(timeout.min(CONNECT_TIMEOUT))
             .user_agent(concat!("kaseya-button/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(Bms {
             http,
             base: base.trim_end_matches('/').to_string(),
             secrets,
-            token: Mutex::new(None),
+            token: Mutex::new(auth::TokenSlot::default()),
             lookups: RwLock::new(HashMap::new()),
             main_locations: RwLock::new(HashMap::new()),
             ticket_type_table: ticket_type_table.to_string(),
             ticket_source_table: ticket_source_table.to_string(),
+            timeout,
+            backoff: Backoff::default(),
         })
+    }
+
+    /// Retry transient failures this way instead of [`Backoff::default`].
+    pub fn with_backoff(mut self, backoff: Backoff) -> Bms {
+        self.backoff = backoff;
+        self
     }
 
     fn url(&self, path: &str) -> String {
@@ -77,26 +185,64 @@ impl Bms {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<Value, BmsError> {
-        self.call(what, reqwest::Method::GET, path, query, Body::None)
-            .await
+        // Boxed, here and for POSTs: a call holds a login and two rounds of retries, and six
+        // lookups run side by side; kept inline, the handler's future outgrows a thread's stack
+        // in debug builds.
+        Box::pin(self.call(
+            what,
+            reqwest::Method::GET,
+            path,
+            query,
+            Body::None,
+            Resend::Safe,
+        ))
+        .await
     }
 
+    /// A POST that changes something in BMS: never sent twice unless BMS surely did not see it.
     pub async fn post<T: Serialize>(
         &self,
         what: &str,
         path: &str,
         body: &T,
     ) -> Result<Value, BmsError> {
+        self.post_with(what, path, body, Resend::OnlyIfUnseen).await
+    }
+
+    /// A POST that only reads (a search with a body): retried like a GET.
+    pub async fn post_query<T: Serialize>(
+        &self,
+        what: &str,
+        path: &str,
+        body: &T,
+    ) -> Result<Value, BmsError> {
+        self.post_with(what, path, body, Resend::Safe).await
+    }
+
+    async fn post_with<T: Serialize>(
+        &self,
+        what: &str,
+        path: &str,
+        body: &T,
+        resend: Resend,
+    ) -> Result<Value, BmsError> {
         let json = serde_json::to_value(body).map_err(|e| BmsError::BadAnswer {
             what: what.to_string(),
             reason: format!("request body: {e}"),
         })?;
-        self.call(what, reqwest::Method::POST, path, &[], Body::Json(&json))
-            .await
+        Box::pin(self.call(
+            what,
+            reqwest::Method::POST,
+            path,
+            &[],
+            Body::Json(&json),
+            resend,
+        ))
+        .await
     }
 
-    /// One call with the current token; on 401 one new login and one retry. A 401 answer means
-    /// BMS did nothing, so repeating even a create is safe.
+    /// One call with the current token; on 401 one new login and one more call, never more. A
+    /// 401 answer means BMS did nothing, so repeating even a create is safe.
     async fn call(
         &self,
         what: &str,
@@ -104,9 +250,9 @@ impl Bms {
         path: &str,
         query: &[(&str, String)],
         body: Body<'_>,
+        resend: Resend,
     ) -> Result<Value, BmsError> {
-        let mut token = self.token().await?;
-        for attempt in 0..2 {
+        let request = |token: &Token| {
             let mut req = self
                 .http
                 .request(method.clone(), self.url(path))
@@ -118,30 +264,143 @@ impl Bms {
             if let Body::Json(json) = body {
                 req = req.json(json);
             }
-            let result = self.send(what, req).await;
-            match result {
-                Err(BmsError::Unauthorized { .. }) if attempt == 0 => {
-                    tracing::info!(what, "BMS refused the token; logging in again");
-                    token = self.renew_token(&token).await?;
-                }
-                other => return other,
+            req
+        };
+        let token = self.token().await?;
+        match self.retrying(what, resend, || request(&token)).await {
+            Err(BmsError::Unauthorized { .. }) => {
+                tracing::info!(what, "BMS refused the token; logging in again");
+                let token = self.renew_token(&token).await?;
+                self.retrying(what, resend, || request(&token)).await
             }
+            other => other,
         }
-        Err(BmsError::Unauthorized {
-            what: what.to_string(),
-        })
     }
 
-    async fn send(&self, what: &str, req: reqwest::RequestBuilder) -> Result<Value, BmsError> {
-        let started = std::time::Instant::now();
-        let answer = req.send().await.map_err(|e| unreachable(what, &e))?;
+    /// Send what `request` builds, again after a pause while the failure is a passing one, the
+    /// request may be repeated, and the invocation has time left.
+    async fn retrying(
+        &self,
+        what: &str,
+        resend: Resend,
+        request: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<Value, BmsError> {
+        let mut attempt = 1;
+        let mut timeouts = 0;
+        loop {
+            let Some(per_call) = self.per_call_timeout() else {
+                return Err(out_of_time(what));
+            };
+            let fault = match self.send(what, request().timeout(per_call)).await {
+                Ok(value) => return Ok(value),
+                Err(fault) => fault,
+            };
+            let (error, asked_wait) = match (fault, resend) {
+                (Fault::NotSent(e), _) => (e, None),
+                (Fault::Lost { error, timed_out }, Resend::Safe) => {
+                    // One timeout may be a blip; a second means BMS hangs, and each more try
+                    // would cost the button a whole timeout for nothing.
+                    timeouts += u32::from(timed_out);
+                    if timeouts > 1 {
+                        tracing::warn!(what, attempt, error = %error, "BMS timed out twice; giving up");
+                        return Err(error);
+                    }
+                    (error, None)
+                }
+                (Fault::Lost { error, .. }, Resend::OnlyIfUnseen) => {
+                    return Err(maybe_done(what, None, &error));
+                }
+                (
+                    Fault::Answered {
+                        status: 429,
+                        error: e @ BmsError::RateLimited { retry_after, .. },
+                    },
+                    _,
+                ) => (e, retry_after),
+                (
+                    Fault::Answered {
+                        status: 503,
+                        error: e @ BmsError::RateLimited { retry_after, .. },
+                    },
+                    Resend::Safe,
+                ) => (e, retry_after),
+                (Fault::Answered { status, error }, Resend::OnlyIfUnseen) if status >= 500 => {
+                    return Err(maybe_done(what, Some(status), &error));
+                }
+                // A success whose body cannot be read: the work was most likely done.
+                (
+                    Fault::Answered {
+                        status,
+                        error: error @ BmsError::BadAnswer { .. },
+                    },
+                    Resend::OnlyIfUnseen,
+                ) => return Err(maybe_done(what, Some(status), &error)),
+                (Fault::Answered { error, .. }, _) => return Err(error),
+            };
+            if attempt >= self.backoff.attempts {
+                tracing::warn!(what, attempt, error = %error, "BMS call failed; no retries left");
+                return Err(error);
+            }
+            attempt += 1;
+            let pause = match asked_wait {
+                Some(secs) => Duration::from_secs(secs),
+                None => self.backoff.pause(attempt),
+            };
+            // A retry needs the pause and some time for the call itself. Outside an invocation
+            // (a benchmark, a tool) the gateway's budget still bounds what is worth waiting.
+            let left = time_left().unwrap_or(GATEWAY_BUDGET);
+            if pause + MIN_CALL_TIME > left {
+                tracing::warn!(
+                    what,
+                    pause_ms = pause.as_millis() as u64,
+                    error = %error,
+                    "BMS call failed; the invocation has no time left to wait and retry"
+                );
+                return Err(error);
+            }
+            tracing::info!(
+                what,
+                attempt,
+                pause_ms = pause.as_millis() as u64,
+                error = %error,
+                "BMS call failed; retrying"
+            );
+            tokio::time::sleep(pause).await;
+        }
+    }
+
+    /// The configured timeout, cut to what the invocation has left; `None` when nothing is left.
+    fn per_call_timeout(&self) -> Option<Duration> {
+        match time_left() {
+            None => Some(self.timeout),
+            Some(left) if left.is_zero() => None,
+            Some(left) => Some(self.timeout.min(left)),
+        }
+    }
+
+    async fn send(&self, what: &str, req: reqwest::RequestBuilder) -> Result<Value, Fault> {
+        let started = Instant::now();
+        let answer = req.send().await.map_err(|e| {
+            // A refused or timed-out connect never carried the request; everything else may have.
+            if e.is_connect() {
+                Fault::NotSent(unreachable(what, &e))
+            } else {
+                Fault::Lost {
+                    error: unreachable(what, &e),
+                    timed_out: e.is_timeout(),
+                }
+            }
+        })?;
         let status = answer.status().as_u16();
         let retry_after = answer
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse().ok());
-        let body = answer.bytes().await.map_err(|e| unreachable(what, &e))?;
+            .and_then(retry_after_seconds);
+        let body = answer.bytes().await.map_err(|e| Fault::Lost {
+            error: unreachable(what, &e),
+            timed_out: e.is_timeout(),
+        })?;
         tracing::debug!(
             what,
             status,
@@ -149,6 +408,41 @@ impl Bms {
             "BMS call"
         );
         envelope::open(what, status, retry_after, &body)
+            .map_err(|error| Fault::Answered { status, error })
+    }
+}
+
+/// `Retry-After` as seconds from now: either a number of seconds or an HTTP date.
+pub fn retry_after_seconds(value: &str) -> Option<u64> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(secs);
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    let wait = at
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO);
+    // Round up: waiting a little longer than asked is harmless, shorter is not.
+    Some(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
+}
+
+fn out_of_time(what: &str) -> BmsError {
+    BmsError::Unreachable {
+        what: what.to_string(),
+        reason: "the invocation ran out of time before BMS answered".into(),
+    }
+}
+
+fn maybe_done(what: &str, status: Option<u16>, error: &BmsError) -> BmsError {
+    let retry_after = match error {
+        BmsError::RateLimited { retry_after, .. } => *retry_after,
+        _ => None,
+    };
+    BmsError::MaybeDone {
+        what: what.to_string(),
+        status,
+        reason: error.to_string(),
+        retry_after,
     }
 }
 
@@ -169,5 +463,49 @@ fn unreachable(what: &str, e: &reqwest::Error) -> BmsError {
     BmsError::Unreachable {
         what: what.to_string(),
         reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date() {
+        assert_eq!(retry_after_seconds(" 7 "), Some(7));
+        let later = SystemTime::now() + Duration::from_secs(120);
+        let secs = retry_after_seconds(&httpdate::fmt_http_date(later));
+        assert!(secs.is_some_and(|s| (119..=121).contains(&s)), "{secs:?}");
+        let past = SystemTime::now() - Duration::from_secs(120);
+        assert_eq!(retry_after_seconds(&httpdate::fmt_http_date(past)), Some(0));
+        assert_eq!(retry_after_seconds("soon"), None);
+    }
+
+    #[test]
+    fn pauses_grow_to_the_cap_and_are_jittered_below_it() {
+        let b = Backoff {
+            base: Duration::from_millis(100),
+            cap: Duration::from_millis(350),
+            attempts: 10,
+        };
+        for _ in 0..200 {
+            assert!(b.pause(2) <= Duration::from_millis(100));
+            assert!(b.pause(3) <= Duration::from_millis(200));
+            assert!(b.pause(9) <= Duration::from_millis(350));
+            assert!(b.pause(u32::MAX) <= Duration::from_millis(350));
+        }
+        let distinct: std::collections::HashSet<Duration> = (0..50).map(|_| b.pause(9)).collect();
+        assert!(distinct.len() > 1, "full jitter varies the pause");
+    }
+
+    #[test]
+    fn the_deadline_is_the_earlier_of_the_gateway_and_lambda() {
+        let now = Instant::now();
+        let gateway = deadline(now, None);
+        assert_eq!(gateway, now + GATEWAY_BUDGET - SAFETY_MARGIN);
+        let soon = deadline(now, Some(SystemTime::now() + Duration::from_secs(5)));
+        assert!(soon < gateway);
+        let passed = deadline(now, Some(SystemTime::now() - Duration::from_secs(5)));
+        assert!(passed <= now + SAFETY_MARGIN);
     }
 }

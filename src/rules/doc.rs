@@ -603,6 +603,83 @@ fn compute_type_problem(name: &str, target: Target, t: Ty) -> Option<String> {
     }
 }
 
+/// CEL's parser and evaluator recurse once per level of nesting, and a thread's stack runs
+/// out after a few dozen levels (a dozen brackets in the parser, in a debug build on a 2 MB
+/// thread). Deeper expressions are refused here, with a problem, rather than crash the
+/// function on every request; no readable rule comes near either limit.
+const MAX_BRACKETS: usize = 8;
+const MAX_DEPTH: usize = 32;
+
+/// How deep `(`, `[` and `{` nest in `src`, outside string literals.
+fn bracket_depth(src: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut quote: Option<char> = None;
+    let mut chars = src.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(_), '\\') => {
+                chars.next();
+            }
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(' | '[' | '{') => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            (None, ')' | ']' | '}') => depth = depth.saturating_sub(1),
+            (None, _) => {}
+        }
+    }
+    deepest
+}
+
+/// The depth of the parsed expression, walked without recursion.
+fn ast_depth(root: &cel::common::ast::IdedExpr) -> usize {
+    use cel::common::ast::{EntryExpr, Expr};
+    let mut deepest = 0;
+    let mut todo = vec![(root, 1)];
+    while let Some((e, d)) = todo.pop() {
+        deepest = deepest.max(d);
+        let mut push = |child| todo.push((child, d + 1));
+        match &e.expr {
+            Expr::List(l) => l.elements.iter().for_each(push),
+            Expr::Map(m) => m.entries.iter().for_each(|en| match &en.expr {
+                EntryExpr::MapEntry(me) => {
+                    push(&me.key);
+                    push(&me.value);
+                }
+                EntryExpr::StructField(f) => push(&f.value),
+            }),
+            Expr::Struct(st) => st.entries.iter().for_each(|en| match &en.expr {
+                EntryExpr::MapEntry(me) => {
+                    push(&me.key);
+                    push(&me.value);
+                }
+                EntryExpr::StructField(f) => push(&f.value),
+            }),
+            Expr::Select(sel) => push(&sel.operand),
+            Expr::Comprehension(c) => {
+                for child in [
+                    &c.iter_range,
+                    &c.accu_init,
+                    &c.loop_cond,
+                    &c.loop_step,
+                    &c.result,
+                ] {
+                    push(child);
+                }
+            }
+            Expr::Call(call) => {
+                call.target.iter().map(|t| &**t).for_each(&mut push);
+                call.args.iter().for_each(push);
+            }
+            Expr::Unspecified | Expr::Literal(_) | Expr::Ident(_) => {}
+        }
+    }
+    deepest
+}
+
 /// Compile `src`, and the literal patterns of its `matches` calls into `regexes`.
 fn compile(
     src: &str,
@@ -611,6 +688,14 @@ fn compile(
     regexes: &mut Regexes,
     p: &mut Problems,
 ) -> Option<Expression> {
+    let brackets = bracket_depth(src);
+    if brackets > MAX_BRACKETS {
+        p.push(format!(
+            "{loc}: brackets nest {brackets} deep; at most {MAX_BRACKETS} are accepted: split the \
+             expression over several rules (a `let` variable can carry a part)"
+        ));
+        return None;
+    }
     let program = match functions::env().compile(src) {
         Ok(program) => program,
         Err(errors) => {
@@ -620,6 +705,14 @@ fn compile(
             return None;
         }
     };
+    let depth = ast_depth(program.expression());
+    if depth > MAX_DEPTH {
+        p.push(format!(
+            "{loc}: the expression nests {depth} operations deep; at most {MAX_DEPTH} are \
+             accepted: split it over several rules (a `let` variable can carry a part)"
+        ));
+        return None;
+    }
     let mut analysis = check::analyze(&program, &|n| vars.ty(n), &vars.names);
     for pattern in &analysis.patterns {
         if let Err(why) = regexes.compile(pattern) {

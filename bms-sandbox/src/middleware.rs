@@ -26,6 +26,7 @@ pub(crate) async fn bms_layer(
     if path.starts_with("/_sandbox/") {
         return next.run(req).await;
     }
+    let arrived = std::time::Instant::now();
     let method = req.method().as_str().to_owned();
     let query = req.uri().query().unwrap_or_default().to_owned();
     let (parts, body) = req.into_parts();
@@ -65,18 +66,23 @@ pub(crate) async fn bms_layer(
     let (response, status) = into_envelope(response, &shared).await;
 
     // Recorded before the delay: a client that gives up waiting drops this future, and the call
-    // (and any ticket it created) must still show, as it would on a real server.
+    // (and any ticket it created) must still show, as it would on a real server. Its end is
+    // therefore when the delay will be over.
     {
         let mut state = shared.lock();
         if state.log_calls {
             eprintln!("{method} {path} -> {status}");
         }
+        let started = arrived.saturating_duration_since(state.epoch);
+        let ended = (std::time::Instant::now() + delay).saturating_duration_since(state.epoch);
         state.calls.push(Call {
             method,
             path,
             query,
             status,
             body: recorded_body,
+            started,
+            ended,
         });
     }
     if !delay.is_zero() {

@@ -15,6 +15,7 @@ pub const DEFAULT_TICKET_TYPE_TABLE: &str = "TicketType";
 pub const DEFAULT_TICKET_SOURCE_TABLE: &str = "TicketSource";
 pub const DEFAULT_NOTE_TYPE_ID: i64 = 1;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+pub use crate::kaseya::DEFAULT_LOOKUP_TTL;
 
 /// Where the BMS credentials come from.
 #[derive(Debug, Clone)]
@@ -49,6 +50,8 @@ pub struct Config {
     pub note_type_id: i64,
     /// Per BMS call.
     pub timeout: Duration,
+    /// How long lookup lists are reused before BMS is read again.
+    pub lookup_ttl: Duration,
 }
 
 /// Everything wrong with the environment, each line naming its variable.
@@ -142,6 +145,14 @@ impl Config {
             &mut problems,
         )
         .map(|s| Duration::from_secs(s.unsigned_abs()));
+        let lookup_ttl = number(
+            &get,
+            "KASEYA_LOOKUP_TTL_SECONDS",
+            DEFAULT_LOOKUP_TTL.as_secs() as i64,
+            0,
+            &mut problems,
+        )
+        .map(|s| Duration::from_secs(s.unsigned_abs()));
 
         let table = |name: &str, default: &str| {
             get(name).map_or_else(|| default.to_string(), |v| v.trim().to_string())
@@ -157,6 +168,7 @@ impl Config {
             auth,
             note_type_id,
             timeout,
+            lookup_ttl,
         ) {
             (
                 Some(secret),
@@ -166,6 +178,7 @@ impl Config {
                 Some(auth),
                 Some(note_type_id),
                 Some(timeout),
+                Some(lookup_ttl),
             ) if problems.is_empty() => Ok(Config {
                 secret,
                 api_url,
@@ -176,6 +189,7 @@ impl Config {
                 ticket_source_table,
                 note_type_id,
                 timeout,
+                lookup_ttl,
             }),
             _ => Err(ConfigError { problems }),
         }
@@ -244,6 +258,23 @@ mod tests {
         assert_eq!(c.unregistered_email.as_str(), DEFAULT_UNREGISTERED_EMAIL);
         assert!(matches!(c.secret, SecretSetting::SecretsManager(ref id) if id == "kaseya/bms"));
         assert_eq!(c.ticket_type_table, "TicketType");
+        assert_eq!(c.lookup_ttl, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn lookup_lifetime() {
+        let ttl = |v: &str| {
+            config(&[
+                ("KASEYA_SECRET_ID", "kaseya/bms"),
+                ("KASEYA_LOOKUP_TTL_SECONDS", v),
+            ])
+            .map(|c| c.lookup_ttl)
+        };
+        assert_eq!(ttl("60"), Ok(Duration::from_secs(60)));
+        assert_eq!(ttl("0"), Ok(Duration::ZERO));
+        let err = ttl("five minutes").unwrap_err().to_string();
+        assert!(err.contains("KASEYA_LOOKUP_TTL_SECONDS"), "{err}");
+        assert!(ttl("-1").is_err());
     }
 
     #[test]

@@ -91,6 +91,16 @@ impl App {
         App { ready }
     }
 
+    /// What a request would otherwise wait for, done before the first one: the secret, the BMS
+    /// login, and (concurrently) the lookup lists the rules' defaults need and the catch-all
+    /// contact. Lambda runs this in its init phase, outside any request's time. Failures are
+    /// logged and left to the request path, which fetches whatever is still missing.
+    pub async fn warm_up(&self) {
+        if let Ok(ready) = &self.ready {
+            ready.warm_up().await;
+        }
+    }
+
     /// One invocation. Never fails: every error becomes a problem+json answer.
     pub async fn handle(&self, req: Request) -> Response<Body> {
         let started = Instant::now();
@@ -168,13 +178,33 @@ impl Ready {
         )
         .map_err(|e| ConfigError {
             problems: vec![format!("the HTTP client for BMS could not be built: {e}")],
-        })?;
+        })?
+        .with_lookup_ttl(config.lookup_ttl);
         Ok(Ready {
             config,
             secrets,
             bms,
             catch_all: RwLock::new(None),
         })
+    }
+
+    async fn warm_up(&self) {
+        if let Err(e) = self.secrets.get().await {
+            tracing::warn!(error = %e, "warm-up: the secret could not be read; requests will retry");
+            return;
+        }
+        if let Err(e) = self.bms.login_now().await {
+            tracing::warn!(error = %e, "warm-up: BMS login failed; requests will retry");
+            return;
+        }
+        let needed = resolve::needed_by_defaults(self.config.rules.defaults());
+        let (tables, catch_all) = tokio::join!(self.tables(&needed), self.catch_all());
+        if let Err(p) = tables {
+            tracing::warn!(detail = %p.detail, "warm-up: lookup lists not fetched; requests will retry");
+        }
+        if let Err(p) = catch_all {
+            tracing::warn!(detail = %p.detail, "warm-up: catch-all contact not found; requests will retry");
+        }
     }
 
     async fn route(

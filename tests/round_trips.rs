@@ -183,3 +183,25 @@ async fn an_aged_list_stands_in_when_bms_cannot_give_a_new_one() {
     let tickets = bms.tickets();
     assert_eq!(tickets.last().map(|t| t["QueueId"].clone()), Some(1.into()));
 }
+
+#[tokio::test]
+async fn a_list_only_a_rule_names_is_fetched_beside_the_contact_search() {
+    let bms = sandbox().await;
+    let rules = r#"{"defaults": {"queue": "Service Desk"},
+                    "rules": [{"when": "name == 'Dan Jump'", "set": {"assignee": "Jane Tech"}}]}"#;
+    let app = app_for(&bms, &[("BUTTON_RULES", rules)]).await;
+    app.warm_up().await;
+    assert_eq!(
+        bms.count("GET", "/v2/hr/assignees/lookup"),
+        0,
+        "not a default"
+    );
+    bms.reset_calls();
+    let mut body = press(KNOWN, "Assigned by a rule");
+    body["name"] = "Dan Jump".into();
+    let a = post_ticket(&app, &body).await;
+    assert_eq!(a.status, 201, "{a:?}");
+    assert_eq!(bms.calls().len(), 3, "{:#?}", paths(&bms));
+    assert_eq!(bms.round_trips(), 2, "{:#?}", paths(&bms));
+    assert!(bms.tickets()[0]["AssigneeId"].is_number());
+}

@@ -1,8 +1,12 @@
-//! A button press through the handler against the BMS sandbox with injected latency: how long a
-//! cold container (login and lookups) and a warm one take, and how many BMS round trips each
-//! makes. The latency stands in for the distance to a real BMS region.
+//! A button press through the handler against the BMS sandbox with 40 ms injected per call (the
+//! distance to a real BMS region): a cold container (login and lookups on the request's path),
+//! a cold one whose warm-up ran during Lambda init, and a warm one.
+//!
+//! First a table: per case the wall time (median), the BMS calls, the sequential round trips the
+//! sandbox counted from its call records, and wall time / (round trips x latency): how close the
+//! press comes to pure waiting for BMS. Then criterion measures the same cases.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bms_sandbox::{CREDENTIALS, Options, Sandbox};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -10,7 +14,11 @@ use kaseya_button::App;
 use kaseya_button::config::Config;
 use serde_json::json;
 
-const LATENCY: Duration = Duration::from_millis(20);
+const LATENCY: Duration = Duration::from_millis(40);
+
+const KNOWN: &str = "dan.jump@fabrikam.com";
+const NO_LOCATION: &str = "ann.beebe@northwind.com";
+const UNKNOWN: &str = "stranger@example.com";
 
 async fn app(bms: &Sandbox) -> App {
     let env = [
@@ -42,6 +50,120 @@ async fn one(app: &App, email: &str) {
     assert_eq!(resp.status(), 201, "{:?}", resp.body());
 }
 
+/// One measured case: the container state it starts from, then the press.
+#[derive(Clone, Copy)]
+enum Case {
+    Cold,
+    ColdWarmedUp,
+    Warm,
+    WarmFirstOfAccountWithoutLocation,
+    WarmUnknownUser,
+}
+
+impl Case {
+    fn label(self) -> &'static str {
+        match self {
+            Case::Cold => "cold, no warm-up",
+            Case::ColdWarmedUp => "cold, warm-up done in init",
+            Case::Warm => "warm",
+            Case::WarmFirstOfAccountWithoutLocation => "warm, contact without location (1st)",
+            Case::WarmUnknownUser => "warm, unknown user",
+        }
+    }
+
+    /// A container in the state the case starts from, the calls it made getting there forgotten.
+    async fn prepare(self, bms: &Sandbox) -> App {
+        let app = app(bms).await;
+        match self {
+            Case::Cold => {}
+            Case::ColdWarmedUp => app.warm_up().await,
+            Case::Warm | Case::WarmFirstOfAccountWithoutLocation | Case::WarmUnknownUser => {
+                one(&app, KNOWN).await
+            }
+        }
+        bms.reset_calls();
+        app
+    }
+
+    fn email(self) -> &'static str {
+        match self {
+            Case::WarmFirstOfAccountWithoutLocation => NO_LOCATION,
+            Case::WarmUnknownUser => UNKNOWN,
+            _ => KNOWN,
+        }
+    }
+}
+
+const CASES: [Case; 5] = [
+    Case::Cold,
+    Case::ColdWarmedUp,
+    Case::Warm,
+    Case::WarmFirstOfAccountWithoutLocation,
+    Case::WarmUnknownUser,
+];
+
+/// `cargo bench` passes `--bench`; `cargo test --benches` does not, and then one run is enough.
+fn full_run() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
+fn table(rt: &tokio::runtime::Runtime, bms: &Sandbox) {
+    let runs = if full_run() { 15 } else { 1 };
+    eprintln!(
+        "\nBMS latency {} ms per call, median of {runs} run(s)",
+        LATENCY.as_millis()
+    );
+    eprintln!(
+        "{:<40} {:>9} {:>6} {:>12} {:>22}",
+        "case", "wall ms", "calls", "round trips", "wall / (trips x 40ms)"
+    );
+    for case in CASES {
+        let mut walls = Vec::with_capacity(runs);
+        let mut counts = None;
+        for _ in 0..runs {
+            rt.block_on(async {
+                let app = case.prepare(bms).await;
+                let started = Instant::now();
+                one(&app, case.email()).await;
+                walls.push(started.elapsed());
+            });
+            let seen = (bms.calls().len(), bms.round_trips());
+            assert!(
+                counts.is_none_or(|c| c == seen),
+                "{}: calls and round trips vary between runs",
+                case.label()
+            );
+            counts = Some(seen);
+        }
+        walls.sort();
+        let wall = walls[walls.len() / 2];
+        let (calls, trips) = counts.unwrap_or_default();
+        let ratio = wall.as_secs_f64() / (trips as f64 * LATENCY.as_secs_f64());
+        eprintln!(
+            "{:<40} {:>9.1} {:>6} {:>12} {:>22.3}",
+            case.label(),
+            wall.as_secs_f64() * 1000.0,
+            calls,
+            trips,
+            ratio
+        );
+    }
+    // What the init phase pays for that warm-up.
+    rt.block_on(async {
+        let app = app(bms).await;
+        bms.reset_calls();
+        let started = Instant::now();
+        app.warm_up().await;
+        eprintln!(
+            "{:<40} {:>9.1} {:>6} {:>12}\n",
+            "(warm-up itself, in Lambda init)",
+            started.elapsed().as_secs_f64() * 1000.0,
+            bms.calls().len(),
+            bms.round_trips()
+        );
+    });
+}
+
 fn end_to_end(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -52,53 +174,29 @@ fn end_to_end(c: &mut Criterion) {
         latency: LATENCY,
         ..Options::default()
     }));
+    table(&rt, &bms);
 
-    // Round trips, counted once: they do not vary between runs.
-    rt.block_on(async {
-        let warm_app = app(&bms).await;
-        for (label, email) in [
-            ("cold, known contact", "dan.jump@fabrikam.com"),
-            ("warm, known contact", "dan.jump@fabrikam.com"),
-            (
-                "warm, contact without location (first)",
-                "ann.beebe@northwind.com",
-            ),
-            (
-                "warm, contact without location (again)",
-                "ann.beebe@northwind.com",
-            ),
-            ("warm, unknown user (first)", "stranger@example.com"),
-            ("warm, unknown user (again)", "stranger@example.com"),
-        ] {
-            bms.reset_calls();
-            one(&warm_app, email).await;
-            let calls: Vec<String> = bms
-                .calls()
-                .iter()
-                .map(|c| format!("{} {}", c.method, c.path))
-                .collect();
-            eprintln!(
-                "round trips, {label}: {} ({})",
-                calls.len(),
-                calls.join(", ")
-            );
-        }
-    });
-
-    let mut group = c.benchmark_group(format!("ticket, BMS latency {} ms", LATENCY.as_millis()));
-    group.sample_size(20);
-    group.bench_function("cold container", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                let fresh = app(&bms).await;
-                one(&fresh, "dan.jump@fabrikam.com").await;
+    let mut group = c.benchmark_group(format!("press, BMS latency {} ms", LATENCY.as_millis()));
+    group.sample_size(10);
+    for case in [Case::Cold, Case::ColdWarmedUp] {
+        group.bench_function(case.label(), |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    rt.block_on(async {
+                        let app = case.prepare(&bms).await;
+                        let started = Instant::now();
+                        one(&app, case.email()).await;
+                        total += started.elapsed();
+                    });
+                }
+                total
             })
-        })
-    });
-    let warm_app = rt.block_on(app(&bms));
-    rt.block_on(one(&warm_app, "dan.jump@fabrikam.com"));
-    group.bench_function("warm container", |b| {
-        b.iter(|| rt.block_on(one(&warm_app, "dan.jump@fabrikam.com")))
+        });
+    }
+    let warm = rt.block_on(Case::Warm.prepare(&bms));
+    group.bench_function(Case::Warm.label(), |b| {
+        b.iter(|| rt.block_on(one(&warm, KNOWN)))
     });
     group.finish();
 }

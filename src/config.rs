@@ -16,6 +16,7 @@ pub const DEFAULT_TICKET_TYPE_TABLE: &str = "TicketType";
 pub const DEFAULT_TICKET_SOURCE_TABLE: &str = "TicketSource";
 pub const DEFAULT_NOTE_TYPE_ID: i64 = 1;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+pub use crate::kaseya::DEFAULT_LOOKUP_TTL;
 
 /// Where the BMS credentials come from.
 #[derive(Debug, Clone)]
@@ -55,6 +56,8 @@ pub struct Config {
     pub preview: bool,
     /// Pauses between retries of BMS calls that failed for a passing reason.
     pub backoff: Backoff,
+    /// How long lookup lists are reused before BMS is read again.
+    pub lookup_ttl: Duration,
 }
 
 /// Everything wrong with the environment, each line naming its variable.
@@ -163,6 +166,14 @@ impl Config {
             &mut problems,
         )
         .map(|s| Duration::from_secs(s.unsigned_abs()));
+        let lookup_ttl = number(
+            &get,
+            "KASEYA_LOOKUP_TTL_SECONDS",
+            DEFAULT_LOOKUP_TTL.as_secs() as i64,
+            0,
+            &mut problems,
+        )
+        .map(|s| Duration::from_secs(s.unsigned_abs()));
 
         let defaults = Backoff::default();
         let millis = |name: &str, default: Duration, problems: &mut Vec<String>| {
@@ -196,6 +207,7 @@ impl Config {
             note_type_id,
             timeout,
             backoff,
+            lookup_ttl,
         ) {
             (
                 Some(secret),
@@ -206,6 +218,7 @@ impl Config {
                 Some(note_type_id),
                 Some(timeout),
                 Some(backoff),
+                Some(lookup_ttl),
             ) if problems.is_empty() => Ok(Config {
                 secret,
                 api_url,
@@ -218,6 +231,7 @@ impl Config {
                 timeout,
                 preview,
                 backoff,
+                lookup_ttl,
             }),
             _ => Err(ConfigError { problems }),
         }
@@ -287,6 +301,7 @@ mod tests {
         assert!(matches!(c.secret, SecretSetting::SecretsManager(ref id) if id == "kaseya/bms"));
         assert_eq!(c.ticket_type_table, "TicketType");
         assert!(!c.preview, "preview is off unless asked for");
+        assert_eq!(c.lookup_ttl, Duration::from_secs(300));
     }
 
     #[test]
@@ -297,6 +312,22 @@ mod tests {
         assert!(!with("off").unwrap().preview);
         let err = with("yes").unwrap_err().to_string();
         assert!(err.contains("BUTTON_PREVIEW is `yes`"), "{err}");
+    }
+
+    #[test]
+    fn lookup_lifetime() {
+        let ttl = |v: &str| {
+            config(&[
+                ("KASEYA_SECRET_ID", "kaseya/bms"),
+                ("KASEYA_LOOKUP_TTL_SECONDS", v),
+            ])
+            .map(|c| c.lookup_ttl)
+        };
+        assert_eq!(ttl("60"), Ok(Duration::from_secs(60)));
+        assert_eq!(ttl("0"), Ok(Duration::ZERO));
+        let err = ttl("five minutes").unwrap_err().to_string();
+        assert!(err.contains("KASEYA_LOOKUP_TTL_SECONDS"), "{err}");
+        assert!(ttl("-1").is_err());
     }
 
     #[test]

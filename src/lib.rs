@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use lambda_http::http::{HeaderMap, Method, StatusCode, header};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::{Value, json};
-use tokio::sync::RwLock;
+use tokio::sync::Mutex;
 
 use crate::button::{ButtonRequest, Email, RequestError};
 use crate::config::{ButtonAuth, Config, ConfigError, SecretSetting};
@@ -44,7 +44,7 @@ struct Ready {
     secrets: Arc<SecretStore>,
     bms: Bms,
     /// The catch-all contact, found once per container.
-    catch_all: RwLock<Option<Contact>>,
+    catch_all: Mutex<Option<Contact>>,
 }
 
 /// What a path asks for; every endpoint takes the same caller authentication.
@@ -99,6 +99,16 @@ impl App {
             );
         }
         App { ready }
+    }
+
+    /// What a request would otherwise wait for, done before the first one: the secret, the BMS
+    /// login, and (concurrently) the lookup lists the rules' defaults need and the catch-all
+    /// contact. Lambda runs this in its init phase, outside any request's time. Failures are
+    /// logged and left to the request path, which fetches whatever is still missing.
+    pub async fn warm_up(&self) {
+        if let Ok(ready) = &self.ready {
+            ready.warm_up().await;
+        }
     }
 
     /// One invocation. Never fails: every error becomes a problem+json answer.
@@ -202,13 +212,33 @@ impl Ready {
         .map_err(|e| ConfigError {
             problems: vec![format!("the HTTP client for BMS could not be built: {e}")],
         })?
-        .with_backoff(config.backoff);
+        .with_backoff(config.backoff)
+        .with_lookup_ttl(config.lookup_ttl);
         Ok(Ready {
             config,
             secrets,
             bms,
-            catch_all: RwLock::new(None),
+            catch_all: Mutex::new(None),
         })
+    }
+
+    async fn warm_up(&self) {
+        if let Err(e) = self.secrets.get().await {
+            tracing::warn!(error = %e, "warm-up: the secret could not be read; requests will retry");
+            return;
+        }
+        if let Err(e) = self.bms.login_now().await {
+            tracing::warn!(error = %e, "warm-up: BMS login failed; requests will retry");
+            return;
+        }
+        let needed = resolve::needed_by_defaults(self.config.rules.defaults());
+        let (tables, catch_all) = tokio::join!(self.tables(&needed), self.catch_all());
+        if let Err(p) = tables {
+            tracing::warn!(detail = %p.detail, "warm-up: lookup lists not fetched; requests will retry");
+        }
+        if let Err(p) = catch_all {
+            tracing::warn!(detail = %p.detail, "warm-up: catch-all contact not found; requests will retry");
+        }
     }
 
     async fn route(
@@ -289,7 +319,7 @@ impl Ready {
             login.map(|()| format!("logged in at {}", self.config.api_url)),
         );
         if logged_in {
-            *self.catch_all.write().await = None;
+            *self.catch_all.lock().await = None;
             self.bms.forget_lookups().await;
             report("catch-all contact", self.check_catch_all().await);
             report("rules defaults", self.check_defaults().await);
@@ -654,7 +684,9 @@ impl Ready {
     }
 
     async fn catch_all(&self) -> Result<Contact, Problem> {
-        if let Some(c) = self.catch_all.read().await.as_ref() {
+        // Held across the search: concurrent cold presses wait for one search, not one each.
+        let mut slot = self.catch_all.lock().await;
+        if let Some(c) = slot.as_ref() {
             return Ok(c.clone());
         }
         let email = &self.config.unregistered_email;
@@ -665,7 +697,7 @@ impl Ready {
                  KASEYA_UNREGISTERED_EMAIL to the one you use"
             ))
         })?;
-        *self.catch_all.write().await = Some(contact.clone());
+        *slot = Some(contact.clone());
         Ok(contact)
     }
 

@@ -1,15 +1,32 @@
-//! The Lambda bootstrap: logging, the App built once, then one handler call per invocation.
+//! The Lambda bootstrap: logging, the App built and warmed up once, then one handler call per
+//! invocation.
 
 use std::convert::Infallible;
+use std::time::Duration;
 
 use kaseya_button::App;
 use lambda_http::{Error, Request, service_fn};
+
+/// Lambda allows init 10 s; a BMS that is slow to answer must not hold the first event back
+/// longer than this (the request path fetches whatever warm-up did not).
+const WARM_UP_LIMIT: Duration = Duration::from_secs(3);
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     // Honours AWS_LAMBDA_LOG_LEVEL and AWS_LAMBDA_LOG_FORMAT (JSON) as set by Lambda.
     lambda_http::tracing::init_default_subscriber();
     let app = App::from_env().await;
+    // Init runs before the first event and outside its time: the secret, the login and the
+    // default lookups fetched here are round trips the first request does not wait for.
+    if tokio::time::timeout(WARM_UP_LIMIT, app.warm_up())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            limit_ms = WARM_UP_LIMIT.as_millis() as u64,
+            "warm-up did not finish in time; requests will fetch the rest"
+        );
+    }
     let app = &app;
     lambda_http::run(service_fn(move |req: Request| async move {
         Ok::<_, Infallible>(app.handle(req).await)

@@ -53,15 +53,24 @@ pub type Tables = HashMap<Lookup, Result<Arc<Vec<Item>>, String>>;
 pub fn needed(ctx: &Context, defaults: &BTreeMap<String, Value>) -> Vec<Lookup> {
     Lookup::ALL
         .into_iter()
-        .filter(|&l| {
-            let default_is_name = matches!(defaults.get(l.variable()), Some(Value::String(_)));
-            match ctx.lookup(l) {
-                Some(NameOrId::Id(id)) => !valid_id(l, id),
-                Some(NameOrId::Name(_)) => true,
-                None => default_is_name || builtin_needs_list(l),
-            }
+        .filter(|&l| match ctx.lookup(l) {
+            Some(NameOrId::Id(id)) => !valid_id(l, id),
+            Some(NameOrId::Name(_)) => true,
+            None => default_needs_list(l, defaults),
         })
         .collect()
+}
+
+/// The lists a press that names nothing needs: what is worth fetching before the first press.
+pub fn needed_by_defaults(defaults: &BTreeMap<String, Value>) -> Vec<Lookup> {
+    Lookup::ALL
+        .into_iter()
+        .filter(|&l| default_needs_list(l, defaults))
+        .collect()
+}
+
+fn default_needs_list(l: Lookup, defaults: &BTreeMap<String, Value>) -> bool {
+    matches!(defaults.get(l.variable()), Some(Value::String(_))) || builtin_needs_list(l)
 }
 
 fn builtin_needs_list(l: Lookup) -> bool {
@@ -371,6 +380,20 @@ mod tests {
             "{:?}",
             r.warnings
         );
+    }
+
+    #[test]
+    fn defaults_need_the_lists_they_name_and_the_builtin_ones() {
+        let defaults: BTreeMap<String, Value> = [
+            ("queue".to_string(), Value::from("Service Desk")),
+            ("priority".to_string(), Value::from(2)),
+        ]
+        .into();
+        let need = needed_by_defaults(&defaults);
+        assert!(need.contains(&Lookup::Queue) && need.contains(&Lookup::Status));
+        assert!(!need.contains(&Lookup::Assignee));
+        // A press that names nothing needs exactly these.
+        assert_eq!(need, needed(&ctx(&[]), &defaults));
     }
 
     #[test]

@@ -34,7 +34,7 @@ use tokio::task::JoinHandle;
 
 pub use envelope::Casing;
 pub use schema::{validate_note_input, validate_ticket_input};
-pub use state::{Call, Failure};
+pub use state::{Call, Failure, round_trips};
 pub use tenant::{CREDENTIALS, Tenant};
 
 use state::{Shared, State};
@@ -227,6 +227,12 @@ impl Sandbox {
     /// `(ticket id, note body as received)` for every note accepted.
     pub fn notes(&self) -> Vec<(i64, Value)> {
         self.shared.lock().notes.clone()
+    }
+
+    /// The sequential round trips among the calls recorded so far (see [`round_trips`]): with
+    /// an injected latency, what a client's wall time is made of.
+    pub fn round_trips(&self) -> usize {
+        round_trips(&self.shared.lock().calls)
     }
 
     /// Forgets the calls recorded so far (not the tickets, notes or tokens).

@@ -2,6 +2,7 @@
 //! call recording, and turning each answer into a cased BMS envelope.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State};
@@ -26,6 +27,7 @@ pub(crate) async fn bms_layer(
     if path.starts_with("/_sandbox/") {
         return next.run(req).await;
     }
+    let arrived = std::time::Instant::now();
     let method = req.method().as_str().to_owned();
     let query = req.uri().query().unwrap_or_default().to_owned();
     let (parts, body) = req.into_parts();
@@ -72,7 +74,18 @@ pub(crate) async fn bms_layer(
             response
         }
         Some(Failure::Hang) => {
-            record(&shared, method, path, query, 0, recorded_body);
+            record(
+                &shared,
+                Arrival {
+                    method,
+                    path,
+                    query,
+                    body: recorded_body,
+                    at: arrived,
+                },
+                0,
+                None,
+            );
             // The client gives up and drops this future; nothing after this runs.
             return std::future::pending().await;
         }
@@ -89,8 +102,21 @@ pub(crate) async fn bms_layer(
     let (response, status) = into_envelope(response, &shared).await;
 
     // Recorded before the delay: a client that gives up waiting drops this future, and the call
-    // (and any ticket it created) must still show, as it would on a real server.
-    record(&shared, method, path, query, status, recorded_body);
+    // (and any ticket it created) must still show, as it would on a real server. Its end is
+    // therefore when the delay will be over.
+    let ends = std::time::Instant::now() + delay;
+    record(
+        &shared,
+        Arrival {
+            method,
+            path,
+            query,
+            body: recorded_body,
+            at: arrived,
+        },
+        status,
+        Some(ends),
+    );
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
@@ -109,24 +135,40 @@ pub(crate) async fn bms_layer(
     response
 }
 
-fn record(
-    shared: &Shared,
+/// A request as it came in, before its answer is known.
+struct Arrival {
     method: String,
     path: String,
     query: String,
-    status: u16,
     body: Option<Value>,
-) {
+    at: std::time::Instant,
+}
+
+fn record(shared: &Shared, arrival: Arrival, status: u16, ends: Option<std::time::Instant>) {
     let mut state = shared.lock();
+    let Arrival {
+        method,
+        path,
+        query,
+        body,
+        at,
+    } = arrival;
     if state.log_calls {
         eprintln!("{method} {path} -> {status}");
     }
+    let started = at.saturating_duration_since(state.epoch);
+    // A call that is never answered never ends: nothing can be said to have waited for it.
+    let ended = ends.map_or(Duration::MAX, |end| {
+        end.saturating_duration_since(state.epoch)
+    });
     state.calls.push(Call {
         method,
         path,
         query,
         status,
         body,
+        started,
+        ended,
     });
 }
 

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -48,6 +48,29 @@ pub struct Call {
     /// The request body: JSON when it parses, else the text; `None` when empty and always for
     /// `/v2/security/...`, whose forms hold the password or tokens.
     pub body: Option<Value>,
+    /// When the request arrived, since the sandbox started.
+    pub started: Duration,
+    /// When the answer left (injected latency included), since the sandbox started.
+    pub ended: Duration,
+}
+
+/// How many calls had to wait for one another: the longest chain of calls in which each one
+/// started after the one before it had ended. Calls that overlap (a client's concurrent
+/// requests) share a round trip, however many there are.
+pub fn round_trips(calls: &[Call]) -> usize {
+    let mut order: Vec<&Call> = calls.iter().collect();
+    order.sort_by_key(|c| c.started);
+    // depth[i]: the longest chain that ends with call i.
+    let mut depth: Vec<usize> = Vec::with_capacity(order.len());
+    for (i, call) in order.iter().enumerate() {
+        let before = (0..i)
+            .filter(|&j| order[j].ended <= call.started)
+            .map(|j| depth[j])
+            .max()
+            .unwrap_or(0);
+        depth.push(before + 1);
+    }
+    depth.into_iter().max().unwrap_or(0)
 }
 
 pub(crate) struct Token {
@@ -74,6 +97,8 @@ pub(crate) struct State {
     pub latency: Duration,
     pub token_lifetime: Duration,
     pub log_calls: bool,
+    /// The zero of every call's `started` and `ended`.
+    pub epoch: Instant,
     pub tokens: HashMap<String, Token>,
     pub refresh_grants: HashMap<String, RefreshGrant>,
     token_serial: u64,
@@ -102,6 +127,7 @@ impl State {
             latency,
             token_lifetime,
             log_calls,
+            epoch: Instant::now(),
             tokens: HashMap::new(),
             refresh_grants: HashMap::new(),
             token_serial: 0,
@@ -218,5 +244,50 @@ impl Shared {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(started_ms: u64, ended_ms: u64) -> Call {
+        Call {
+            method: "GET".into(),
+            path: "/v2/x".into(),
+            query: String::new(),
+            status: 200,
+            body: None,
+            started: Duration::from_millis(started_ms),
+            ended: Duration::from_millis(ended_ms),
+        }
+    }
+
+    #[test]
+    fn overlapping_calls_share_a_round_trip() {
+        // login; then contact and three lookups at once; then the create.
+        let calls = [
+            call(0, 40),
+            call(41, 81),
+            call(41, 82),
+            call(42, 82),
+            call(43, 83),
+            call(84, 124),
+        ];
+        assert_eq!(round_trips(&calls), 3);
+    }
+
+    #[test]
+    fn a_call_that_starts_before_another_ends_does_not_follow_it() {
+        assert_eq!(round_trips(&[call(0, 40), call(39, 80)]), 1);
+        assert_eq!(round_trips(&[call(0, 40), call(40, 80)]), 2);
+    }
+
+    #[test]
+    fn the_longest_chain_counts_whatever_the_order_recorded() {
+        // A long call beside a chain of three short ones.
+        let calls = [call(20, 30), call(0, 100), call(0, 10), call(40, 50)];
+        assert_eq!(round_trips(&calls), 3);
+        assert_eq!(round_trips(&[]), 0);
     }
 }

@@ -1,9 +1,13 @@
-//! Lookup lists (statuses, priorities, queues, assignees, ticket types and sources), fetched
-//! once per container: they change rarely, and every call spends BMS's hourly allowance.
+//! Lookup lists (statuses, priorities, queues, assignees, ticket types and sources), cached per
+//! container for a bounded time: they change rarely and every call spends BMS's hourly
+//! allowance, but a queue renamed in BMS must show up within minutes.
 
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
+use tokio::sync::Mutex;
 
 use super::Bms;
 use super::envelope::{self, BmsError};
@@ -26,24 +30,93 @@ fn yes() -> bool {
     true
 }
 
+/// How long a fetched list is used before BMS is asked again (`KASEYA_LOOKUP_TTL_SECONDS`).
+pub const DEFAULT_LOOKUP_TTL: Duration = Duration::from_secs(300);
+
+/// One slot per lookup. A slot's lock is held across the fetch: concurrent requests that need
+/// the same list wait for the one fetch in flight instead of each making their own.
+pub(super) struct Cache {
+    ttl: Duration,
+    slots: HashMap<Lookup, Mutex<Option<Cached>>>,
+}
+
+struct Cached {
+    items: Arc<Vec<Item>>,
+    fetched: Instant,
+}
+
+impl Cache {
+    pub(super) fn new(ttl: Duration) -> Cache {
+        Cache {
+            ttl,
+            slots: Lookup::ALL
+                .into_iter()
+                .map(|l| (l, Mutex::new(None)))
+                .collect(),
+        }
+    }
+}
+
+impl Cached {
+    fn fresh(&self, ttl: Duration, now: Instant) -> bool {
+        now.saturating_duration_since(self.fetched) < ttl
+    }
+}
+
 /// Assignees come in pages; past this many we stop rather than loop on a broken pager.
 const ASSIGNEE_PAGE_SIZE: usize = 100;
 const ASSIGNEE_MAX_PAGES: usize = 50;
 
 impl Bms {
-    /// The list for `lookup`, from the cache or from BMS. Failures are not cached.
+    /// How long fetched lists are used; zero reads BMS for every request.
+    pub fn with_lookup_ttl(mut self, ttl: Duration) -> Bms {
+        self.lookups = Cache::new(ttl);
+        self
+    }
+
+    /// The list for `lookup`, from the cache or from BMS, fetched once however many requests
+    /// ask for it at the same time. Failures are not cached; when BMS cannot be read and the
+    /// list has merely aged, the aged list is used rather than failing the request.
     pub async fn lookup(&self, lookup: Lookup) -> Result<Arc<Vec<Item>>, BmsError> {
-        if let Some(items) = self.lookups.read().await.get(&lookup) {
-            return Ok(items.clone());
+        let Some(slot) = self.lookups.slots.get(&lookup) else {
+            // Unreachable (every lookup has a slot); fetching uncached is still right.
+            return Ok(Arc::new(self.fetch_lookup(lookup).await?));
+        };
+        let mut slot = slot.lock().await;
+        if let Some(cached) = slot
+            .as_ref()
+            .filter(|c| c.fresh(self.lookups.ttl, Instant::now()))
+        {
+            return Ok(cached.items.clone());
         }
-        let items = Arc::new(self.fetch_lookup(lookup).await?);
-        self.lookups.write().await.insert(lookup, items.clone());
-        Ok(items)
+        match self.fetch_lookup(lookup).await {
+            Ok(items) => {
+                let items = Arc::new(items);
+                *slot = Some(Cached {
+                    items: items.clone(),
+                    fetched: Instant::now(),
+                });
+                Ok(items)
+            }
+            Err(e) => match slot.as_ref() {
+                Some(aged) => {
+                    tracing::warn!(
+                        list = lookup.label(),
+                        error = %e,
+                        "BMS could not be read; using the list fetched earlier"
+                    );
+                    Ok(aged.items.clone())
+                }
+                None => Err(e),
+            },
+        }
     }
 
     /// Drop every cached list, so the next lookups read BMS as it is now (`/health`).
     pub async fn forget_lookups(&self) {
-        self.lookups.write().await.clear();
+        for slot in self.lookups.slots.values() {
+            *slot.lock().await = None;
+        }
         self.main_locations.write().await.clear();
     }
 
@@ -89,5 +162,36 @@ fn read_items(what: &str, result: serde_json::Value) -> Result<Vec<Item>, BmsErr
     match result {
         serde_json::Value::Null => Ok(Vec::new()),
         other => envelope::read(what, other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fetched_at(at: Instant) -> Cached {
+        Cached {
+            items: Arc::new(Vec::new()),
+            fetched: at,
+        }
+    }
+
+    #[test]
+    fn a_list_is_fresh_for_its_lifetime_only() {
+        let t0 = Instant::now();
+        let c = fetched_at(t0);
+        let ttl = Duration::from_secs(300);
+        assert!(c.fresh(ttl, t0));
+        assert!(c.fresh(ttl, t0 + Duration::from_secs(299)));
+        assert!(!c.fresh(ttl, t0 + Duration::from_secs(300)));
+        assert!(!c.fresh(Duration::ZERO, t0), "zero means never cached");
+    }
+
+    #[test]
+    fn every_lookup_has_a_slot() {
+        let cache = Cache::new(DEFAULT_LOOKUP_TTL);
+        for l in Lookup::ALL {
+            assert!(cache.slots.contains_key(&l), "{l:?}");
+        }
     }
 }

@@ -18,10 +18,9 @@ use tokio::sync::{Mutex, RwLock};
 pub use auth::Token;
 pub use contacts::Contact;
 pub use envelope::BmsError;
-pub use lookups::Item;
+pub use lookups::{DEFAULT_LOOKUP_TTL, Item};
 pub use tickets::{AttachmentInput, CreatedTicket, NoteInput, TicketInput};
 
-use crate::context::Lookup;
 use crate::secret::SecretStore;
 
 /// How long API Gateway waits before it answers 504 for us is 29 s; the function keeps this
@@ -107,7 +106,7 @@ pub struct Bms {
     base: String,
     secrets: Arc<SecretStore>,
     token: Mutex<auth::TokenSlot>,
-    lookups: RwLock<HashMap<Lookup, Arc<Vec<Item>>>>,
+    lookups: lookups::Cache,
     /// Account id -> its main location, for contacts that have none.
     main_locations: RwLock<HashMap<i64, Option<i64>>>,
     ticket_type_table: String,
@@ -160,7 +159,7 @@ impl Bms {
             base: base.trim_end_matches('/').to_string(),
             secrets,
             token: Mutex::new(auth::TokenSlot::default()),
-            lookups: RwLock::new(HashMap::new()),
+            lookups: lookups::Cache::new(lookups::DEFAULT_LOOKUP_TTL),
             main_locations: RwLock::new(HashMap::new()),
             ticket_type_table: ticket_type_table.to_string(),
             ticket_source_table: ticket_source_table.to_string(),

@@ -1,0 +1,270 @@
+//! How many BMS calls a press makes, and how many of them it waits for one after another.
+//!
+//! The sandbox answers every call after an injected latency and records when each started and
+//! ended; calls a request makes concurrently overlap, so the sandbox's round-trip count (the
+//! longest chain of calls each starting after the previous one ended) is deterministic. No wall
+//! time is asserted.
+
+mod helpers;
+
+use std::time::Duration;
+
+use bms_sandbox::{Failure, Options, Sandbox};
+use helpers::{Gateway, app_for, keyed_event, post_ticket, press, read};
+use kaseya_button::App;
+
+/// Long enough that calls started together always overlap, however busy the machine.
+const LATENCY: Duration = Duration::from_millis(60);
+
+const KNOWN: &str = "dan.jump@fabrikam.com";
+/// A contact without a location: the ticket goes to the account's main location.
+const NO_LOCATION: &str = "ann.beebe@northwind.com";
+const UNKNOWN: &str = "stranger@example.com";
+
+/// What the helpers' rules need besides the contact: statuses, priorities, queues (the default
+/// queue is a name), ticket types and sources.
+const DEFAULT_LOOKUPS: usize = 5;
+/// The catch-all contact is looked up beside the first contact search of a container, whoever
+/// presses, so that a missing one cannot tell known e-mails from unknown ones.
+const CATCH_ALL: usize = 1;
+
+async fn sandbox() -> Sandbox {
+    Sandbox::start_with(Options {
+        latency: LATENCY,
+        ..Options::default()
+    })
+    .await
+}
+
+/// One press, and the (calls, round trips) it made.
+async fn press_counted(app: &App, bms: &Sandbox, email: &str) -> (usize, usize) {
+    bms.reset_calls();
+    let a = post_ticket(app, &press(email, "Round trips")).await;
+    assert_eq!(a.status, 201, "{a:?}");
+    (bms.calls().len(), bms.round_trips())
+}
+
+fn paths(bms: &Sandbox) -> Vec<String> {
+    bms.calls()
+        .iter()
+        .map(|c| format!("{} {}", c.method, c.path))
+        .collect()
+}
+
+#[tokio::test]
+async fn cold_press_logs_in_then_searches_and_looks_up_at_once_then_creates() {
+    let bms = sandbox().await;
+    let app = app_for(&bms, &[]).await;
+    let (calls, trips) = press_counted(&app, &bms, KNOWN).await;
+    // login + contact + catch-all + lookups + create
+    assert_eq!(
+        calls,
+        1 + 1 + CATCH_ALL + DEFAULT_LOOKUPS + 1,
+        "{:#?}",
+        paths(&bms)
+    );
+    assert_eq!(trips, 3, "{:#?}", paths(&bms));
+}
+
+#[tokio::test]
+async fn warm_press_is_a_contact_search_then_the_create() {
+    let bms = sandbox().await;
+    let app = app_for(&bms, &[]).await;
+    press_counted(&app, &bms, KNOWN).await;
+    assert_eq!(press_counted(&app, &bms, KNOWN).await, (2, 2));
+    assert_eq!(
+        paths(&bms),
+        [
+            "GET /v2/crm/contacts/search",
+            "POST /v2/servicedesk/tickets"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_contact_without_location_adds_one_round_trip_once_per_account() {
+    let bms = sandbox().await;
+    let app = app_for(&bms, &[]).await;
+    let (calls, trips) = press_counted(&app, &bms, NO_LOCATION).await;
+    assert_eq!(
+        calls,
+        1 + 1 + CATCH_ALL + DEFAULT_LOOKUPS + 1 + 1,
+        "{:#?}",
+        paths(&bms)
+    );
+    assert_eq!(trips, 4, "cold: login, contact, locations, create");
+    // Warm, but the account's locations already known.
+    assert_eq!(press_counted(&app, &bms, NO_LOCATION).await, (2, 2));
+
+    let fresh = app_for(&bms, &[]).await;
+    press_counted(&fresh, &bms, KNOWN).await;
+    assert_eq!(
+        press_counted(&fresh, &bms, NO_LOCATION).await,
+        (3, 3),
+        "warm, first press of this account: {:#?}",
+        paths(&bms)
+    );
+    assert_eq!(bms.count("GET", "/v2/crm/accounts/"), 1);
+}
+
+#[tokio::test]
+async fn warm_up_leaves_a_cold_press_two_round_trips() {
+    let bms = sandbox().await;
+    let app = app_for(&bms, &[]).await;
+    app.warm_up().await;
+    // login, then the lookups and the catch-all contact together.
+    assert_eq!(
+        bms.calls().len(),
+        1 + DEFAULT_LOOKUPS + 1,
+        "{:#?}",
+        paths(&bms)
+    );
+    assert_eq!(bms.round_trips(), 2, "{:#?}", paths(&bms));
+
+    assert_eq!(press_counted(&app, &bms, KNOWN).await, (2, 2));
+    // The catch-all contact was found during warm-up too.
+    assert_eq!(press_counted(&app, &bms, UNKNOWN).await, (2, 2));
+}
+
+#[tokio::test]
+async fn a_failed_warm_up_is_made_good_by_the_first_press() {
+    let bms = sandbox().await;
+    let app = app_for(&bms, &[]).await;
+    // A Retry-After longer than warm-up may take: not waited for, so the login fails at once.
+    bms.fail_next(
+        "POST",
+        "/v2/security/authenticate",
+        Failure::StatusRetryAfter(503, "60".into()),
+    );
+    app.warm_up().await;
+    assert_eq!(bms.calls().len(), 1, "nothing after a failed login");
+    let (calls, trips) = press_counted(&app, &bms, KNOWN).await;
+    assert_eq!(
+        calls,
+        1 + 1 + CATCH_ALL + DEFAULT_LOOKUPS + 1,
+        "{:#?}",
+        paths(&bms)
+    );
+    assert_eq!(trips, 3);
+}
+
+#[tokio::test]
+async fn concurrent_cold_presses_share_one_login_and_one_fetch_of_each_list() {
+    let bms = sandbox().await;
+    let app = app_for(&bms, &[]).await;
+    let (first, second) = (press(KNOWN, "first"), press(NO_LOCATION, "second"));
+    let (a, b) = tokio::join!(post_ticket(&app, &first), post_ticket(&app, &second));
+    assert_eq!((a.status, b.status), (201, 201), "{a:?}\n{b:?}");
+    for path in [
+        "/v2/security/authenticate",
+        "/v2/system/statuses/lookup",
+        "/v2/system/priorities/lookup",
+        "/v2/system/queues/lookup",
+        "/v2/system/lookup/TicketType",
+        "/v2/system/lookup/TicketSource",
+    ] {
+        let method = if path.starts_with("/v2/security") {
+            "POST"
+        } else {
+            "GET"
+        };
+        assert_eq!(bms.count(method, path), 1, "{path}: {:#?}", paths(&bms));
+    }
+    assert_eq!(
+        bms.count("GET", "/v2/crm/contacts/search"),
+        2 + CATCH_ALL,
+        "one search each, and one for the catch-all contact"
+    );
+    assert_eq!(bms.count("POST", "/v2/servicedesk/tickets"), 2);
+    assert_eq!(
+        bms.round_trips(),
+        4,
+        "the slower press waits for a location"
+    );
+}
+
+#[tokio::test]
+async fn lists_are_read_again_once_their_lifetime_is_over() {
+    let bms = sandbox().await;
+    // A lifetime of zero: every press reads the lists again.
+    let app = app_for(&bms, &[("KASEYA_LOOKUP_TTL_SECONDS", "0")]).await;
+    press_counted(&app, &bms, KNOWN).await;
+    let (calls, trips) = press_counted(&app, &bms, KNOWN).await;
+    assert_eq!(calls, 1 + DEFAULT_LOOKUPS + 1, "{:#?}", paths(&bms));
+    assert_eq!(trips, 2, "the lists are read beside the contact search");
+}
+
+#[tokio::test]
+async fn an_aged_list_stands_in_when_bms_cannot_give_a_new_one() {
+    let bms = sandbox().await;
+    let app = app_for(&bms, &[("KASEYA_LOOKUP_TTL_SECONDS", "0")]).await;
+    press_counted(&app, &bms, KNOWN).await;
+    bms.fail_next(
+        "GET",
+        "/v2/system/queues/lookup",
+        Failure::SuccessFalse("Database is busy".into()),
+    );
+    bms.reset_calls();
+    let a = post_ticket(&app, &press(KNOWN, "queue list unreadable")).await;
+    assert_eq!(a.status, 201, "{a:?}");
+    let tickets = bms.tickets();
+    assert_eq!(tickets.last().map(|t| t["QueueId"].clone()), Some(1.into()));
+}
+
+#[tokio::test]
+async fn a_list_only_a_rule_names_is_fetched_beside_the_contact_search() {
+    let bms = sandbox().await;
+    let rules = r#"{"defaults": {"queue": "Service Desk"},
+                    "rules": [{"when": "name == 'Dan Jump'", "set": {"assignee": "Jane Tech"}}]}"#;
+    let app = app_for(&bms, &[("BUTTON_RULES", rules)]).await;
+    app.warm_up().await;
+    assert_eq!(
+        bms.count("GET", "/v2/hr/assignees/lookup"),
+        0,
+        "not a default"
+    );
+    bms.reset_calls();
+    let mut body = press(KNOWN, "Assigned by a rule");
+    body["name"] = "Dan Jump".into();
+    let a = post_ticket(&app, &body).await;
+    assert_eq!(a.status, 201, "{a:?}");
+    assert_eq!(bms.calls().len(), 3, "{:#?}", paths(&bms));
+    assert_eq!(bms.round_trips(), 2, "{:#?}", paths(&bms));
+    assert!(bms.tickets()[0]["AssigneeId"].is_number());
+}
+
+#[tokio::test]
+async fn an_idempotency_key_adds_a_search_but_no_round_trip() {
+    let bms = sandbox().await;
+    let app = app_for(&bms, &[]).await;
+    press_counted(&app, &bms, KNOWN).await;
+    let body = press(KNOWN, "Keyed");
+    let keyed = || {
+        keyed_event(
+            Gateway::HttpV2,
+            "/tickets",
+            &body,
+            Some("9b2e6c1a-keyed-press"),
+        )
+    };
+
+    bms.reset_calls();
+    let first = read(app.handle(keyed()).await);
+    assert_eq!(first.status, 201, "{first:?}");
+    assert_eq!(
+        (bms.calls().len(), bms.round_trips()),
+        (3, 2),
+        "contact and ticket searches together, then the create: {:#?}",
+        paths(&bms)
+    );
+
+    bms.reset_calls();
+    let again = read(app.handle(keyed()).await);
+    assert_eq!(again.status, 200, "{again:?}");
+    assert_eq!(
+        (bms.calls().len(), bms.round_trips()),
+        (2, 1),
+        "a repeat is answered from the searches alone: {:#?}",
+        paths(&bms)
+    );
+}

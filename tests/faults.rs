@@ -50,8 +50,13 @@ async fn send(app: &App, req: lambda_http::Request) -> (Answer, Option<String>) 
 }
 
 async fn press_button(t: &TestApp) -> (Answer, Option<String>) {
+    press_on(&t.app).await
+}
+
+/// One press of a known user on `app`, whatever BMS it points at.
+async fn press_on(app: &App) -> (Answer, Option<String>) {
     send(
-        &t.app,
+        app,
         json_event(
             Gateway::HttpV2,
             "/tickets",
@@ -326,15 +331,7 @@ async fn bms_on_a_closed_port_is_a_503_with_retry_after() {
     let mut vars = FAST.to_vec();
     vars.push(("KASEYA_API_URL", &url));
     let app = app_for(&unused, &vars).await;
-    let (a, retry_after) = send(
-        &app,
-        json_event(
-            Gateway::HttpV2,
-            "/tickets",
-            &press("dan.jump@fabrikam.com", "x"),
-        ),
-    )
-    .await;
+    let (a, retry_after) = press_on(&app).await;
     assert_eq!(a.status, 503, "{a:?}");
     assert_eq!(problem_type(&a), "bms-unavailable");
     assert!(a.detail().contains("could not be reached"), "{a:?}");
@@ -349,15 +346,7 @@ async fn bms_that_never_answers_is_a_503_within_the_timeouts() {
     vars.push(("KASEYA_API_URL", hanging_url()));
     vars.push(("KASEYA_TIMEOUT_SECONDS", "1"));
     let app = app_for(&unused, &vars).await;
-    let (a, retry_after) = send(
-        &app,
-        json_event(
-            Gateway::HttpV2,
-            "/tickets",
-            &press("dan.jump@fabrikam.com", "x"),
-        ),
-    )
-    .await;
+    let (a, retry_after) = press_on(&app).await;
     assert_eq!(a.status, 503, "{a:?}");
     assert!(a.detail().contains("timed out"), "{a:?}");
     assert!(retry_after.is_some());
@@ -442,15 +431,7 @@ async fn a_secrets_manager_that_never_answers_is_a_503_not_a_500() {
         ],
     )
     .await;
-    let (a, retry_after) = send(
-        &app,
-        json_event(
-            Gateway::HttpV2,
-            "/tickets",
-            &press("dan.jump@fabrikam.com", "x"),
-        ),
-    )
-    .await;
+    let (a, retry_after) = press_on(&app).await;
     assert_eq!(a.status, 503, "{a:?}");
     assert_eq!(problem_type(&a), "secret-unavailable");
     assert!(

@@ -46,6 +46,13 @@ pub(crate) async fn bms_layer(
         let mut state = shared.lock();
         (state.take_failure(&method, &path), state.latency)
     };
+    let arrival = Arrival {
+        method,
+        path,
+        query,
+        body: recorded_body,
+        at: arrived,
+    };
     let mut delay = latency;
     let mut drop_answer = false;
     let mut garble = false;
@@ -74,18 +81,7 @@ pub(crate) async fn bms_layer(
             response
         }
         Some(Failure::Hang) => {
-            record(
-                &shared,
-                Arrival {
-                    method,
-                    path,
-                    query,
-                    body: recorded_body,
-                    at: arrived,
-                },
-                0,
-                None,
-            );
+            record(&shared, arrival, 0, None);
             // The client gives up and drops this future; nothing after this runs.
             return std::future::pending().await;
         }
@@ -105,18 +101,7 @@ pub(crate) async fn bms_layer(
     // (and any ticket it created) must still show, as it would on a real server. Its end is
     // therefore when the delay will be over.
     let ends = std::time::Instant::now() + delay;
-    record(
-        &shared,
-        Arrival {
-            method,
-            path,
-            query,
-            body: recorded_body,
-            at: arrived,
-        },
-        status,
-        Some(ends),
-    );
+    record(&shared, arrival, status, Some(ends));
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }

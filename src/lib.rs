@@ -116,10 +116,14 @@ impl App {
         let started = Instant::now();
         let method = req.method().clone();
         let path = req.uri().path().trim_end_matches('/').to_string();
+        // Lambda hands an event over before its deadline. One already past is not a real
+        // deadline (local emulators send a duration, e.g. 600000, where the epoch time belongs)
+        // and is ignored: API Gateway's budget still bounds the invocation.
         let lambda_deadline = req
             .lambda_context_ref()
             .filter(|c| c.deadline > 0)
-            .map(|c| c.deadline());
+            .map(|c| c.deadline())
+            .filter(|&at| at > std::time::SystemTime::now());
         let deadline = kaseya::deadline(started, lambda_deadline);
         let answer = match &self.ready {
             Ok(ready) => kaseya::within(deadline, ready.route(&method, &path, req)).await,

@@ -169,6 +169,24 @@ async fn the_lambda_deadline_bounds_the_wait_when_it_is_earlier_than_the_gateway
     assert_eq!(t.bms.count("GET", SEARCH), 1);
 }
 
+#[tokio::test]
+async fn a_deadline_already_past_is_not_a_real_one_and_is_ignored() {
+    let t = spawn(&[]).await;
+    // What `cargo lambda watch` hands over: a duration (10 minutes) where Lambda puts the epoch
+    // milliseconds of the deadline, so it reads as a moment in 1970.
+    let mut ctx = lambda_http::Context::default();
+    ctx.deadline = 600_000;
+    let req = json_event(
+        Gateway::RestV1,
+        "/tickets",
+        &press("dan.jump@fabrikam.com", "x"),
+    )
+    .with_lambda_context(ctx);
+    let (a, _) = send(&t.app, req).await;
+    assert_eq!(a.status, 201, "{a:?}");
+    assert_eq!(t.bms.tickets().len(), 1);
+}
+
 // --- the ticket POST ---------------------------------------------------------------------------
 
 #[tokio::test]

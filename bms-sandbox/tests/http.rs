@@ -827,34 +827,32 @@ async fn a_modified_tenant_is_served() {
     assert_eq!(body["Result"][3]["Name"], json!("Night Shift"));
 }
 
+/// One of the sandbox's own read-only routes, which are never recorded as BMS calls.
+async fn sandbox_json(bms: &Sandbox, path: &str) -> Value {
+    client()
+        .get(format!("{}{path}", bms.url()))
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("JSON")
+}
+
 #[tokio::test]
 async fn sandbox_routes_show_what_bms_received_without_being_recorded() {
     let bms = Sandbox::start().await;
     let token = token(&bms).await;
     post_json(&bms, &token, "/v2/servicedesk/tickets", &ticket_body()).await;
     let before = bms.calls().len();
-    let seen: Value = client()
-        .get(format!("{}/_sandbox/tickets", bms.url()))
-        .send()
-        .await
-        .expect("answers")
-        .json()
-        .await
-        .expect("JSON");
+    let seen: Value = sandbox_json(&bms, "/_sandbox/tickets").await;
     assert_eq!(
         seen["tickets"][0]["TicketNumber"]
             .as_str()
             .map(|s| s.starts_with('T')),
         Some(true)
     );
-    let calls: Value = client()
-        .get(format!("{}/_sandbox/calls", bms.url()))
-        .send()
-        .await
-        .expect("answers")
-        .json()
-        .await
-        .expect("JSON");
+    let calls: Value = sandbox_json(&bms, "/_sandbox/calls").await;
     assert_eq!(calls.as_array().map(Vec::len), Some(before));
     assert_eq!(calls[0]["path"], json!("/v2/security/authenticate"));
     assert_eq!(calls[0]["body"], Value::Null);
@@ -864,14 +862,7 @@ async fn sandbox_routes_show_what_bms_received_without_being_recorded() {
 #[tokio::test]
 async fn sandbox_tenant_names_the_ids_without_being_recorded() {
     let bms = Sandbox::start().await;
-    let tenant: Value = client()
-        .get(format!("{}/_sandbox/tenant", bms.url()))
-        .send()
-        .await
-        .expect("answers")
-        .json()
-        .await
-        .expect("JSON");
+    let tenant: Value = sandbox_json(&bms, "/_sandbox/tenant").await;
     let name = |list: &str, id: i64| {
         tenant[list]
             .as_array()

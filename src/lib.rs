@@ -484,11 +484,7 @@ impl Ready {
             return Err(Problem::rejected(rejection.message.clone()));
         }
         let marker = key.map(|k| Marker::new(&ev.button.email, &k));
-        // Boxed: side by side, the two futures are too large for a debug build's test thread.
-        let (earlier, plan) = tokio::join!(
-            Box::pin(self.earlier_ticket(marker.as_ref(), ev.now)),
-            Box::pin(self.plan(&ev))
-        );
+        let (earlier, plan) = self.plan_and_earlier(&ev, marker.as_ref()).await;
         let mut plan = match earlier? {
             // The ticket exists: the answer the client lost is what it needs, whatever the
             // rest of this try ran into.
@@ -550,10 +546,7 @@ impl Ready {
         });
         if ev.outcome.rejected.is_none() {
             let marker = key.map(|k| Marker::new(&ev.button.email, &k));
-            let (earlier, plan) = tokio::join!(
-                Box::pin(self.earlier_ticket(marker.as_ref(), ev.now)),
-                Box::pin(self.plan(&ev))
-            );
+            let (earlier, plan) = self.plan_and_earlier(&ev, marker.as_ref()).await;
             let mut plan = plan?;
             let duplicate_of = match earlier? {
                 Earlier::Found(first) => {
@@ -579,6 +572,20 @@ impl Ready {
             body["note"] = json!(plan.note);
         }
         Ok(json_response(StatusCode::OK, &body))
+    }
+
+    /// The plan and, for a keyed press, the ticket an earlier try created, looked up side by
+    /// side: the duplicate search costs a call but no round trip.
+    async fn plan_and_earlier(
+        &self,
+        ev: &Evaluated,
+        marker: Option<&Marker>,
+    ) -> (Result<Earlier, Problem>, Result<Plan, Problem>) {
+        // Boxed: side by side, the two futures are too large for a debug build's test thread.
+        tokio::join!(
+            Box::pin(self.earlier_ticket(marker, ev.now)),
+            Box::pin(self.plan(ev))
+        )
     }
 
     /// The ticket an earlier press with this marker created within the window.

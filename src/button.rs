@@ -142,6 +142,11 @@ fn without_controls(raw: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A short value (a selection, a file name) as it is kept: no control characters, trimmed.
+fn cleaned(raw: &str) -> String {
+    without_controls(raw).trim().to_string()
+}
+
 impl fmt::Display for Text {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -357,7 +362,7 @@ fn selections(v: Option<Value>) -> Result<Vec<String>, RequestError> {
     }
     Ok(items
         .iter()
-        .map(|s| without_controls(s).trim().to_string())
+        .map(|s| cleaned(s))
         .filter(|s| !s.is_empty())
         .collect())
 }
@@ -416,11 +421,11 @@ fn attachment(index: usize, item: Value) -> Result<Attachment, RequestError> {
         }
     };
     let name = get("name")?
-        .map(|n| without_controls(&n).trim().to_string())
+        .map(|n| cleaned(&n))
         .filter(|n| !n.is_empty())
         .ok_or_else(|| bad("`name` is required".into()))?;
     let content_type = get("contentType")?
-        .map(|c| without_controls(&c).trim().to_string())
+        .map(|c| cleaned(&c))
         .filter(|c| !c.is_empty())
         .unwrap_or_else(|| "application/octet-stream".into());
     let data = get("data")?.ok_or_else(|| bad("`data` (base64) is required".into()))?;

@@ -2,7 +2,6 @@
 //! container for a bounded time: they change rarely and every call spends BMS's hourly
 //! allowance, but a queue renamed in BMS must show up within minutes.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -37,7 +36,8 @@ pub const DEFAULT_LOOKUP_TTL: Duration = Duration::from_secs(300);
 /// the same list wait for the one fetch in flight instead of each making their own.
 pub(super) struct Cache {
     ttl: Duration,
-    slots: HashMap<Lookup, Mutex<Option<Cached>>>,
+    /// Indexed by `Lookup as usize`.
+    slots: [Mutex<Option<Cached>>; Lookup::ALL.len()],
 }
 
 struct Cached {
@@ -49,10 +49,7 @@ impl Cache {
     pub(super) fn new(ttl: Duration) -> Cache {
         Cache {
             ttl,
-            slots: Lookup::ALL
-                .into_iter()
-                .map(|l| (l, Mutex::new(None)))
-                .collect(),
+            slots: Lookup::ALL.map(|_| Mutex::new(None)),
         }
     }
 }
@@ -78,11 +75,7 @@ impl Bms {
     /// ask for it at the same time. Failures are not cached; when BMS cannot be read and the
     /// list has merely aged, the aged list is used rather than failing the request.
     pub async fn lookup(&self, lookup: Lookup) -> Result<Arc<Vec<Item>>, BmsError> {
-        let Some(slot) = self.lookups.slots.get(&lookup) else {
-            // Unreachable (every lookup has a slot); fetching uncached is still right.
-            return Ok(Arc::new(self.fetch_lookup(lookup).await?));
-        };
-        let mut slot = slot.lock().await;
+        let mut slot = self.lookups.slots[lookup as usize].lock().await;
         if let Some(cached) = slot
             .as_ref()
             .filter(|c| c.fresh(self.lookups.ttl, Instant::now()))
@@ -114,7 +107,7 @@ impl Bms {
 
     /// Drop every cached list, so the next lookups read BMS as it is now (`/health`).
     pub async fn forget_lookups(&self) {
-        for slot in self.lookups.slots.values() {
+        for slot in &self.lookups.slots {
             *slot.lock().await = None;
         }
         self.main_locations.write().await.clear();
@@ -190,8 +183,9 @@ mod tests {
     #[test]
     fn every_lookup_has_a_slot() {
         let cache = Cache::new(DEFAULT_LOOKUP_TTL);
-        for l in Lookup::ALL {
-            assert!(cache.slots.contains_key(&l), "{l:?}");
+        for (i, l) in Lookup::ALL.into_iter().enumerate() {
+            assert_eq!(l as usize, i, "{l:?} indexes its own slot");
+            assert!(cache.slots.get(l as usize).is_some(), "{l:?}");
         }
     }
 }

@@ -60,6 +60,18 @@ impl Problem {
         )
     }
 
+    /// The contact has no location and its account no main one: BMS holds no place to file
+    /// the ticket under.
+    pub fn no_location() -> Self {
+        Problem::new(
+            502,
+            "bms-error",
+            "Kaseya BMS answered with an error",
+            "the ticket's contact has no location and its account has no main location: set one \
+             in BMS (the function's log names the account)",
+        )
+    }
+
     pub fn not_found(path: &str) -> Self {
         Problem::new(
             404,

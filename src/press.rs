@@ -1,0 +1,339 @@
+//! A press on its way to a ticket: `prepare` takes a parsed press through the rules and looks up
+//! everything the ticket needs, `file` creates it.
+//!
+//! Every route that files a ticket calls `prepare` and then `file`; the preview calls only
+//! `prepare` and shows what it found. A route is a thin adapter: it turns its wire format into a
+//! [`ButtonRequest`] and an optional [`IdempotencyKey`], and the outcome into its own answer.
+
+use chrono::{DateTime, Utc};
+
+use crate::Ready;
+use crate::button::{ButtonRequest, Email};
+use crate::context::{Context, Lookup};
+use crate::idempotency::{self, IdempotencyKey, Marker};
+use crate::kaseya::{BmsError, Contact, CreatedTicket, NoteInput, TicketInput};
+use crate::problem::Problem;
+use crate::resolve::{self, Resolution, Tables};
+use crate::rules::{Outcome, Rejection};
+use crate::ticket::{self, Requester};
+
+/// A press taken through the rules.
+pub(crate) struct Evaluated {
+    pub button: ButtonRequest,
+    pub before: Context,
+    pub after: Context,
+    pub outcome: Outcome,
+    pub now: DateTime<Utc>,
+}
+
+/// Everything a ticket needs, short of creating it: what `/tickets/preview` shows.
+pub(crate) struct Plan {
+    pub requester: Requester,
+    pub resolution: Resolution,
+    pub warnings: Vec<String>,
+    pub note: Option<NoteInput>,
+}
+
+/// A press, prepared: where it goes next.
+pub(crate) struct Prepared {
+    pub ev: Evaluated,
+    /// The line a keyed press leaves in its ticket, so that a repeat can find it.
+    pub marker: Option<Marker>,
+    pub next: Next,
+}
+
+pub(crate) enum Next {
+    /// A rule refused the ticket; nothing was looked up in BMS.
+    Rejected(Rejection),
+    /// An earlier press with the same key filed this ticket. The plan is kept for the preview;
+    /// a press answers with the ticket whatever the plan ran into.
+    Duplicate {
+        first: CreatedTicket,
+        plan: Result<Plan, Problem>,
+    },
+    /// Nothing filed yet: the ticket to create.
+    File(Plan),
+}
+
+/// A ticket created in BMS.
+pub(crate) struct Filed {
+    pub ticket: CreatedTicket,
+    pub warnings: Vec<String>,
+}
+
+/// What BMS holds from an earlier press with the same e-mail and `Idempotency-Key`.
+enum Earlier {
+    /// No key, or no ticket of the last ten minutes carries the marker.
+    Nothing,
+    Found(CreatedTicket),
+    /// The search failed in a way no retry would cure; the reason goes into the warnings.
+    Unchecked(String),
+}
+
+impl Plan {
+    /// The `POST /v2/servicedesk/tickets` body, built once the warnings are final: they are
+    /// listed in the ticket too.
+    pub fn ticket(&self, ev: &Evaluated, marker: Option<&Marker>) -> TicketInput {
+        ticket::ticket_input(
+            &ev.button,
+            &ev.after,
+            &self.requester,
+            &self.resolution,
+            &self.warnings,
+            ev.now,
+            marker,
+        )
+    }
+}
+
+/// Run the rules on `button`; unless they reject it, look up the contact, the ids and (for a
+/// keyed press) the ticket an earlier try created, side by side.
+pub(crate) async fn prepare(
+    app: &Ready,
+    button: ButtonRequest,
+    key: Option<IdempotencyKey>,
+) -> Result<Prepared, Problem> {
+    let ev = evaluate(app, button, Utc::now());
+    if let Some(rejection) = ev.outcome.rejected.clone() {
+        return Ok(Prepared {
+            ev,
+            marker: None,
+            next: Next::Rejected(rejection),
+        });
+    }
+    let marker = key.map(|k| Marker::new(&ev.button.email, &k));
+    // Boxed: side by side, the two futures are too large for a debug build's test thread.
+    let (earlier, plan) = tokio::join!(
+        Box::pin(earlier_ticket(app, marker.as_ref(), ev.now)),
+        Box::pin(plan(app, &ev))
+    );
+    let next = match earlier? {
+        // The ticket exists: the answer the client lost is what it needs, whatever the rest of
+        // this try ran into.
+        Earlier::Found(first) => Next::Duplicate { first, plan },
+        Earlier::Nothing => Next::File(plan?),
+        Earlier::Unchecked(warning) => {
+            let mut plan = plan?;
+            plan.warnings.push(warning);
+            Next::File(plan)
+        }
+    };
+    Ok(Prepared { ev, marker, next })
+}
+
+/// Create the planned ticket and add its attachments.
+pub(crate) async fn file(
+    app: &Ready,
+    ev: &Evaluated,
+    mut plan: Plan,
+    marker: Option<&Marker>,
+) -> Result<Filed, Problem> {
+    let input = plan.ticket(ev, marker);
+    let created = app.bms.create_ticket(&input).await?;
+    tracing::info!(
+        ticket_id = created.id,
+        contact_id = plan.requester.contact.id,
+        unregistered = plan.requester.unregistered,
+        "ticket created"
+    );
+    if let Some(note) = &plan.note {
+        // The ticket exists: failing the request now would make the button retry and file it
+        // twice. The attachments are reported lost instead.
+        if let Err(e) = app.bms.add_note(created.id, note).await {
+            tracing::warn!(ticket_id = created.id, error = %e, "attachments not added");
+            plan.warnings.push(format!(
+                "the attachments could not be added to the ticket: {e}"
+            ));
+        }
+    }
+    Ok(Filed {
+        ticket: created,
+        warnings: plan.warnings,
+    })
+}
+
+fn evaluate(app: &Ready, button: ButtonRequest, now: DateTime<Utc>) -> Evaluated {
+    let before = Context::new(&button, now);
+    let mut after = before.clone();
+    let outcome = app.config.rules.apply(&mut after);
+    Evaluated {
+        button,
+        before,
+        after,
+        outcome,
+        now,
+    }
+}
+
+/// The ticket an earlier press with this marker created within the window.
+///
+/// A failing search must neither file a repeat twice nor lose the press. So a failure a retry can
+/// outlast (BMS unreachable, rate limiting, an HTTP 5xx) files nothing and answers 503: the client
+/// sends the same key again. A failure every retry would meet (the API user may not list tickets,
+/// an answer we cannot read) files the ticket with a warning, since refusing would lose every
+/// keyed press until someone fixes BMS.
+async fn earlier_ticket(
+    app: &Ready,
+    marker: Option<&Marker>,
+    now: DateTime<Utc>,
+) -> Result<Earlier, Problem> {
+    let Some(marker) = marker else {
+        return Ok(Earlier::Nothing);
+    };
+    let since = idempotency::window_start(now);
+    match app.bms.find_marked_ticket(marker, since).await {
+        Ok(Some(first)) => Ok(Earlier::Found(first)),
+        Ok(None) => Ok(Earlier::Nothing),
+        Err(
+            e @ (BmsError::Unreachable { .. }
+            | BmsError::RateLimited { .. }
+            | BmsError::Failed { status: 500.., .. }),
+        ) => {
+            let detail = format!(
+                "{e}. Nothing was filed: send the request again with the same {}",
+                idempotency::HEADER
+            );
+            Err(Problem {
+                status: 503,
+                detail,
+                ..Problem::from(e)
+            })
+        }
+        // A ticket could not be created either: the same error as without a key.
+        Err(e @ (BmsError::Secret(_) | BmsError::LoginRejected { .. })) => Err(e.into()),
+        Err(e) => {
+            tracing::warn!(error = %e, "the duplicate search failed; filing the ticket");
+            Ok(Earlier::Unchecked(format!(
+                "the {} could not be checked ({e}): if this press repeats an earlier one, BMS \
+                 now holds the ticket twice",
+                idempotency::HEADER
+            )))
+        }
+    }
+}
+
+/// Contact, location and ids, looked up concurrently.
+async fn plan(app: &Ready, ev: &Evaluated) -> Result<Plan, Problem> {
+    let defaults = app.config.rules.defaults();
+    let needed = resolve::needed(&ev.after, defaults);
+    let (requester, tables) = tokio::join!(requester(app, &ev.button.email), tables(app, &needed));
+    let requester = requester?;
+    let resolution = resolve::resolve(&ev.after, defaults, &tables?)?;
+    let mut warnings = ev.outcome.errors.clone();
+    warnings.extend(resolution.warnings.iter().cloned());
+    let note = ticket::attachment_note(&ev.button, app.config.note_type_id, ev.now);
+    Ok(Plan {
+        requester,
+        resolution,
+        warnings,
+        note,
+    })
+}
+
+/// The contact for `email`, or the catch-all one, and the location the ticket goes to.
+///
+/// The catch-all contact is required for every press, known e-mail or not, and errors name no
+/// contact: otherwise an error would tell a caller which e-mails BMS knows.
+async fn requester(app: &Ready, email: &Email) -> Result<Requester, Problem> {
+    let (found, catch_all) = tokio::join!(app.bms.find_contact(email), catch_all(app));
+    let catch_all = catch_all?;
+    let (contact, unregistered) = match found? {
+        Some(c) => (c, false),
+        None => (catch_all, true),
+    };
+    let Some(location_id) = location(app, &contact).await? else {
+        tracing::error!(
+            contact_id = contact.id,
+            account_id = contact.account_id,
+            "the contact has no location and its account no main location"
+        );
+        return Err(Problem::no_location());
+    };
+    Ok(Requester {
+        contact,
+        location_id,
+        unregistered,
+    })
+}
+
+/// Where a contact's tickets go: the contact's own location, else its account's main one. `None`
+/// when BMS has neither.
+pub(crate) async fn location(app: &Ready, contact: &Contact) -> Result<Option<i64>, BmsError> {
+    match contact.location() {
+        Some(id) => Ok(Some(id)),
+        None => app.bms.main_location(contact.account_id).await,
+    }
+}
+
+/// The catch-all contact for unregistered users, found once per container.
+pub(crate) async fn catch_all(app: &Ready) -> Result<Contact, Problem> {
+    // Held across the search: concurrent cold presses wait for one search, not one each.
+    let mut slot = app.catch_all.lock().await;
+    if let Some(c) = slot.as_ref() {
+        return Ok(c.clone());
+    }
+    let email = &app.config.unregistered_email;
+    let contact = app.bms.find_contact(email).await?.ok_or_else(|| {
+        Problem::configuration(format!(
+            "the catch-all contact `{email}` for unregistered users is not an active contact in \
+             BMS: create it (under an account with a main location), or set \
+             KASEYA_UNREGISTERED_EMAIL to the one you use"
+        ))
+    })?;
+    *slot = Some(contact.clone());
+    Ok(contact)
+}
+
+/// The lookup lists resolution needs, fetched concurrently (the first request of a container
+/// pays for them; later ones reuse them for `KASEYA_LOOKUP_TTL_SECONDS`).
+pub(crate) async fn tables(app: &Ready, needed: &[Lookup]) -> Result<Tables, Problem> {
+    let fetch = |l: Lookup| async move {
+        if needed.contains(&l) {
+            Some((l, app.bms.lookup(l).await))
+        } else {
+            None
+        }
+    };
+    let (a, b, c, d, e, f) = tokio::join!(
+        fetch(Lookup::Status),
+        fetch(Lookup::Priority),
+        fetch(Lookup::Queue),
+        fetch(Lookup::Assignee),
+        fetch(Lookup::TicketType),
+        fetch(Lookup::TicketSource),
+    );
+    let mut tables = Tables::new();
+    for (l, result) in [a, b, c, d, e, f].into_iter().flatten() {
+        let entry = match result {
+            Ok(items) => Ok(items),
+            // Ticket type and source tables are undocumented: a wrong table name must not stop a
+            // ticket whose rules give ids, so it is kept as a reason, not an error.
+            Err(BmsError::Failed { message, .. })
+                if matches!(l, Lookup::TicketType | Lookup::TicketSource) =>
+            {
+                Err(unreadable_table(app, l, &message))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        tables.insert(l, entry);
+    }
+    Ok(tables)
+}
+
+/// Why an undocumented lookup table could not be read, and the setting that names it.
+fn unreadable_table(app: &Ready, l: Lookup, message: &str) -> String {
+    let (table, var) = if l == Lookup::TicketType {
+        (&app.config.ticket_type_table, "KASEYA_TICKET_TYPE_TABLE")
+    } else {
+        (
+            &app.config.ticket_source_table,
+            "KASEYA_TICKET_SOURCE_TABLE",
+        )
+    };
+    format!(
+        "BMS could not read the {} lookup table `{table}` ({message}): set {var} to the right \
+         table name, or give `{}` as an integer id",
+        l.label(),
+        l.variable()
+    )
+}

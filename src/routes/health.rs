@@ -1,0 +1,147 @@
+//! `GET /health`: every link of the chain from the secret to a complete ticket, one line each.
+
+use chrono::Utc;
+use lambda_http::http::{StatusCode, header};
+use lambda_http::{Body, Response};
+use serde_json::json;
+
+use crate::Ready;
+use crate::button::ButtonRequest;
+use crate::config::SecretSetting;
+use crate::context::Context;
+use crate::kaseya::BmsError;
+use crate::secret::SecretError;
+use crate::{press, resolve};
+
+/// The report: `200` when all hold, else `503`. The caches are dropped first, so a technician sees
+/// BMS as it is now. A failing line says what to fix; a check that cannot run because an earlier
+/// one failed says so, so the report always has the same four lines.
+pub(super) async fn report(app: &Ready) -> Response<Body> {
+    let mut lines = Vec::new();
+    let mut healthy = true;
+    let mut report = |name: &str, result: Result<String, String>| {
+        let line = match result {
+            Ok(detail) => format!("ok   {name}: {detail}"),
+            Err(why) => {
+                healthy = false;
+                format!("FAIL {name}: {why}")
+            }
+        };
+        lines.push(line);
+    };
+    report("secret", check_secret(app).await);
+    let login = check_login(app).await;
+    let logged_in = login.is_ok();
+    report("BMS login", login);
+    if logged_in {
+        *app.catch_all.lock().await = None;
+        app.bms.forget_lookups().await;
+        report("catch-all contact", check_catch_all(app).await);
+        report("rules defaults", check_defaults(app).await);
+    } else {
+        for name in ["catch-all contact", "rules defaults"] {
+            lines.push(format!("skip {name}: needs the BMS login"));
+        }
+    }
+    let status = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+        .body(Body::Text(lines.join("\n") + "\n"))
+        .unwrap_or_else(|_| Response::new(Body::Empty))
+}
+
+/// The secret, read again from Secrets Manager, with the fix for where it usually goes wrong.
+async fn check_secret(app: &Ready) -> Result<String, String> {
+    let id = match &app.config.secret {
+        SecretSetting::SecretsManager(id) => id,
+        SecretSetting::Fixed(_) => {
+            return Ok("given in KASEYA_CREDENTIALS (local runs only)".into());
+        }
+    };
+    match app.secrets.refresh().await {
+        Ok(_) => Ok(format!("read from Secrets Manager `{id}`")),
+        Err(e @ SecretError::Denied { .. }) => Err(format!(
+            "{e}: the function's role needs secretsmanager:GetSecretValue on this secret (the SAM \
+             template grants it on the secret it is given)"
+        )),
+        Err(e @ SecretError::Unreachable { .. }) => Err(format!(
+            "{e}: a function in a VPC needs a Secrets Manager endpoint or a NAT gateway"
+        )),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A fresh login, so that a rotated or wrong password shows now.
+async fn check_login(app: &Ready) -> Result<String, String> {
+    let api_url = &app.config.api_url;
+    match app.bms.login_now().await {
+        Ok(()) => Ok(format!("logged in at {api_url}")),
+        Err(e @ BmsError::Unreachable { .. }) => Err(format!(
+            "{e}: check that KASEYA_API_URL ({api_url}) is your region's BMS API host and that the \
+             function can reach it"
+        )),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The catch-all contact exists and its tickets have a location to go to.
+async fn check_catch_all(app: &Ready) -> Result<String, String> {
+    let email = &app.config.unregistered_email;
+    let contact = press::catch_all(app).await.map_err(|p| p.detail)?;
+    let location = match press::location(app, &contact).await {
+        Ok(Some(id)) if contact.location() == Some(id) => format!("its location {id}"),
+        Ok(Some(id)) => format!("its account's main location {id}"),
+        Ok(None) => {
+            return Err(format!(
+                "the catch-all contact `{email}` (contact {}) has no location and its account {} \
+                 has no main location: give the contact a location or mark one of the account's \
+                 locations as main",
+                contact.id, contact.account_id
+            ));
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    Ok(format!(
+        "`{email}` is contact {} of account {}, tickets go to {location}",
+        contact.id, contact.account_id
+    ))
+}
+
+/// Resolve a press that no rule touches: proves `defaults` (or BMS's own defaults) give a
+/// complete ticket.
+async fn check_defaults(app: &Ready) -> Result<String, String> {
+    let probe = json!({"email": app.config.unregistered_email.as_str(), "message": "health check"});
+    let button = ButtonRequest::parse(Some("application/json"), probe.to_string().as_bytes())
+        .map_err(|e| e.to_string())?;
+    let mut ctx = Context::new(&button, Utc::now());
+    let defaults = app.config.rules.defaults();
+    ctx.fill_empty(defaults);
+    let tables = press::tables(app, &resolve::needed(&ctx, defaults))
+        .await
+        .map_err(|p| p.detail)?;
+    let r = resolve::resolve(&ctx, defaults, &tables).map_err(|e| e.to_string())?;
+    if !r.warnings.is_empty() {
+        return Err(format!(
+            "{}: correct `defaults` in BUTTON_RULES to names BMS knows (docs/rules.md)",
+            r.warnings.join("; ")
+        ));
+    }
+    let show = |label: &str, c: &resolve::Choice| match &c.name {
+        Some(n) => format!("{label} `{n}` ({})", c.id),
+        None => format!("{label} {}", c.id),
+    };
+    let mut parts = vec![
+        show("status", &r.status),
+        show("priority", &r.priority),
+        show("type", &r.ticket_type),
+        show("source", &r.ticket_source),
+    ];
+    parts.extend(r.queue.as_ref().map(|c| show("queue", c)));
+    parts.extend(r.assignee.as_ref().map(|c| show("assignee", c)));
+    Ok(parts.join(", "))
+}

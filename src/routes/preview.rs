@@ -1,0 +1,44 @@
+//! `POST /tickets/preview`: everything a press does except filing, shown to a technician.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde_json::{Value, json};
+
+use super::{button_press, json_response};
+use crate::Ready;
+use crate::press::{self, Next, Plan};
+use crate::problem::Problem;
+
+/// The context before and after the rules, the contact, the resolved ids and the exact ticket
+/// and note BMS would receive.
+pub(super) async fn preview(app: &Ready, req: &Request) -> Result<Response<Body>, Problem> {
+    let (button, key) = button_press(req)?;
+    let prepared = press::prepare(app, button, key).await?;
+    let ev = &prepared.ev;
+    let mut body = json!({
+        "contextBefore": ev.before.vars(),
+        "contextAfter": ev.after.vars(),
+        "rules": &ev.outcome,
+    });
+    let (plan, duplicate_of): (Plan, Value) = match prepared.next {
+        Next::Rejected(_) => return Ok(json_response(StatusCode::OK, &body)),
+        Next::Duplicate { first, plan } => (
+            plan?,
+            json!({"ticketId": first.id, "ticketNumber": first.ticket_number}),
+        ),
+        Next::File(plan) => (plan, Value::Null),
+    };
+    let ticket = plan.ticket(ev, prepared.marker.as_ref());
+    body["contact"] = json!({
+        "contactId": plan.requester.contact.id,
+        "accountId": plan.requester.contact.account_id,
+        "locationId": plan.requester.location_id,
+        "unregistered": plan.requester.unregistered,
+    });
+    body["resolved"] = json!(plan.resolution);
+    body["warnings"] = json!(plan.warnings);
+    body["duplicateOf"] = duplicate_of;
+    body["ticket"] = json!(ticket);
+    body["note"] = json!(plan.note);
+    Ok(json_response(StatusCode::OK, &body))
+}

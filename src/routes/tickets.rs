@@ -1,0 +1,46 @@
+//! `POST /tickets`: a button press becomes a ticket.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+
+use super::{button_press, json_response};
+use crate::Ready;
+use crate::press::{self, Next};
+use crate::problem::Problem;
+
+/// A keyed press first looks for the ticket an earlier try created, at the same time as the
+/// contact search: a repeat costs one call more, but no extra round trip.
+pub(super) async fn create(app: &Ready, req: &Request) -> Result<Response<Body>, Problem> {
+    let (button, key) = button_press(req)?;
+    let prepared = press::prepare(app, button, key).await?;
+    let plan = match prepared.next {
+        Next::Rejected(rejection) => {
+            tracing::info!(rule = rejection.rule, "a rule rejected the ticket");
+            return Err(Problem::rejected(rejection.message));
+        }
+        Next::Duplicate { first, .. } => {
+            tracing::info!(
+                ticket_id = first.id,
+                "repeated press: answered with its ticket"
+            );
+            let body = json!({
+                "ticketId": first.id,
+                "ticketNumber": first.ticket_number,
+                "warnings": [],
+                "duplicate": true,
+            });
+            return Ok(json_response(StatusCode::OK, &body));
+        }
+        Next::File(plan) => plan,
+    };
+    let filed = press::file(app, &prepared.ev, plan, prepared.marker.as_ref()).await?;
+    // Nothing here may tell a known e-mail from an unknown one: no contact, no account, no
+    // "unregistered" flag (the ticket in BMS says all that to the technicians).
+    let body = json!({
+        "ticketId": filed.ticket.id,
+        "ticketNumber": filed.ticket.ticket_number,
+        "warnings": filed.warnings,
+    });
+    Ok(json_response(StatusCode::CREATED, &body))
+}

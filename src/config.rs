@@ -58,6 +58,9 @@ pub struct Config {
     pub backoff: Backoff,
     /// How long lookup lists are reused before BMS is read again.
     pub lookup_ttl: Duration,
+    /// `BUTTON_BASE_PATH`: the path a custom domain maps the API under (`/helpdesk`), or empty.
+    /// Routes match exactly below it, so no other prefix reaches an endpoint.
+    pub base_path: String,
 }
 
 /// Everything wrong with the environment, each line naming its variable.
@@ -197,6 +200,7 @@ impl Config {
         };
         let ticket_type_table = table("KASEYA_TICKET_TYPE_TABLE", DEFAULT_TICKET_TYPE_TABLE);
         let ticket_source_table = table("KASEYA_TICKET_SOURCE_TABLE", DEFAULT_TICKET_SOURCE_TABLE);
+        let base_path = base_path(get("BUTTON_BASE_PATH").as_deref());
 
         match (
             secret,
@@ -232,9 +236,18 @@ impl Config {
                 preview,
                 backoff,
                 lookup_ttl,
+                base_path,
             }),
             _ => Err(ConfigError { problems }),
         }
+    }
+}
+
+/// `/helpdesk`, `helpdesk/` and `/helpdesk/` all mean `/helpdesk`; nothing means no prefix.
+fn base_path(raw: Option<&str>) -> String {
+    match raw.map(|p| p.trim().trim_matches('/')) {
+        Some(p) if !p.is_empty() => format!("/{p}"),
+        _ => String::new(),
     }
 }
 

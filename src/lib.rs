@@ -29,11 +29,12 @@ pub mod ticket;
 use std::sync::Arc;
 use std::time::Instant;
 
+use lambda_http::http::Method;
 use lambda_http::{Body, Request, RequestExt, Response};
 use tokio::sync::Mutex;
 
 use crate::config::{Config, ConfigError, SecretSetting};
-use crate::kaseya::{Bms, Contact};
+use crate::kaseya::Bms;
 use crate::problem::Problem;
 use crate::routes::Route;
 use crate::secret::{SecretStore, Source};
@@ -49,7 +50,7 @@ pub(crate) struct Ready {
     secrets: Arc<SecretStore>,
     bms: Bms,
     /// The catch-all contact, found once per container.
-    catch_all: Mutex<Option<Contact>>,
+    catch_all: Mutex<Option<press::CatchAll>>,
 }
 
 impl App {
@@ -87,7 +88,6 @@ impl App {
     pub async fn handle(&self, req: Request) -> Response<Body> {
         let started = Instant::now();
         let method = req.method().clone();
-        let path = req.uri().path().trim_end_matches('/').to_string();
         // Lambda hands an event over before its deadline. One already past is not a real
         // deadline (local emulators send a duration, e.g. 600000, where the epoch time belongs)
         // and is ignored: API Gateway's budget still bounds the invocation.
@@ -98,10 +98,7 @@ impl App {
             .filter(|&at| at > std::time::SystemTime::now());
         let deadline = kaseya::deadline(started, lambda_deadline);
         let answer = match &self.ready {
-            Ok(ready) => match Route::parse(&method, &path, ready.config.preview) {
-                Ok(route) => kaseya::within(deadline, route.apply(ready, req)).await,
-                Err(p) => Err(p),
-            },
+            Ok(ready) => kaseya::within(deadline, ready.answer(&method, req)).await,
             Err(e) => Err(Problem::from(e)),
         };
         let response = answer.unwrap_or_else(|p| {
@@ -114,7 +111,6 @@ impl App {
         });
         tracing::info!(
             %method,
-            path,
             status = response.status().as_u16(),
             ms = started.elapsed().as_millis() as u64,
             "answered"
@@ -151,6 +147,16 @@ impl Ready {
             bms,
             catch_all: Mutex::new(None),
         })
+    }
+
+    /// Authenticate first: until the caller shows a key, nothing is said about the endpoints.
+    async fn answer(&self, method: &Method, req: Request) -> Result<Response<Body>, Problem> {
+        keys::authenticate(self, req.headers()).await?;
+        let path =
+            routes::route_path(&req, &self.config.base_path).ok_or_else(Problem::not_found)?;
+        Route::parse(method, &path, self.config.preview)?
+            .apply(self, req)
+            .await
     }
 
     async fn warm_up(&self) {

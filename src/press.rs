@@ -30,7 +30,10 @@ pub(crate) struct Evaluated {
 pub(crate) struct Plan {
     pub requester: Requester,
     pub resolution: Resolution,
+    /// Told to the caller, and listed in the ticket.
     pub warnings: Vec<String>,
+    /// Listed in the ticket only: what the caller must not learn (that the e-mail is a contact).
+    pub for_technicians: Vec<String>,
     pub note: Option<NoteInput>,
 }
 
@@ -74,12 +77,18 @@ impl Plan {
     /// The `POST /v2/servicedesk/tickets` body, built once the warnings are final: they are
     /// listed in the ticket too.
     pub fn ticket(&self, ev: &Evaluated, marker: Option<&Marker>) -> TicketInput {
+        let errors: Vec<String> = self
+            .warnings
+            .iter()
+            .chain(&self.for_technicians)
+            .cloned()
+            .collect();
         ticket::ticket_input(
             &ev.button,
             &ev.after,
             &self.requester,
             &self.resolution,
-            &self.warnings,
+            &errors,
             ev.now,
             marker,
         )
@@ -217,7 +226,7 @@ async fn plan(app: &Ready, ev: &Evaluated) -> Result<Plan, Problem> {
     let defaults = app.config.rules.defaults();
     let needed = resolve::needed(&ev.after, defaults);
     let (requester, tables) = tokio::join!(requester(app, &ev.button.email), tables(app, &needed));
-    let requester = requester?;
+    let (requester, misfiled) = requester?;
     let resolution = resolve::resolve(&ev.after, defaults, &tables?)?;
     let mut warnings = ev.outcome.errors.clone();
     warnings.extend(resolution.warnings.iter().cloned());
@@ -226,34 +235,57 @@ async fn plan(app: &Ready, ev: &Evaluated) -> Result<Plan, Problem> {
         requester,
         resolution,
         warnings,
+        for_technicians: misfiled.into_iter().collect(),
         note,
     })
 }
 
-/// The contact for `email`, or the catch-all one, and the location the ticket goes to.
+/// The contact for `email`, or the catch-all one, and the location the ticket goes to; and, when
+/// the ticket could not go where it belongs, the line that tells the technicians why.
 ///
 /// The catch-all contact is required for every press, known e-mail or not, and errors name no
-/// contact: otherwise an error would tell a caller which e-mails BMS knows.
-async fn requester(app: &Ready, email: &Email) -> Result<Requester, Problem> {
+/// contact: otherwise an error would tell a caller which e-mails BMS knows. For the same reason a
+/// known contact whose ticket has no location to go to is filed under the catch-all contact,
+/// and answered exactly as an unknown e-mail is.
+async fn requester(app: &Ready, email: &Email) -> Result<(Requester, Option<String>), Problem> {
     let (found, catch_all) = tokio::join!(app.bms.find_contact(email), catch_all(app));
     let catch_all = catch_all?;
-    let (contact, unregistered) = match found? {
-        Some(c) => (c, false),
-        None => (catch_all, true),
+    let unregistered = |why: Option<String>| {
+        let location_id = catch_all.location_id.ok_or_else(Problem::no_location)?;
+        let requester = Requester {
+            contact: catch_all.contact.clone(),
+            location_id,
+            unregistered: why.is_none(),
+        };
+        Ok((requester, why))
     };
-    let Some(location_id) = location(app, &contact).await? else {
-        tracing::error!(
-            contact_id = contact.id,
-            account_id = contact.account_id,
-            "the contact has no location and its account no main location"
-        );
-        return Err(Problem::no_location());
+    let Some(contact) = found? else {
+        return unregistered(None);
     };
-    Ok(Requester {
-        contact,
-        location_id,
-        unregistered,
-    })
+    match location(app, &contact).await? {
+        Some(location_id) => Ok((
+            Requester {
+                contact,
+                location_id,
+                unregistered: false,
+            },
+            None,
+        )),
+        None => {
+            tracing::warn!(
+                contact_id = contact.id,
+                account_id = contact.account_id,
+                "the contact has no location and its account no main location; filed under the \
+                 catch-all contact"
+            );
+            unregistered(Some(format!(
+                "{email} is contact {} of account {}, which has no location and whose account has \
+                 no main location: the ticket was filed under the catch-all contact. Give the \
+                 contact a location or mark one of the account's locations as main.",
+                contact.id, contact.account_id
+            )))
+        }
+    }
 }
 
 /// Where a contact's tickets go: the contact's own location, else its account's main one. `None`
@@ -265,8 +297,17 @@ pub(crate) async fn location(app: &Ready, contact: &Contact) -> Result<Option<i6
     }
 }
 
-/// The catch-all contact for unregistered users, found once per container.
-pub(crate) async fn catch_all(app: &Ready) -> Result<Contact, Problem> {
+/// The catch-all contact for unregistered users and where its tickets go, found once per
+/// container (in the warm-up, so that a press does not wait for its location).
+#[derive(Debug, Clone)]
+pub(crate) struct CatchAll {
+    pub contact: Contact,
+    /// `None`: neither the contact nor its account has a location, and its tickets cannot be
+    /// filed (the health report says so).
+    pub location_id: Option<i64>,
+}
+
+pub(crate) async fn catch_all(app: &Ready) -> Result<CatchAll, Problem> {
     // Held across the search: concurrent cold presses wait for one search, not one each.
     let mut slot = app.catch_all.lock().await;
     if let Some(c) = slot.as_ref() {
@@ -280,8 +321,13 @@ pub(crate) async fn catch_all(app: &Ready) -> Result<Contact, Problem> {
              KASEYA_UNREGISTERED_EMAIL to the one you use"
         ))
     })?;
-    *slot = Some(contact.clone());
-    Ok(contact)
+    let location_id = location(app, &contact).await?;
+    let found = CatchAll {
+        contact,
+        location_id,
+    };
+    *slot = Some(found.clone());
+    Ok(found)
 }
 
 /// The lookup lists resolution needs, fetched concurrently (the first request of a container

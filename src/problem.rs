@@ -72,23 +72,22 @@ impl Problem {
         )
     }
 
-    pub fn not_found(path: &str) -> Self {
+    /// The path is not echoed: it is the caller's text, and says nothing the caller needs.
+    pub fn not_found() -> Self {
         Problem::new(
             404,
             "not-found",
             "No such endpoint",
-            format!(
-                "`{path}` is not an endpoint: use POST /tickets, POST /tickets/preview or GET /health"
-            ),
+            "no such endpoint: use POST /tickets, POST /tickets/preview or GET /health",
         )
     }
 
-    pub fn method_not_allowed(method: &str, path: &str, allowed: &str) -> Self {
+    pub fn method_not_allowed(method: &str, endpoint: &str, allowed: &str) -> Self {
         Problem::new(
             405,
             "method-not-allowed",
             "Method not allowed",
-            format!("{method} is not accepted on `{path}`: use {allowed}"),
+            format!("{method} is not accepted on {endpoint}: use {allowed}"),
         )
     }
 
@@ -142,8 +141,12 @@ impl From<&ConfigError> for Problem {
     }
 }
 
+/// The secret's own error names the secret and quotes Secrets Manager; an answer is seen by
+/// callers whose key could not even be checked, so it says only where to look. The health
+/// report, which needs an operator key, shows the whole error.
 impl From<SecretError> for Problem {
     fn from(e: SecretError) -> Self {
+        tracing::error!(error = %e, "the function's secret could not be used");
         match e {
             SecretError::Unreachable { .. } => Problem {
                 retry_after: Some(UNAVAILABLE_RETRY_AFTER),
@@ -151,10 +154,14 @@ impl From<SecretError> for Problem {
                     503,
                     "secret-unavailable",
                     "Secrets Manager is unavailable",
-                    e.to_string(),
+                    "Secrets Manager could not be reached for the function's secret: try again \
+                     later (the function's log has the details)",
                 )
             },
-            _ => Problem::configuration(e.to_string()),
+            _ => Problem::configuration(
+                "the function's secret could not be used: the function's log says what is wrong \
+                 and how to fix it",
+            ),
         }
     }
 }
@@ -210,6 +217,32 @@ impl From<BmsError> for Problem {
                 )
             },
             BmsError::Secret(e) => Problem::from(e),
+            // BMS's own message can name a contact or a technician: it goes to the log, and the
+            // caller learns only what failed.
+            BmsError::Failed {
+                ref what, status, ..
+            } => {
+                tracing::error!(error = ?e.to_string(), "BMS answered an error");
+                Problem::new(
+                    502,
+                    "bms-error",
+                    "Kaseya BMS answered with an error",
+                    format!(
+                        "BMS refused the request ({what}, HTTP {status}); its message is in the \
+                         function's log"
+                    ),
+                )
+            }
+            BmsError::LoginRejected { .. } => {
+                tracing::error!(error = ?e.to_string(), "BMS refused the login");
+                Problem::new(
+                    502,
+                    "bms-error",
+                    "Kaseya BMS answered with an error",
+                    "BMS refused the API user's credentials: check the company, user name and \
+                     password in the secret (BMS's message is in the function's log)",
+                )
+            }
             _ => Problem::new(
                 502,
                 "bms-error",

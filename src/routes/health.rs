@@ -92,7 +92,7 @@ async fn check_login(app: &Ready) -> Result<String, String> {
 /// The catch-all contact exists and its tickets have a location to go to.
 async fn check_catch_all(app: &Ready) -> Result<String, String> {
     let email = &app.config.unregistered_email;
-    let contact = press::catch_all(app).await.map_err(|p| p.detail)?;
+    let contact = press::catch_all(app).await.map_err(|p| p.detail)?.contact;
     let location = match press::location(app, &contact).await {
         Ok(Some(id)) if contact.location() == Some(id) => format!("its location {id}"),
         Ok(Some(id)) => format!("its account's main location {id}"),

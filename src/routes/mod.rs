@@ -1,6 +1,7 @@
-//! The function's endpoints, one file each. [`Route::parse`] turns a method and a path into the
-//! endpoint it asks for; [`Route::apply`] authenticates the caller and hands the request to that
-//! endpoint's file, which adapts it to a press (or a report) and the outcome to an answer.
+//! The function's endpoints, one file each. Once the caller is authenticated ([`crate::keys`]),
+//! [`Route::parse`] turns a method and a path into the endpoint it asks for, and
+//! [`Route::apply`] hands the request to that endpoint's file, which adapts it to a press (or a
+//! report) and the outcome to an answer.
 //!
 //! A new endpoint is a new file here, a variant of [`Route`] and a line in `parse`.
 
@@ -9,13 +10,13 @@ mod preview;
 mod tickets;
 
 use lambda_http::http::{HeaderMap, Method, StatusCode, header};
-use lambda_http::{Body, Request, Response};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::Value;
 
 use crate::Ready;
 use crate::button::{ButtonRequest, RequestError};
 use crate::idempotency::IdempotencyKey;
-use crate::keys;
 use crate::problem::Problem;
 
 /// What a request asks for.
@@ -29,45 +30,67 @@ pub(crate) enum Route {
 }
 
 impl Route {
-    /// The endpoint `path` names, under any stage or base path, if `method` is the one it takes.
+    /// The endpoint `path` (see [`route_path`]) names, if `method` is the one it takes. Only an
+    /// authenticated caller gets this far: what is switched on is nobody else's business.
     pub fn parse(method: &Method, path: &str, preview_on: bool) -> Result<Route, Problem> {
-        let (route, allowed) = if path.ends_with("/tickets/preview") {
-            (Route::Preview, Method::POST)
-        } else if path.ends_with("/tickets") {
-            (Route::Tickets, Method::POST)
-        } else if path.ends_with("/health") {
-            (Route::Health, Method::GET)
-        } else {
-            return Err(Problem::not_found(path));
+        let (route, name, allowed) = match path {
+            "/tickets" => (Route::Tickets, "/tickets", Method::POST),
+            "/tickets/preview" => (Route::Preview, "/tickets/preview", Method::POST),
+            "/health" => (Route::Health, "/health", Method::GET),
+            _ => return Err(Problem::not_found()),
         };
         if matches!(route, Route::Preview) && !preview_on {
             return Err(Problem {
-                detail: format!(
-                    "`{path}` is switched off: it shows the BMS contact an e-mail matches, so it \
-                     answers only when the function runs with BUTTON_PREVIEW=on"
-                ),
-                ..Problem::not_found(path)
+                detail: "/tickets/preview is switched off: it shows the BMS contact an e-mail \
+                         matches, so it answers only when the function runs with \
+                         BUTTON_PREVIEW=on"
+                    .into(),
+                ..Problem::not_found()
             });
         }
         if *method != allowed {
             return Err(Problem::method_not_allowed(
                 method.as_str(),
-                path,
+                name,
                 allowed.as_str(),
             ));
         }
         Ok(route)
     }
 
-    /// Authenticate the caller, then answer.
+    /// Answer an authenticated caller.
     pub async fn apply(self, app: &Ready, req: Request) -> Result<Response<Body>, Problem> {
-        keys::authenticate(app, req.headers()).await?;
         match self {
             Route::Tickets => tickets::create(app, &req).await,
             Route::Preview => preview::preview(app, &req).await,
             Route::Health => Ok(health::report(app).await),
         }
     }
+}
+
+/// The path an endpoint is named by: the request's path less the API Gateway stage (a REST API's
+/// `/Prod`) and the configured base path, without a trailing `/`. `None` when the path is not
+/// under the base path. Matching exactly below these, and nowhere else, means `/admin/x/tickets`
+/// is no way to file a ticket.
+pub(crate) fn route_path(req: &Request, base_path: &str) -> Option<String> {
+    let mut path = req.uri().path();
+    let stage = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(c)) => c.stage.as_deref(),
+        Some(RequestContext::ApiGatewayV2(c)) => c.stage.as_deref(),
+        _ => None,
+    };
+    if let Some(stage) = stage.filter(|s| *s != "$default") {
+        path = strip_segment(path, &format!("/{stage}")).unwrap_or(path);
+    }
+    let path = strip_segment(path, base_path)?;
+    let path = path.trim_end_matches('/');
+    Some(if path.is_empty() { "/" } else { path }.to_string())
+}
+
+/// `path` without `prefix`, when `prefix` is whole segments of it.
+fn strip_segment<'a>(path: &'a str, prefix: &str) -> Option<&'a str> {
+    let rest = path.strip_prefix(prefix)?;
+    (rest.is_empty() || rest.starts_with('/')).then_some(rest)
 }
 
 /// The button request in the body, and its `Idempotency-Key`: an unusable key is a 400, never

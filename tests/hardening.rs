@@ -1,0 +1,182 @@
+//! Holes found by attacking the function as an outsider with a button key would, each closed and
+//! guarded here by a test named after it.
+
+mod helpers;
+mod support {
+    #[allow(dead_code)] // this binary needs the server, not the client
+    pub mod moto;
+}
+
+use bms_sandbox::tenant::{
+    ACCOUNT_FABRIKAM, ACCOUNT_UNREGISTERED, CONTACT_DAN_JUMP, CONTACT_UNREGISTERED,
+    LOCATION_UNREGISTERED, Tenant,
+};
+use bms_sandbox::{Failure, Options, Sandbox};
+use helpers::{
+    Answer, BUTTON_KEY, Gateway, TestApp, app_for, event, json_event, post_ticket, press, read,
+};
+use support::moto;
+
+fn get(path: &str, key: Option<&str>) -> lambda_http::Request {
+    let auth = key.map(|k| format!("Bearer {k}"));
+    let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("authorization", a.as_str())).collect();
+    event(Gateway::HttpV2, "GET", path, &headers, "")
+}
+
+fn post(path: &str, key: Option<&str>) -> lambda_http::Request {
+    let auth = key.map(|k| format!("Bearer {k}"));
+    let mut headers = vec![("content-type", "application/json")];
+    headers.extend(auth.iter().map(|a| ("authorization", a.as_str())));
+    let body = press("dan.jump@fabrikam.com", "Printer jammed").to_string();
+    event(Gateway::HttpV2, "POST", path, &headers, &body)
+}
+
+#[tokio::test]
+async fn routing_by_suffix_files_no_ticket_under_a_foreign_path() {
+    let t = TestApp::spawn().await;
+    for path in ["/admin/x/tickets", "/anything/health", "/x/tickets/preview"] {
+        let a = t.send(post(path, Some(BUTTON_KEY))).await;
+        assert_eq!(a.status, 404, "{path}: {a:?}");
+        assert!(!a.detail().contains(path), "the path is echoed: {a:?}");
+    }
+    assert!(t.bms.tickets().is_empty(), "a ticket was filed");
+    // The stage of a REST API and a configured base path are the only prefixes taken.
+    let a = t.send(post("/tickets", Some(BUTTON_KEY))).await;
+    assert_eq!(a.status, 201, "{a:?}");
+    let based = TestApp::spawn_with(&[("BUTTON_BASE_PATH", "/helpdesk")]).await;
+    let a = based
+        .send(post("/helpdesk/tickets", Some(BUTTON_KEY)))
+        .await;
+    assert_eq!(a.status, 201, "{a:?}");
+    let a = based
+        .send(json_event(
+            Gateway::RestV1,
+            "/helpdesk/tickets",
+            &press("dan.jump@fabrikam.com", "REST"),
+        ))
+        .await;
+    assert_eq!(a.status, 201, "{a:?}");
+}
+
+#[tokio::test]
+async fn routing_an_unauthenticated_caller_cannot_tell_whether_preview_is_on() {
+    let on = TestApp::spawn_with(&[("BUTTON_PREVIEW", "on")]).await;
+    let off = TestApp::spawn_with(&[("BUTTON_PREVIEW", "")]).await;
+    let mut answers = Vec::new();
+    for t in [&on, &off] {
+        for key in [None, Some("wrong-key")] {
+            for req in [post("/tickets/preview", key), get("/nowhere", key)] {
+                let a: Answer = t.send(req).await;
+                answers.push((a.status, a.body.to_string()));
+            }
+        }
+    }
+    assert!(
+        answers.iter().all(|a| a == &answers[0]),
+        "answers differ: {answers:#?}"
+    );
+    assert_eq!(answers[0].0, 401);
+}
+
+/// Dan Jump's contact without a location, and his account without a main one.
+fn tenant_without_dans_location() -> Tenant {
+    let mut tenant = Tenant::default();
+    for c in tenant
+        .contacts
+        .iter_mut()
+        .filter(|c| c.id == CONTACT_DAN_JUMP)
+    {
+        c.location_id = None;
+    }
+    for l in tenant
+        .locations
+        .iter_mut()
+        .filter(|l| l.account_id == ACCOUNT_FABRIKAM)
+    {
+        l.is_main = false;
+    }
+    tenant
+}
+
+#[tokio::test]
+async fn location_a_known_contact_without_any_is_filed_and_answered_like_an_unknown_one() {
+    let bms = Sandbox::start_with(Options {
+        tenant: tenant_without_dans_location(),
+        ..Options::default()
+    })
+    .await;
+    let app = app_for(&bms, &[]).await;
+    let known = post_ticket(&app, &press("dan.jump@fabrikam.com", "No location")).await;
+    let unknown = post_ticket(&app, &press("who@nowhere.example", "No contact")).await;
+    assert_eq!(known.status, 201, "{known:?}");
+    assert_eq!(unknown.status, 201, "{unknown:?}");
+    let keys = |a: &Answer| {
+        let mut k: Vec<String> = a
+            .body
+            .as_object()
+            .map_or(Vec::new(), |o| o.keys().cloned().collect());
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&known), keys(&unknown));
+    assert_eq!(known.body["warnings"], unknown.body["warnings"]);
+    let tickets = bms.tickets();
+    let ticket = &tickets[0];
+    // Filed where a ticket always has a place: the catch-all's account and location, with the
+    // reason for the technicians.
+    assert_eq!(ticket["AccountId"], ACCOUNT_UNREGISTERED);
+    assert_eq!(ticket["LocationId"], LOCATION_UNREGISTERED);
+    assert_eq!(ticket["ContactId"], CONTACT_UNREGISTERED);
+    let details = ticket["Details"].as_str().unwrap_or_default();
+    assert!(details.contains("[Submission Errors]"), "{details}");
+    assert!(
+        details.contains(&format!("contact {CONTACT_DAN_JUMP}")),
+        "{details}"
+    );
+    assert!(details.contains("dan.jump@fabrikam.com"), "{details}");
+}
+
+#[tokio::test]
+async fn secret_an_unauthenticated_caller_learns_nothing_about_it() {
+    moto::moto();
+    let bms = Sandbox::start().await;
+    let arn = format!("kaseya-button/deleted-{}", std::process::id());
+    let app = app_for(
+        &bms,
+        &[("KASEYA_CREDENTIALS", ""), ("KASEYA_SECRET_ID", &arn)],
+    )
+    .await;
+    for key in [None, Some("wrong-key"), Some(BUTTON_KEY)] {
+        let a = read(app.handle(post("/tickets", key)).await);
+        assert!(a.status >= 500, "{a:?}");
+        let body = a.body.to_string();
+        assert!(
+            !body.contains(&arn),
+            "the secret's id reached the caller: {body}"
+        );
+        assert!(
+            !body.contains("Secrets Manager can't find"),
+            "the SDK's text: {body}"
+        );
+        assert!(!body.contains("ResourceNotFound"), "the SDK's text: {body}");
+    }
+    assert!(bms.tickets().is_empty());
+}
+
+#[tokio::test]
+async fn bms_error_text_does_not_reach_the_caller() {
+    let t = TestApp::spawn().await;
+    let secret_text = "contact jane.secret@fabrikam.com is locked";
+    t.bms.fail_next(
+        "POST",
+        "/v2/servicedesk/tickets",
+        Failure::SuccessFalse(secret_text.into()),
+    );
+    let a = t.post_ticket(press("dan.jump@fabrikam.com", "x")).await;
+    assert_eq!(a.status, 502, "{a:?}");
+    assert!(!a.body.to_string().contains("jane.secret"), "{a:?}");
+    assert!(
+        a.detail().contains("log"),
+        "the detail says where to look: {a:?}"
+    );
+}

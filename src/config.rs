@@ -16,6 +16,9 @@ pub const DEFAULT_TICKET_TYPE_TABLE: &str = "TicketType";
 pub const DEFAULT_TICKET_SOURCE_TABLE: &str = "TicketSource";
 pub const DEFAULT_NOTE_TYPE_ID: i64 = 1;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// A health report costs a login and about eight BMS calls; BMS allows 1,500 calls an hour per
+/// endpoint, and a monitor polling every few seconds must not spend them.
+pub const DEFAULT_HEALTH_REUSE: Duration = Duration::from_secs(60);
 pub use crate::kaseya::DEFAULT_LOOKUP_TTL;
 
 /// Where the BMS credentials come from.
@@ -61,6 +64,9 @@ pub struct Config {
     /// `BUTTON_BASE_PATH`: the path a custom domain maps the API under (`/helpdesk`), or empty.
     /// Routes match exactly below it, so no other prefix reaches an endpoint.
     pub base_path: String,
+    /// `BUTTON_HEALTH_REUSE_SECONDS`: how long a health report is answered again instead of
+    /// made afresh (each costs a login and about eight BMS calls).
+    pub health_reuse: Duration,
 }
 
 /// Everything wrong with the environment, each line naming its variable.
@@ -201,6 +207,14 @@ impl Config {
         let ticket_type_table = table("KASEYA_TICKET_TYPE_TABLE", DEFAULT_TICKET_TYPE_TABLE);
         let ticket_source_table = table("KASEYA_TICKET_SOURCE_TABLE", DEFAULT_TICKET_SOURCE_TABLE);
         let base_path = base_path(get("BUTTON_BASE_PATH").as_deref());
+        let health_reuse = number(
+            &get,
+            "BUTTON_HEALTH_REUSE_SECONDS",
+            DEFAULT_HEALTH_REUSE.as_secs() as i64,
+            0,
+            &mut problems,
+        )
+        .map(|s| Duration::from_secs(s.unsigned_abs()));
 
         match (
             secret,
@@ -212,6 +226,7 @@ impl Config {
             timeout,
             backoff,
             lookup_ttl,
+            health_reuse,
         ) {
             (
                 Some(secret),
@@ -223,6 +238,7 @@ impl Config {
                 Some(timeout),
                 Some(backoff),
                 Some(lookup_ttl),
+                Some(health_reuse),
             ) if problems.is_empty() => Ok(Config {
                 secret,
                 api_url,
@@ -237,6 +253,7 @@ impl Config {
                 backoff,
                 lookup_ttl,
                 base_path,
+                health_reuse,
             }),
             _ => Err(ConfigError { problems }),
         }

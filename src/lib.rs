@@ -51,6 +51,8 @@ pub(crate) struct Ready {
     bms: Bms,
     /// The catch-all contact, found once per container.
     catch_all: Mutex<Option<press::CatchAll>>,
+    /// The last health report, answered again for a minute.
+    health: Mutex<Option<routes::health::Cached>>,
 }
 
 impl App {
@@ -146,6 +148,7 @@ impl Ready {
             secrets,
             bms,
             catch_all: Mutex::new(None),
+            health: Mutex::new(None),
         })
     }
 

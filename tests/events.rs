@@ -296,7 +296,13 @@ async fn health_names_a_secret_that_went_bad_and_how_to_fix_it() {
         .send()
         .await
         .expect("moto creates the secret");
-    let t = demo_app(&[("KASEYA_CREDENTIALS", ""), ("KASEYA_SECRET_ID", &id)]).await;
+    // Reports are reused for a minute unless told otherwise: this one must see the secret change.
+    let t = demo_app(&[
+        ("KASEYA_CREDENTIALS", ""),
+        ("KASEYA_SECRET_ID", &id),
+        ("BUTTON_HEALTH_REUSE_SECONDS", "0"),
+    ])
+    .await;
     let (status, text) = health(&t).await;
     assert_eq!(status, 200, "{text}");
     assert_eq!(

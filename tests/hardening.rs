@@ -180,3 +180,22 @@ async fn bms_error_text_does_not_reach_the_caller() {
         "the detail says where to look: {a:?}"
     );
 }
+
+#[tokio::test]
+async fn health_is_no_amplifier_a_report_is_reused_for_a_minute() {
+    let t = TestApp::spawn().await;
+    let first = t.send(get("/health", Some(BUTTON_KEY))).await;
+    assert_eq!(first.status, 200, "{first:?}");
+    let calls = t.bms.calls().len();
+    assert!(calls > 0);
+    for _ in 0..5 {
+        let again = t.send(get("/health", Some(BUTTON_KEY))).await;
+        assert_eq!(again.status, first.status);
+        assert_eq!(again.body, first.body);
+    }
+    assert_eq!(
+        t.bms.calls().len(),
+        calls,
+        "a repeated report called BMS again"
+    );
+}

@@ -1,5 +1,7 @@
 //! `GET /health`: every link of the chain from the secret to a complete ticket, one line each.
 
+use std::time::Instant;
+
 use chrono::Utc;
 use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Response};
@@ -13,10 +15,35 @@ use crate::kaseya::BmsError;
 use crate::secret::SecretError;
 use crate::{press, resolve};
 
-/// The report: `200` when all hold, else `503`. The caches are dropped first, so a technician sees
-/// BMS as it is now. A failing line says what to fix; a check that cannot run because an earlier
-/// one failed says so, so the report always has the same four lines.
+/// A report made at `at`: its status and its lines.
+pub(crate) type Cached = (Instant, StatusCode, String);
+
+/// The report: `200` when all hold, else `503`, made afresh at most once per
+/// `BUTTON_HEALTH_REUSE_SECONDS` (a minute).
 pub(super) async fn report(app: &Ready) -> Response<Body> {
+    // Held while checking: concurrent calls wait for one report rather than each making one.
+    let mut cached = app.health.lock().await;
+    let (status, text) = match cached.as_ref() {
+        Some((at, status, text)) if at.elapsed() < app.config.health_reuse => {
+            (*status, text.clone())
+        }
+        _ => {
+            let (status, text) = check(app).await;
+            *cached = Some((Instant::now(), status, text.clone()));
+            (status, text)
+        }
+    };
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+        .body(Body::Text(text))
+        .unwrap_or_else(|_| Response::new(Body::Empty))
+}
+
+/// Every check, one line each. The caches are dropped first, so a technician sees BMS as it is
+/// now. A failing line says what to fix; a check that cannot run because an earlier one failed
+/// says so, so the report always has the same four lines.
+async fn check(app: &Ready) -> (StatusCode, String) {
     let mut lines = Vec::new();
     let mut healthy = true;
     let mut report = |name: &str, result: Result<String, String>| {
@@ -48,11 +75,7 @@ pub(super) async fn report(app: &Ready) -> Response<Body> {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
-        .body(Body::Text(lines.join("\n") + "\n"))
-        .unwrap_or_else(|_| Response::new(Body::Empty))
+    (status, lines.join("\n") + "\n")
 }
 
 /// The secret, read again from Secrets Manager, with the fix for where it usually goes wrong.

@@ -5,7 +5,7 @@
 //!
 //! A new endpoint is a new file here, a variant of [`Route`] and a line in `parse`.
 
-mod health;
+pub(crate) mod health;
 mod preview;
 mod tickets;
 

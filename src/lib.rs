@@ -13,6 +13,7 @@ pub mod resolve;
 pub mod rules;
 pub mod secret;
 pub mod ticket;
+pub mod wording;
 
 use std::sync::Arc;
 use std::time::Instant;

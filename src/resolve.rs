@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::context::{Context, Lookup, NameOrId};
 use crate::kaseya::Item;
+use crate::wording::capitalised;
 
 /// The status a ticket gets when neither the request, the rules nor `defaults` name one.
 pub const BUILTIN_STATUS: &str = "New";
@@ -221,14 +222,6 @@ impl Resolver<'_> {
                 },
             }),
         }
-    }
-}
-
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
     }
 }
 

@@ -142,6 +142,15 @@ pub fn read<T: DeserializeOwned>(what: &str, result: Value) -> Result<T, BmsErro
     })
 }
 
+/// Read a `Result` that is a list. BMS may answer `null` where nothing matched: that is an
+/// empty list.
+pub fn read_list<T: DeserializeOwned>(what: &str, result: Value) -> Result<Vec<T>, BmsError> {
+    match result {
+        Value::Null => Ok(Vec::new()),
+        other => read(what, other),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,5 +201,14 @@ mod tests {
             open("x", 200, None, b"<html>"),
             Err(BmsError::BadAnswer { .. })
         ));
+    }
+
+    #[test]
+    fn a_null_list_is_an_empty_one() {
+        let none: Vec<i64> = read_list("x", Value::Null).unwrap();
+        assert!(none.is_empty());
+        let some: Vec<i64> = read_list("x", serde_json::json!([1, 2])).unwrap();
+        assert_eq!(some, [1, 2]);
+        assert!(read_list::<i64>("x", serde_json::json!({"a": 1})).is_err());
     }
 }

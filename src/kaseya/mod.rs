@@ -18,7 +18,7 @@ use tokio::sync::{Mutex, RwLock};
 pub use auth::Token;
 pub use contacts::Contact;
 pub use envelope::BmsError;
-pub use lookups::{DEFAULT_LOOKUP_TTL, Item};
+pub use lookups::{DEFAULT_LOOKUP_TTL, LookupItem};
 pub use tickets::{AttachmentInput, CreatedTicket, NoteInput, TicketInput};
 
 use crate::secret::SecretStore;

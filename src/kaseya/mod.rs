@@ -52,12 +52,22 @@ pub async fn within<F: Future>(deadline: Instant, f: F) -> F::Output {
 /// The deadline of an invocation that started at `started`: the earlier of API Gateway's
 /// budget and Lambda's own deadline, less a margin to answer in.
 pub fn deadline(started: Instant, lambda_deadline: Option<SystemTime>) -> Instant {
+    deadline_at(started, lambda_deadline, Instant::now(), SystemTime::now())
+}
+
+/// [`deadline`] with the clocks read at `now` and `wall_now` (the same moment): Lambda gives
+/// its deadline in wall time, and the distance to it becomes a monotonic instant. A Lambda
+/// deadline already past gives `now` less the margin, a deadline already past too.
+fn deadline_at(
+    started: Instant,
+    lambda_deadline: Option<SystemTime>,
+    now: Instant,
+    wall_now: SystemTime,
+) -> Instant {
     let mut end = started + GATEWAY_BUDGET;
     if let Some(at) = lambda_deadline {
-        let left = at
-            .duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO);
-        end = end.min(Instant::now() + left);
+        let left = at.duration_since(wall_now).unwrap_or(Duration::ZERO);
+        end = end.min(now + left);
     }
     end.checked_sub(SAFETY_MARGIN).unwrap_or(started)
 }
@@ -499,12 +509,25 @@ mod tests {
 
     #[test]
     fn the_deadline_is_the_earlier_of_the_gateway_and_lambda() {
-        let now = Instant::now();
-        let gateway = deadline(now, None);
-        assert_eq!(gateway, now + GATEWAY_BUDGET - SAFETY_MARGIN);
-        let soon = deadline(now, Some(SystemTime::now() + Duration::from_secs(5)));
-        assert!(soon < gateway);
-        let passed = deadline(now, Some(SystemTime::now() - Duration::from_secs(5)));
-        assert!(passed <= now + SAFETY_MARGIN);
+        let started = Instant::now();
+        let wall = SystemTime::now();
+        // read a little after the start, as a handler does
+        let now = started + Duration::from_millis(40);
+        let at = |lambda| deadline_at(started, lambda, now, wall);
+        let gateway = started + GATEWAY_BUDGET - SAFETY_MARGIN;
+        assert_eq!(at(None), gateway);
+        assert_eq!(deadline(started, None), gateway);
+        assert_eq!(
+            at(Some(wall + Duration::from_secs(60))),
+            gateway,
+            "a later Lambda deadline"
+        );
+        assert_eq!(
+            at(Some(wall + Duration::from_secs(5))),
+            now + Duration::from_secs(5) - SAFETY_MARGIN
+        );
+        let passed = at(Some(wall - Duration::from_secs(5)));
+        assert_eq!(passed, now - SAFETY_MARGIN);
+        assert!(passed < now, "no time is left to call BMS in");
     }
 }

@@ -611,6 +611,7 @@ impl Ready {
             Err(
                 e @ (BmsError::Unreachable { .. }
                 | BmsError::RateLimited { .. }
+                | BmsError::Unavailable { .. }
                 | BmsError::Failed { status: 500.., .. }),
             ) => {
                 let detail = format!(

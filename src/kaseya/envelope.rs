@@ -9,8 +9,15 @@ use serde_json::Value;
 pub enum BmsError {
     #[error("BMS could not be reached ({what}): {reason}")]
     Unreachable { what: String, reason: String },
+    /// 429.
     #[error("BMS is rate limiting this API user ({what}); try again later")]
     RateLimited {
+        what: String,
+        retry_after: Option<u64>,
+    },
+    /// 503: down or overloaded for a while, whoever asks.
+    #[error("BMS is unavailable ({what}, HTTP 503); try again later")]
+    Unavailable {
         what: String,
         retry_after: Option<u64>,
     },
@@ -75,8 +82,14 @@ pub fn open(
             what: what.to_string(),
         });
     }
-    if status == 429 || status == 503 {
+    if status == 429 {
         return Err(BmsError::RateLimited {
+            what: what.to_string(),
+            retry_after,
+        });
+    }
+    if status == 503 {
+        return Err(BmsError::Unavailable {
             what: what.to_string(),
             retry_after,
         });
@@ -189,6 +202,13 @@ mod tests {
         assert!(matches!(
             open("x", 429, Some(30), b""),
             Err(BmsError::RateLimited {
+                retry_after: Some(30),
+                ..
+            })
+        ));
+        assert!(matches!(
+            open("x", 503, Some(30), b"<html>"),
+            Err(BmsError::Unavailable {
                 retry_after: Some(30),
                 ..
             })

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use kaseya_button::button::ButtonRequest;
 use kaseya_button::context::{Context, Lookup};
-use kaseya_button::kaseya::{Contact, Item, TicketInput};
+use kaseya_button::kaseya::{Contact, LookupItem, TicketInput};
 use kaseya_button::resolve::{self, Tables};
 use kaseya_button::rules::Rules;
 use kaseya_button::ticket::{self, Requester};
@@ -48,24 +48,15 @@ fn parse(event: &str) -> ButtonRequest {
     ButtonRequest::parse(content_type, req.body().as_ref()).expect("a valid press")
 }
 
-fn item(id: i64, name: &str, is_default: bool) -> Item {
-    Item {
-        id,
-        name: Some(name.into()),
-        is_default,
-        is_active: true,
-    }
-}
-
 /// Lists the size of a small tenant's, holding every name the generated rules use.
 fn tables() -> Tables {
     let named = |names: &[&str], default: usize| {
-        let mut items: Vec<Item> = names
+        let mut items: Vec<LookupItem> = names
             .iter()
             .enumerate()
-            .map(|(i, n)| item(i as i64 + 1, n, i == default))
+            .map(|(i, n)| LookupItem::new(i as i64 + 1, n, i == default))
             .collect();
-        items.extend((0..20).map(|i| item(100 + i, &format!("Unused {i}"), false)));
+        items.extend((0..20).map(|i| LookupItem::new(100 + i, &format!("Unused {i}"), false)));
         Ok(Arc::new(items))
     };
     Tables::from([

@@ -11,6 +11,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
+use crate::wording::json_kind;
+
 /// Lambda's own payload limit; API Gateway refuses larger bodies before we see them, but a
 /// direct invocation does not.
 pub const MAX_BODY_BYTES: usize = 6 * 1024 * 1024;
@@ -296,17 +298,6 @@ fn form_fields(body: &[u8]) -> Result<BTreeMap<String, Value>, RequestError> {
     Ok(out)
 }
 
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 fn string(
     f: &BTreeMap<String, Value>,
     field: &'static str,
@@ -316,7 +307,7 @@ fn string(
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(other) => Err(RequestError::invalid(
             field,
-            format!("must be a string, not {}", type_name(other)),
+            format!("must be a string, not {}", json_kind(other)),
         )),
     }
 }
@@ -339,7 +330,7 @@ fn selections(v: Option<Value>) -> Result<Vec<String>, RequestError> {
                 Value::String(s) => Ok(s),
                 other => Err(RequestError::invalid(
                     "selections",
-                    format!("must hold strings, not {}", type_name(&other)),
+                    format!("must hold strings, not {}", json_kind(&other)),
                 )),
             })
             .collect::<Result<_, _>>()?,
@@ -348,7 +339,7 @@ fn selections(v: Option<Value>) -> Result<Vec<String>, RequestError> {
                 "selections",
                 format!(
                     "must be an array of strings or a comma-separated string, not {}",
-                    type_name(&other)
+                    json_kind(&other)
                 ),
             ));
         }
@@ -376,7 +367,7 @@ fn attachments(v: Option<Value>) -> Result<Vec<Attachment>, RequestError> {
                 "attachments",
                 format!(
                     "must be an array of {{name, contentType, data}}, not {}",
-                    type_name(&other)
+                    json_kind(&other)
                 ),
             ));
         }
@@ -402,7 +393,7 @@ fn attachment(index: usize, item: Value) -> Result<Attachment, RequestError> {
     let Value::Object(map) = item else {
         return Err(bad(format!(
             "must be an object {{name, contentType, data}}, not {}",
-            type_name(&item)
+            json_kind(&item)
         )));
     };
     let get = |key: &str| -> Result<Option<String>, RequestError> {
@@ -416,7 +407,7 @@ fn attachment(index: usize, item: Value) -> Result<Attachment, RequestError> {
             Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
             Some(other) => Err(bad(format!(
                 "`{key}` must be a string, not {}",
-                type_name(other)
+                json_kind(other)
             ))),
         }
     };

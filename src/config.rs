@@ -84,207 +84,199 @@ impl Config {
 
     /// Read configuration through `get` (the environment, or a map in tests).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let get = |name: &str| get(name).filter(|v| !v.trim().is_empty());
-        let mut problems = Vec::new();
-
-        let secret = match (get("KASEYA_SECRET_ID"), get("KASEYA_CREDENTIALS")) {
-            (Some(id), _) => Some(SecretSetting::SecretsManager(id.trim().to_string())),
-            (None, Some(value)) => match Secret::parse(&value) {
-                Ok(s) => Some(SecretSetting::Fixed(Arc::new(s))),
-                Err(e) => {
-                    problems.push(format!("KASEYA_CREDENTIALS: {e}"));
-                    None
-                }
-            },
-            (None, None) => {
-                problems.push(
-                    "KASEYA_SECRET_ID is not set: set it to the name or ARN of the Secrets \
-                     Manager secret that holds the BMS credentials (or, for local runs only, \
-                     set KASEYA_CREDENTIALS to `Company+username:password`)"
-                        .into(),
-                );
-                None
-            }
+        let mut vars = Vars::new(get);
+        let secret = secret_setting(&mut vars);
+        let api_url = {
+            let raw = vars.text("KASEYA_API_URL", DEFAULT_API_URL);
+            vars.checked(parse_api_url(&raw).map_err(|e| format!("KASEYA_API_URL: {e}")))
         };
-
-        let api_url = get("KASEYA_API_URL")
-            .map(|u| parse_api_url(&u))
-            .unwrap_or_else(|| Ok(DEFAULT_API_URL.to_string()))
-            .map_err(|e| problems.push(format!("KASEYA_API_URL: {e}")))
-            .ok();
-
-        let rules = match get("BUTTON_RULES") {
-            None => Some(Rules::default()),
-            Some(text) => Rules::parse(&text)
-                .map_err(|e| {
-                    for p in e.problems {
-                        problems.push(format!("BUTTON_RULES: {p}"));
-                    }
-                })
-                .ok(),
+        let rules = rules(&mut vars);
+        let unregistered_email = {
+            let raw = vars.text("KASEYA_UNREGISTERED_EMAIL", DEFAULT_UNREGISTERED_EMAIL);
+            vars.checked(Email::parse(&raw).map_err(|e| format!("KASEYA_UNREGISTERED_EMAIL {e}")))
         };
-
-        let unregistered_email = Email::parse(
-            &get("KASEYA_UNREGISTERED_EMAIL").unwrap_or_else(|| DEFAULT_UNREGISTERED_EMAIL.into()),
-        )
-        .map_err(|e| problems.push(format!("KASEYA_UNREGISTERED_EMAIL {e}")))
-        .ok();
-
-        let auth = match get("BUTTON_AUTH")
-            .map(|v| v.trim().to_ascii_lowercase())
-            .as_deref()
-        {
-            None | Some("key") => Some(ButtonAuth::Key),
-            Some("none") => Some(ButtonAuth::None),
-            Some(other) => {
-                problems.push(format!(
-                    "BUTTON_AUTH is `{other}`: use `key` (callers present a button key) or \
-                     `none` (the API in front authenticates them)"
-                ));
-                None
-            }
-        };
-
-        let preview = match get("BUTTON_PREVIEW")
-            .map(|v| v.trim().to_ascii_lowercase())
-            .as_deref()
-        {
-            None | Some("off") => false,
-            Some("on") => true,
-            Some(other) => {
-                problems.push(format!(
-                    "BUTTON_PREVIEW is `{other}`: use `on` (POST /tickets/preview shows what a \
-                     press would file, including the contact its e-mail matches) or `off`"
-                ));
-                false
-            }
-        };
-
-        let note_type_id = number(
-            &get,
-            "KASEYA_NOTE_TYPE_ID",
-            DEFAULT_NOTE_TYPE_ID,
-            0,
-            &mut problems,
+        let auth = vars.switch(
+            "BUTTON_AUTH",
+            &[("key", ButtonAuth::Key), ("none", ButtonAuth::None)],
+            "use `key` (callers present a button key) or `none` (the API in front \
+             authenticates them)",
         );
-        let timeout = number(
-            &get,
-            "KASEYA_TIMEOUT_SECONDS",
-            DEFAULT_TIMEOUT.as_secs() as i64,
-            1,
-            &mut problems,
-        )
-        .map(|s| Duration::from_secs(s.unsigned_abs()));
-        let lookup_ttl = number(
-            &get,
-            "KASEYA_LOOKUP_TTL_SECONDS",
-            DEFAULT_LOOKUP_TTL.as_secs() as i64,
-            0,
-            &mut problems,
-        )
-        .map(|s| Duration::from_secs(s.unsigned_abs()));
-
+        let preview = vars.switch(
+            "BUTTON_PREVIEW",
+            &[("off", false), ("on", true)],
+            "use `on` (POST /tickets/preview shows what a press would file, including the \
+             contact its e-mail matches) or `off`",
+        );
+        let note_type_id = vars.number("KASEYA_NOTE_TYPE_ID", DEFAULT_NOTE_TYPE_ID, 0);
+        let timeout = vars.seconds("KASEYA_TIMEOUT_SECONDS", DEFAULT_TIMEOUT, 1);
+        let lookup_ttl = vars.seconds("KASEYA_LOOKUP_TTL_SECONDS", DEFAULT_LOOKUP_TTL, 0);
         let defaults = Backoff::default();
-        let millis = |name: &str, default: Duration, problems: &mut Vec<String>| {
-            number(&get, name, default.as_millis() as i64, 1, problems)
-                .map(|ms| Duration::from_millis(ms.unsigned_abs()))
-        };
-        let backoff = match (
-            millis("KASEYA_RETRY_BASE_MS", defaults.base, &mut problems),
-            millis("KASEYA_RETRY_CAP_MS", defaults.cap, &mut problems),
-        ) {
-            (Some(base), Some(cap)) => Some(Backoff {
-                base,
-                cap,
-                ..defaults
-            }),
-            _ => None,
-        };
+        let base = vars.millis("KASEYA_RETRY_BASE_MS", defaults.base, 1);
+        let cap = vars.millis("KASEYA_RETRY_CAP_MS", defaults.cap, 1);
+        let health_reuse = vars.seconds("BUTTON_HEALTH_REUSE_SECONDS", DEFAULT_HEALTH_REUSE, 0);
 
-        let table = |name: &str, default: &str| {
-            get(name).map_or_else(|| default.to_string(), |v| v.trim().to_string())
-        };
-        let ticket_type_table = table("KASEYA_TICKET_TYPE_TABLE", DEFAULT_TICKET_TYPE_TABLE);
-        let ticket_source_table = table("KASEYA_TICKET_SOURCE_TABLE", DEFAULT_TICKET_SOURCE_TABLE);
-        let base_path = base_path(get("BUTTON_BASE_PATH").as_deref());
-        let health_reuse = number(
-            &get,
-            "BUTTON_HEALTH_REUSE_SECONDS",
-            DEFAULT_HEALTH_REUSE.as_secs() as i64,
-            0,
-            &mut problems,
-        )
-        .map(|s| Duration::from_secs(s.unsigned_abs()));
-
-        match (
-            secret,
-            api_url,
-            rules,
-            unregistered_email,
-            auth,
-            note_type_id,
-            timeout,
-            backoff,
-            lookup_ttl,
-            health_reuse,
-        ) {
-            (
-                Some(secret),
-                Some(api_url),
-                Some(rules),
-                Some(unregistered_email),
-                Some(auth),
-                Some(note_type_id),
-                Some(timeout),
-                Some(backoff),
-                Some(lookup_ttl),
-                Some(health_reuse),
-            ) if problems.is_empty() => Ok(Config {
-                secret,
-                api_url,
-                rules,
-                unregistered_email,
-                auth,
-                ticket_type_table,
-                ticket_source_table,
-                note_type_id,
-                timeout,
-                preview,
-                backoff,
-                lookup_ttl,
-                base_path,
-                health_reuse,
-            }),
-            _ => Err(ConfigError { problems }),
-        }
+        let config = (|| {
+            Some(Config {
+                secret: secret?,
+                api_url: api_url?,
+                rules: rules?,
+                unregistered_email: unregistered_email?,
+                auth: auth?,
+                ticket_type_table: vars.text("KASEYA_TICKET_TYPE_TABLE", DEFAULT_TICKET_TYPE_TABLE),
+                ticket_source_table: vars
+                    .text("KASEYA_TICKET_SOURCE_TABLE", DEFAULT_TICKET_SOURCE_TABLE),
+                note_type_id: note_type_id?,
+                timeout: timeout?,
+                preview: preview?,
+                backoff: Backoff {
+                    base: base?,
+                    cap: cap?,
+                    ..defaults
+                },
+                lookup_ttl: lookup_ttl?,
+                base_path: base_path(&vars.text("BUTTON_BASE_PATH", "")),
+                health_reuse: health_reuse?,
+            })
+        })();
+        vars.finish(config)
     }
 }
 
 /// `/helpdesk`, `helpdesk/` and `/helpdesk/` all mean `/helpdesk`; nothing means no prefix.
-fn base_path(raw: Option<&str>) -> String {
-    match raw.map(|p| p.trim().trim_matches('/')) {
-        Some(p) if !p.is_empty() => format!("/{p}"),
-        _ => String::new(),
+fn base_path(raw: &str) -> String {
+    match raw.trim().trim_matches('/') {
+        "" => String::new(),
+        p => format!("/{p}"),
     }
 }
 
-fn number(
-    get: &impl Fn(&str) -> Option<String>,
-    name: &str,
-    default: i64,
-    min: i64,
-    problems: &mut Vec<String>,
-) -> Option<i64> {
-    let Some(raw) = get(name) else {
-        return Some(default);
+/// `KASEYA_SECRET_ID`, or else `KASEYA_CREDENTIALS`; one of them is needed.
+fn secret_setting(vars: &mut Vars<impl Fn(&str) -> Option<String>>) -> Option<SecretSetting> {
+    if let Some(id) = vars.value("KASEYA_SECRET_ID") {
+        return Some(SecretSetting::SecretsManager(id.trim().to_string()));
+    }
+    let Some(value) = vars.value("KASEYA_CREDENTIALS") else {
+        vars.problem(
+            "KASEYA_SECRET_ID is not set: set it to the name or ARN of the Secrets Manager \
+             secret that holds the BMS credentials (or, for local runs only, set \
+             KASEYA_CREDENTIALS to `Company+username:password`)"
+                .into(),
+        );
+        return None;
     };
-    match raw.trim().parse::<i64>() {
-        Ok(n) if n >= min => Some(n),
-        _ => {
-            problems.push(format!(
-                "{name} is `{raw}`: it must be a whole number of at least {min}"
-            ));
+    vars.checked(
+        Secret::parse(&value)
+            .map(|s| SecretSetting::Fixed(Arc::new(s)))
+            .map_err(|e| format!("KASEYA_CREDENTIALS: {e}")),
+    )
+}
+
+/// `BUTTON_RULES`, each of the document's problems a problem of its own.
+fn rules(vars: &mut Vars<impl Fn(&str) -> Option<String>>) -> Option<Rules> {
+    let Some(text) = vars.value("BUTTON_RULES") else {
+        return Some(Rules::default());
+    };
+    match Rules::parse(&text) {
+        Ok(rules) => Some(rules),
+        Err(e) => {
+            for p in e.problems {
+                vars.problem(format!("BUTTON_RULES: {p}"));
+            }
             None
+        }
+    }
+}
+
+/// Reads variables through a lookup, noting every problem instead of stopping at the first. A
+/// read that fails gives `None` and leaves its problem behind; [`Vars::finish`] reports them.
+struct Vars<F> {
+    get: F,
+    problems: Vec<String>,
+}
+
+impl<F: Fn(&str) -> Option<String>> Vars<F> {
+    fn new(get: F) -> Self {
+        Vars {
+            get,
+            problems: Vec::new(),
+        }
+    }
+
+    /// The value as set; a blank one counts as unset.
+    fn value(&self, name: &str) -> Option<String> {
+        (self.get)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    /// The value trimmed, or `default` when unset.
+    fn text(&self, name: &str, default: &str) -> String {
+        self.value(name)
+            .map_or_else(|| default.to_string(), |v| v.trim().to_string())
+    }
+
+    fn problem(&mut self, problem: String) {
+        self.problems.push(problem);
+    }
+
+    /// The value of `result`, or `None` with its error kept as a problem.
+    fn checked<T>(&mut self, result: Result<T, String>) -> Option<T> {
+        result.map_err(|p| self.problem(p)).ok()
+    }
+
+    /// One of the words of `choices`, in any case; the first is the default. `advice` says
+    /// what each word means, for when the value is none of them.
+    fn switch<T: Copy>(&mut self, name: &str, choices: &[(&str, T)], advice: &str) -> Option<T> {
+        let Some(value) = self.value(name) else {
+            return choices.first().map(|&(_, default)| default);
+        };
+        let value = value.trim().to_ascii_lowercase();
+        let chosen = choices.iter().find(|(word, _)| *word == value);
+        if chosen.is_none() {
+            self.problem(format!("{name} is `{value}`: {advice}"));
+        }
+        chosen.map(|&(_, v)| v)
+    }
+
+    /// A whole number of at least `min`.
+    fn number(&mut self, name: &str, default: i64, min: i64) -> Option<i64> {
+        let Some(raw) = self.value(name) else {
+            return Some(default);
+        };
+        match raw.trim().parse::<i64>() {
+            Ok(n) if n >= min => Some(n),
+            _ => {
+                self.problem(format!(
+                    "{name} is `{raw}`: it must be a whole number of at least {min}"
+                ));
+                None
+            }
+        }
+    }
+
+    /// A whole number of seconds, at least `min`.
+    fn seconds(&mut self, name: &str, default: Duration, min: u64) -> Option<Duration> {
+        self.whole(name, default.as_secs(), min)
+            .map(Duration::from_secs)
+    }
+
+    /// A whole number of milliseconds, at least `min`.
+    fn millis(&mut self, name: &str, default: Duration, min: u64) -> Option<Duration> {
+        let default = u64::try_from(default.as_millis()).unwrap_or(u64::MAX);
+        self.whole(name, default, min).map(Duration::from_millis)
+    }
+
+    fn whole(&mut self, name: &str, default: u64, min: u64) -> Option<u64> {
+        let as_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        self.number(name, as_i64(default), as_i64(min))
+            .map(i64::unsigned_abs)
+    }
+
+    /// `config` when nothing was wrong, else every problem found.
+    fn finish<T>(self, config: Option<T>) -> Result<T, ConfigError> {
+        match config {
+            Some(config) if self.problems.is_empty() => Ok(config),
+            _ => Err(ConfigError {
+                problems: self.problems,
+            }),
         }
     }
 }

@@ -25,6 +25,7 @@ mod routes;
 pub mod rules;
 pub mod secret;
 pub mod ticket;
+pub mod wording;
 
 use std::sync::Arc;
 use std::time::Instant;

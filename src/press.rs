@@ -196,6 +196,7 @@ async fn earlier_ticket(
         Err(
             e @ (BmsError::Unreachable { .. }
             | BmsError::RateLimited { .. }
+            | BmsError::Unavailable { .. }
             | BmsError::Failed { status: 500.., .. }),
         ) => {
             let detail = format!(

@@ -207,15 +207,12 @@ impl From<BmsError> for Problem {
                     ..Problem::new(code, kind, title, detail)
                 }
             }
-            BmsError::RateLimited { retry_after, .. } => Problem {
-                retry_after: Some(retry_after.unwrap_or(UNAVAILABLE_RETRY_AFTER)),
-                ..Problem::new(
-                    503,
-                    "bms-rate-limited",
-                    "Kaseya BMS is rate limiting",
-                    e.to_string(),
-                )
-            },
+            BmsError::RateLimited { retry_after, .. } => {
+                refused_for_now("Kaseya BMS is rate limiting", retry_after, &e)
+            }
+            BmsError::Unavailable { retry_after, .. } => {
+                refused_for_now("Kaseya BMS is unavailable", retry_after, &e)
+            }
             BmsError::Secret(e) => Problem::from(e),
             // BMS's own message can name a contact or a technician: it goes to the log, and the
             // caller learns only what failed.
@@ -250,6 +247,15 @@ impl From<BmsError> for Problem {
                 e.to_string(),
             ),
         }
+    }
+}
+
+/// BMS refused for a while (429 or 503), after the retries: come back after `Retry-After`.
+/// Both share the type `bms-rate-limited`, which buttons already know to mean just that.
+fn refused_for_now(title: &'static str, retry_after: Option<u64>, e: &BmsError) -> Problem {
+    Problem {
+        retry_after: Some(retry_after.unwrap_or(UNAVAILABLE_RETRY_AFTER)),
+        ..Problem::new(503, "bms-rate-limited", title, e.to_string())
     }
 }
 

@@ -9,7 +9,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::context::{Context, Lookup, NameOrId};
-use crate::kaseya::Item;
+use crate::kaseya::LookupItem;
+use crate::wording::capitalised;
 
 /// The status a ticket gets when neither the request, the rules nor `defaults` name one.
 pub const BUILTIN_STATUS: &str = "New";
@@ -47,7 +48,7 @@ pub enum ResolveError {
 }
 
 /// The lookup lists that were fetched, by lookup; a list that could not be read holds why.
-pub type Tables = HashMap<Lookup, Result<Arc<Vec<Item>>, String>>;
+pub type Tables = HashMap<Lookup, Result<Arc<Vec<LookupItem>>, String>>;
 
 /// Which lists resolving `ctx` needs. Integer ids pass through without one.
 pub fn needed(ctx: &Context, defaults: &BTreeMap<String, Value>) -> Vec<Lookup> {
@@ -83,7 +84,7 @@ fn valid_id(l: Lookup, id: i64) -> bool {
     (min..=i64::from(i32::MAX)).contains(&id)
 }
 
-fn find<'a>(items: &'a [Item], name: &str) -> Option<&'a Item> {
+fn find<'a>(items: &'a [LookupItem], name: &str) -> Option<&'a LookupItem> {
     let name = name.trim();
     items.iter().filter(|i| i.is_active).find(|i| {
         i.name
@@ -92,7 +93,7 @@ fn find<'a>(items: &'a [Item], name: &str) -> Option<&'a Item> {
     })
 }
 
-fn choice(item: &Item) -> Choice {
+fn choice(item: &LookupItem) -> Choice {
     Choice {
         id: item.id,
         name: item.name.clone(),
@@ -113,7 +114,7 @@ struct Resolver<'a> {
 }
 
 impl Resolver<'_> {
-    fn list(&self, l: Lookup) -> Result<&[Item], String> {
+    fn list(&self, l: Lookup) -> Result<&[LookupItem], String> {
         match self.tables.get(&l) {
             Some(Ok(items)) => Ok(items),
             Some(Err(why)) => Err(why.clone()),
@@ -224,14 +225,6 @@ impl Resolver<'_> {
     }
 }
 
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
-
 /// Resolve every lookup variable of `ctx` against the fetched lists.
 pub fn resolve(
     ctx: &Context,
@@ -280,50 +273,41 @@ mod tests {
     use crate::button::ButtonRequest;
     use chrono::DateTime;
 
-    fn item(id: i64, name: &str, is_default: bool) -> Item {
-        Item {
-            id,
-            name: Some(name.into()),
-            is_default,
-            is_active: true,
-        }
-    }
-
     fn tables() -> Tables {
         let mut t = Tables::new();
         t.insert(
             Lookup::Status,
             Ok(Arc::new(vec![
-                item(1, "New", false),
-                item(2, "In Progress", false),
+                LookupItem::new(1, "New", false),
+                LookupItem::new(2, "In Progress", false),
             ])),
         );
         t.insert(
             Lookup::Priority,
             Ok(Arc::new(vec![
-                item(1, "Low", false),
-                item(2, "Medium", true),
-                item(4, "Critical", false),
+                LookupItem::new(1, "Low", false),
+                LookupItem::new(2, "Medium", true),
+                LookupItem::new(4, "Critical", false),
             ])),
         );
         t.insert(
             Lookup::Queue,
             Ok(Arc::new(vec![
-                item(1, "Service Desk", false),
-                item(2, "Escalations", false),
+                LookupItem::new(1, "Service Desk", false),
+                LookupItem::new(2, "Escalations", false),
             ])),
         );
         t.insert(
             Lookup::Assignee,
-            Ok(Arc::new(vec![item(501, "Jane Tech", false)])),
+            Ok(Arc::new(vec![LookupItem::new(501, "Jane Tech", false)])),
         );
         t.insert(
             Lookup::TicketType,
-            Ok(Arc::new(vec![item(1, "Service Request", true)])),
+            Ok(Arc::new(vec![LookupItem::new(1, "Service Request", true)])),
         );
         t.insert(
             Lookup::TicketSource,
-            Ok(Arc::new(vec![item(8, "Other", true)])),
+            Ok(Arc::new(vec![LookupItem::new(8, "Other", true)])),
         );
         t
     }

@@ -386,7 +386,8 @@ async fn server_errors_conform() {
 #[tokio::test]
 async fn preview_and_health_conform() {
     let spec = spec();
-    let t = app(&[]).await;
+    // Both health answers, 200 and 503, each made afresh.
+    let t = app(&[("BUTTON_HEALTH_REUSE_SECONDS", "0")]).await;
     let resp = send(
         &t,
         json_event(

@@ -1,13 +1,30 @@
 //! `bms-sandbox [--port 9100] [--casing pascal|camel] [--latency-ms N]`: the fake BMS for the
 //! local demo, serving until Ctrl-C or SIGTERM.
 
+use std::ffi::OsString;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use bms_sandbox::{CREDENTIALS, Casing, Options, Sandbox};
+use lexopt::{Arg, ValueExt};
 
 const USAGE: &str = "usage: bms-sandbox [--port 9100] [--casing pascal|camel] [--latency-ms N]";
+
+const HELP: &str = "\
+bms-sandbox: a fake Kaseya BMS REST API v2 on 127.0.0.1, for the local demo and the tests.
+Prints BMS_SANDBOX_URL and KASEYA_CREDENTIALS, then serves until Ctrl-C or SIGTERM.
+
+usage: bms-sandbox [--port 9100] [--casing pascal|camel] [--latency-ms N]
+
+OPTIONS:
+    --port <PORT>          The port to listen on (default 9100; 0 picks a free one).
+    --casing <CASING>      The casing of the JSON field names BMS answers with: pascal, as
+                           Kaseya's documentation writes them (default), or camel, as some
+                           tenants answer.
+    --latency-ms <N>       Wait this many milliseconds before every answer (default 0).
+    -h, --help             Print this help.
+";
 
 #[derive(Debug, PartialEq)]
 struct Args {
@@ -16,28 +33,27 @@ struct Args {
     latency: Duration,
 }
 
-fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, String> {
+/// The options, each as `--flag value` or `--flag=value`; `None` when help was asked for.
+fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Option<Args>, String> {
     let mut parsed = Args {
         port: 9100,
         casing: Casing::Pascal,
         latency: Duration::ZERO,
     };
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        // Both `--flag value` and `--flag=value`.
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) => (flag.to_owned(), Some(value.to_owned())),
-            None => (arg.clone(), None),
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        let flag = match arg {
+            Arg::Short('h') | Arg::Long("help") => return Ok(None),
+            Arg::Long(flag @ ("port" | "casing" | "latency-ms")) => format!("--{flag}"),
+            Arg::Long(other) => return Err(format!("unknown flag '--{other}'")),
+            Arg::Short(c) => return Err(format!("unknown flag '-{c}'")),
+            Arg::Value(v) => return Err(format!("unknown flag '{}'", v.to_string_lossy())),
         };
-        if flag == "--help" || flag == "-h" {
-            return Ok(None);
-        }
-        if !matches!(flag.as_str(), "--port" | "--casing" | "--latency-ms") {
-            return Err(format!("unknown flag '{arg}'"));
-        }
-        let value = inline
-            .or_else(|| args.next())
-            .ok_or_else(|| format!("{flag} needs a value"))?;
+        let value = parser
+            .value()
+            .map_err(|_| format!("{flag} needs a value"))?
+            .string()
+            .map_err(|e| format!("{flag}: {e}"))?;
         match flag.as_str() {
             "--port" => {
                 parsed.port = value
@@ -68,10 +84,10 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Args>, St
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = match parse_args(std::env::args().skip(1)) {
+    let args = match parse_args(std::env::args_os().skip(1)) {
         Ok(Some(args)) => args,
         Ok(None) => {
-            println!("{USAGE}");
+            print!("{HELP}");
             return ExitCode::SUCCESS;
         }
         Err(e) => {
@@ -128,7 +144,7 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> Result<Option<Args>, String> {
-        parse_args(args.iter().map(|s| s.to_string()))
+        parse_args(args.iter().map(OsString::from))
     }
 
     #[test]
@@ -167,5 +183,37 @@ mod tests {
             parse(&["--casing", "snake"]),
             Err("--casing: 'snake' is neither 'pascal' nor 'camel'".to_owned())
         );
+    }
+
+    #[test]
+    fn the_help_lists_every_option() {
+        let taken = [
+            ("--port", "9200"),
+            ("--casing", "camel"),
+            ("--latency-ms", "40"),
+        ];
+        for (flag, value) in taken {
+            assert!(
+                HELP.contains(&format!("    {flag} <")),
+                "{flag} is missing from the help"
+            );
+            assert!(
+                USAGE.contains(flag),
+                "{flag} is missing from the usage line"
+            );
+            let set = parse(&[flag, value]).unwrap().unwrap();
+            assert_ne!(Some(set), parse(&[]).unwrap(), "{flag} changes nothing");
+        }
+        assert!(HELP.contains("-h, --help"));
+        assert_eq!(parse(&["-h"]), Ok(None));
+        // and every option the help names is one of them
+        for word in HELP.split([' ', ',', '\n', '[', ']']) {
+            if word.starts_with("--") {
+                assert!(
+                    word == "--help" || taken.iter().any(|(flag, _)| *flag == word),
+                    "{word} is in the help but not taken"
+                );
+            }
+        }
     }
 }

@@ -2,12 +2,14 @@
 //! deploying it. Runs offline: no BMS, no AWS.
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
 use kaseya_button::button::ButtonRequest;
 use kaseya_button::context::Context;
 use kaseya_button::rules::{self, Rules};
+use lexopt::{Arg, ValueExt};
 use serde_json::Value;
 
 /// Lambda's limit for all environment variables of a function together, names and values.
@@ -31,6 +33,7 @@ COMMANDS:
     preview    Run the rules on a button request as the Lambda would, without BMS: prints the
                variables before and after the rules, which rules matched, the runtime errors
                that would go into the ticket, and the rejection, if any.
+    help       Print this help, as --help does.
 
 ARGUMENTS:
     <RULES>      The rules document (JSON): a file, or - for standard input.
@@ -53,9 +56,31 @@ EXIT STATUS:
 The format of the rules is described in docs/rules.md.
 ";
 
+/// The commands, as `--help` lists them; `help` prints the help too.
+const COMMANDS: [&str; 3] = ["check", "preview", "help"];
+/// The options of each command, as `--help` lists them.
+const CHECK_OPTIONS: [&str; 1] = ["--minify"];
+const PREVIEW_OPTIONS: [&str; 1] = ["--at"];
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args) {
+    let outcome = parse(std::env::args_os().skip(1)).and_then(|command| match command {
+        Command::Help { asked } => {
+            print!("{HELP}");
+            // Nothing given at all is a usage mistake, even though the help is the answer.
+            Ok(if asked {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
+        }
+        Command::Version => {
+            println!("button-rules {}", env!("CARGO_PKG_VERSION"));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { path, minify } => check(&path, minify),
+        Command::Preview { rules, request, at } => preview(&rules, &request, at),
+    });
+    match outcome {
         Ok(code) => code,
         Err(Failure::Usage(msg)) => {
             eprintln!("button-rules: {msg}");
@@ -69,6 +94,7 @@ fn main() -> ExitCode {
     }
 }
 
+#[derive(Debug)]
 enum Failure {
     /// The command line is wrong.
     Usage(String),
@@ -76,108 +102,174 @@ enum Failure {
     Io(String),
 }
 
-fn run(args: &[String]) -> Result<ExitCode, Failure> {
-    let Some(command) = args.first() else {
-        print!("{HELP}");
-        return Ok(ExitCode::from(2));
+/// What the command line asks for.
+#[derive(Debug, PartialEq)]
+enum Command {
+    /// `asked` is false when there were no arguments at all.
+    Help {
+        asked: bool,
+    },
+    Version,
+    Check {
+        path: String,
+        minify: bool,
+    },
+    Preview {
+        rules: String,
+        request: String,
+        at: chrono::DateTime<chrono::Utc>,
+    },
+}
+
+fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, Failure> {
+    let mut parser = lexopt::Parser::from_args(args);
+    let command = match parser.next().map_err(usage)? {
+        None => return Ok(Command::Help { asked: false }),
+        Some(Arg::Short('h') | Arg::Long("help")) => return Ok(Command::Help { asked: true }),
+        Some(Arg::Short('V') | Arg::Long("version")) => return Ok(Command::Version),
+        Some(Arg::Value(command)) => command.string().map_err(usage)?,
+        Some(option) => {
+            return Err(Failure::Usage(format!(
+                "unknown option `{}` (options come after the command, e.g. `button-rules check --minify rules.json`)",
+                option_name(&option)
+            )));
+        }
     };
-    let rest = &args[1..];
     match command.as_str() {
-        "-h" | "--help" | "help" => {
-            print!("{HELP}");
-            Ok(ExitCode::SUCCESS)
-        }
-        "-V" | "--version" => {
-            println!("button-rules {}", env!("CARGO_PKG_VERSION"));
-            Ok(ExitCode::SUCCESS)
-        }
-        "check" => check(rest),
-        "preview" => preview(rest),
+        "help" => Ok(Command::Help { asked: true }),
+        "check" => parse_check(&mut parser),
+        "preview" => parse_preview(&mut parser),
         other if other.ends_with(".json") || other == "-" => Err(Failure::Usage(format!(
             "`{other}` is not a command: to check it, run `button-rules check {other}`"
         ))),
-        other if other.starts_with('-') => Err(Failure::Usage(format!(
-            "unknown option `{other}` (options come after the command, e.g. `button-rules check --minify rules.json`)"
-        ))),
         other => Err(Failure::Usage(format!(
             "unknown command `{other}`{}: the commands are `check` and `preview`",
-            suggest(other, &["check", "preview", "help"])
+            did_you_mean(other, &COMMANDS)
         ))),
     }
 }
 
-/// Options and positional arguments of a command.
-struct Parsed {
-    flags: BTreeMap<&'static str, Option<String>>,
-    positional: Vec<String>,
-}
-
-/// Split `args` into the options `known` declares (name, whether it takes a value) and
-/// positional arguments. `-` is positional; `--` ends the options.
-fn parse_args(
-    command: &str,
-    args: &[String],
-    known: &[(&'static str, bool)],
-) -> Result<Parsed, Failure> {
-    let mut flags = BTreeMap::new();
+fn parse_check(parser: &mut lexopt::Parser) -> Result<Command, Failure> {
+    let mut minify = false;
+    let mut help = false;
     let mut positional = Vec::new();
-    let mut it = args.iter();
-    let mut options_done = false;
-    while let Some(arg) = it.next() {
-        if options_done || arg == "-" || !arg.starts_with('-') {
-            positional.push(arg.clone());
-            continue;
-        }
-        if arg == "--" {
-            options_done = true;
-            continue;
-        }
-        if arg == "-h" || arg == "--help" {
-            flags.insert("--help", None);
-            continue;
-        }
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) => (n, Some(v.to_string())),
-            None => (arg.as_str(), None),
-        };
-        let Some(&(flag, takes_value)) = known.iter().find(|(k, _)| *k == name) else {
-            let names: Vec<&str> = known.iter().map(|(k, _)| *k).collect();
-            let options = if names.is_empty() {
-                format!("`{command}` takes no options")
-            } else {
-                format!("`{command}` takes `{}`", names.join("`, `"))
-            };
-            return Err(Failure::Usage(format!(
-                "unknown option `{name}` for `{command}`{}: {options}",
-                suggest(name, &names)
-            )));
-        };
-        let value = if takes_value {
-            match inline {
-                Some(v) => Some(v),
-                None => Some(
-                    it.next()
-                        .cloned()
-                        .ok_or_else(|| Failure::Usage(format!("option `{flag}` needs a value")))?,
-                ),
+    while let Some(arg) = parser.next().map_err(usage)? {
+        match arg {
+            Arg::Short('h') | Arg::Long("help") => help = true,
+            Arg::Long("minify") => {
+                no_value(parser, "--minify")?;
+                minify = true;
             }
-        } else if inline.is_some() {
-            return Err(Failure::Usage(format!("option `{flag}` takes no value")));
-        } else {
-            None
-        };
-        flags.insert(flag, value);
+            Arg::Value(v) => positional.push(v.string().map_err(usage)?),
+            other => return Err(unknown_option("check", &other, &CHECK_OPTIONS)),
+        }
     }
-    Ok(Parsed { flags, positional })
+    if help {
+        return Ok(Command::Help { asked: true });
+    }
+    match <[String; 1]>::try_from(positional) {
+        Ok([path]) => Ok(Command::Check { path, minify }),
+        Err(positional) if positional.is_empty() => Err(Failure::Usage(
+            "`check` needs the rules file: `button-rules check rules.json` (or `-` for standard input)".into(),
+        )),
+        Err(positional) => Err(Failure::Usage(format!(
+            "`check` takes one rules file; `{}` is one too many",
+            positional[1]
+        ))),
+    }
 }
 
-fn suggest(word: &str, candidates: &[&str]) -> String {
-    candidates
-        .iter()
-        .map(|c| (strsim::jaro_winkler(word, c), *c))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| format!(" (did you mean `{c}`?)"))
+fn parse_preview(parser: &mut lexopt::Parser) -> Result<Command, Failure> {
+    let mut at = None;
+    let mut help = false;
+    let mut positional = Vec::new();
+    while let Some(arg) = parser.next().map_err(usage)? {
+        match arg {
+            Arg::Short('h') | Arg::Long("help") => help = true,
+            Arg::Long("at") => at = Some(parser.value().map_err(usage)?.string().map_err(usage)?),
+            Arg::Value(v) => positional.push(v.string().map_err(usage)?),
+            other => return Err(unknown_option("preview", &other, &PREVIEW_OPTIONS)),
+        }
+    }
+    if help {
+        return Ok(Command::Help { asked: true });
+    }
+    let [rules, request] = match <[String; 2]>::try_from(positional) {
+        Ok(paths) => paths,
+        Err(positional) if positional.len() < 2 => {
+            return Err(Failure::Usage(
+                "`preview` needs the rules file and a request file: `button-rules preview rules.json request.json`".into(),
+            ));
+        }
+        Err(positional) => {
+            return Err(Failure::Usage(format!(
+                "`preview` takes a rules file and a request file; `{}` is one too many",
+                positional[2]
+            )));
+        }
+    };
+    if rules == "-" && request == "-" {
+        return Err(Failure::Usage(
+            "only one of the rules and the request can come from standard input (`-`)".into(),
+        ));
+    }
+    let at = match at {
+        None => chrono::Utc::now(),
+        Some(t) => chrono::DateTime::parse_from_rfc3339(&t)
+            .map_err(|e| {
+                Failure::Usage(format!(
+                    "`--at {t}` is not an RFC 3339 time ({e}): write it like 2024-05-06T18:30:00Z"
+                ))
+            })?
+            .with_timezone(&chrono::Utc),
+    };
+    Ok(Command::Preview { rules, request, at })
+}
+
+/// A switch written with a value (`--minify=yes`) is a mistake, not something to ignore.
+fn no_value(parser: &mut lexopt::Parser, flag: &str) -> Result<(), Failure> {
+    match parser.optional_value() {
+        Some(_) => Err(Failure::Usage(format!("option `{flag}` takes no value"))),
+        None => Ok(()),
+    }
+}
+
+fn unknown_option(command: &str, option: &Arg, known: &[&str]) -> Failure {
+    let name = option_name(option);
+    let takes = if known.is_empty() {
+        format!("`{command}` takes no options")
+    } else {
+        format!("`{command}` takes `{}`", known.join("`, `"))
+    };
+    Failure::Usage(format!(
+        "unknown option `{name}` for `{command}`{}: {takes}",
+        did_you_mean(&name, known)
+    ))
+}
+
+/// An option as it was written (a stray value is shown as it is).
+fn option_name(arg: &Arg) -> String {
+    match arg {
+        Arg::Short(c) => format!("-{c}"),
+        Arg::Long(name) => format!("--{name}"),
+        Arg::Value(v) => v.to_string_lossy().into_owned(),
+    }
+}
+
+/// lexopt's own messages name the option and what was wrong (`missing argument for option
+/// '--at'`, invalid Unicode); they are usage mistakes like ours.
+fn usage(e: lexopt::Error) -> Failure {
+    match e {
+        lexopt::Error::MissingValue {
+            option: Some(option),
+        } => Failure::Usage(format!("option `{option}` needs a value")),
+        other => Failure::Usage(other.to_string()),
+    }
+}
+
+fn did_you_mean(word: &str, candidates: &[&str]) -> String {
+    rules::suggest(word, candidates.iter().copied())
+        .map(|c| format!(" (did you mean `{c}`?)"))
         .unwrap_or_default()
 }
 
@@ -209,26 +301,7 @@ fn display_name(path: &str) -> &str {
     if path == "-" { "<stdin>" } else { path }
 }
 
-fn check(args: &[String]) -> Result<ExitCode, Failure> {
-    let parsed = parse_args("check", args, &[("--minify", false)])?;
-    if parsed.flags.contains_key("--help") {
-        print!("{HELP}");
-        return Ok(ExitCode::SUCCESS);
-    }
-    let path = match parsed.positional.as_slice() {
-        [p] => p.as_str(),
-        [] => {
-            return Err(Failure::Usage(
-                "`check` needs the rules file: `button-rules check rules.json` (or `-` for standard input)".into(),
-            ));
-        }
-        [_, extra, ..] => {
-            return Err(Failure::Usage(format!(
-                "`check` takes one rules file; `{extra}` is one too many"
-            )));
-        }
-    };
-    let minify = parsed.flags.contains_key("--minify");
+fn check(path: &str, minify: bool) -> Result<ExitCode, Failure> {
     let text = read_input(path, "rules document")?;
     let name = display_name(path);
 
@@ -356,41 +429,11 @@ fn size_report(out: &mut dyn Write, text: &str, minified: Option<&str>) -> bool 
     true
 }
 
-fn preview(args: &[String]) -> Result<ExitCode, Failure> {
-    let parsed = parse_args("preview", args, &[("--at", true)])?;
-    if parsed.flags.contains_key("--help") {
-        print!("{HELP}");
-        return Ok(ExitCode::SUCCESS);
-    }
-    let (rules_path, request_path) = match parsed.positional.as_slice() {
-        [r, q] => (r.as_str(), q.as_str()),
-        [_] | [] => {
-            return Err(Failure::Usage(
-                "`preview` needs the rules file and a request file: `button-rules preview rules.json request.json`".into(),
-            ));
-        }
-        [_, _, extra, ..] => {
-            return Err(Failure::Usage(format!(
-                "`preview` takes a rules file and a request file; `{extra}` is one too many"
-            )));
-        }
-    };
-    if rules_path == "-" && request_path == "-" {
-        return Err(Failure::Usage(
-            "only one of the rules and the request can come from standard input (`-`)".into(),
-        ));
-    }
-    let at = match parsed.flags.get("--at").cloned().flatten() {
-        None => chrono::Utc::now(),
-        Some(t) => chrono::DateTime::parse_from_rfc3339(&t)
-            .map_err(|e| {
-                Failure::Usage(format!(
-                    "`--at {t}` is not an RFC 3339 time ({e}): write it like 2024-05-06T18:30:00Z"
-                ))
-            })?
-            .with_timezone(&chrono::Utc),
-    };
-
+fn preview(
+    rules_path: &str,
+    request_path: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<ExitCode, Failure> {
     let rules_text = read_input(rules_path, "rules document")?;
     let request_text = read_input(request_path, "request")?;
 
@@ -423,7 +466,12 @@ fn preview(args: &[String]) -> Result<ExitCode, Failure> {
     let mut ctx = Context::new(&request, at);
     let before = ctx.clone();
     let outcome = rules.apply(&mut ctx);
+    show(&rules, &before, &ctx, &outcome);
+    Ok(ExitCode::SUCCESS)
+}
 
+/// What the rules did to a request's variables, and what the Lambda would do next.
+fn show(rules: &Rules, before: &Context, ctx: &Context, outcome: &rules::Outcome) {
     println!("Variables before the rules:");
     println!("{}", pretty(before.vars()));
     println!();
@@ -476,7 +524,6 @@ fn preview(args: &[String]) -> Result<ExitCode, Failure> {
         ),
         None => println!("Not rejected: a ticket would be created from the variables above."),
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn pretty(vars: &BTreeMap<String, Value>) -> String {
@@ -487,32 +534,125 @@ fn pretty(vars: &BTreeMap<String, Value>) -> String {
 mod tests {
     use super::*;
 
-    fn args(a: &[&str]) -> Vec<String> {
-        a.iter().map(|s| s.to_string()).collect()
+    fn parsed(a: &[&str]) -> Result<Command, Failure> {
+        parse(a.iter().map(OsString::from))
+    }
+
+    fn usage_error(a: &[&str]) -> String {
+        match parsed(a) {
+            Err(Failure::Usage(msg)) => msg,
+            other => panic!("{a:?} was accepted: {other:?}"),
+        }
     }
 
     #[test]
     fn options_and_positionals_are_told_apart() {
-        let p = parse_args(
-            "preview",
-            &args(&["--at", "2024-01-01T00:00:00Z", "r.json", "-"]),
-            &[("--at", true)],
-        )
-        .ok()
-        .unwrap();
-        assert_eq!(p.positional, ["r.json", "-"]);
-        assert_eq!(p.flags["--at"].as_deref(), Some("2024-01-01T00:00:00Z"));
-        let p = parse_args("check", &args(&["--", "--odd.json"]), &[])
-            .ok()
-            .unwrap();
-        assert_eq!(p.positional, ["--odd.json"]);
-        let Err(Failure::Usage(msg)) =
-            parse_args("check", &args(&["--minfy"]), &[("--minify", false)])
-        else {
-            panic!("accepted a misspelt option");
-        };
+        let at = chrono::DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z").unwrap();
+        for line in [
+            &["preview", "--at", "2024-01-01T00:00:00Z", "r.json", "-"][..],
+            &["preview", "r.json", "--at=2024-01-01T00:00:00Z", "-"],
+        ] {
+            assert_eq!(
+                parsed(line).unwrap(),
+                Command::Preview {
+                    rules: "r.json".into(),
+                    request: "-".into(),
+                    at: at.with_timezone(&chrono::Utc),
+                }
+            );
+        }
+        assert_eq!(
+            parsed(&["check", "--", "--odd.json"]).unwrap(),
+            Command::Check {
+                path: "--odd.json".into(),
+                minify: false
+            }
+        );
+        assert_eq!(
+            parsed(&["check", "rules.json", "--minify"]).unwrap(),
+            Command::Check {
+                path: "rules.json".into(),
+                minify: true
+            }
+        );
+        let msg = usage_error(&["check", "--minfy"]);
         assert!(msg.contains("did you mean `--minify`?"), "{msg}");
-        assert!(parse_args("preview", &args(&["--at"]), &[("--at", true)]).is_err());
+        assert_eq!(
+            usage_error(&["preview", "--at"]),
+            "option `--at` needs a value"
+        );
+        assert_eq!(
+            usage_error(&["check", "--minify=yes", "r.json"]),
+            "option `--minify` takes no value"
+        );
+        let msg = usage_error(&["chek", "r.json"]);
+        assert!(msg.contains("did you mean `check`?"), "{msg}");
+        let msg = usage_error(&["--minify", "check"]);
+        assert!(msg.contains("options come after the command"), "{msg}");
+        let msg = usage_error(&["rules.json"]);
+        assert!(msg.contains("run `button-rules check rules.json`"), "{msg}");
+    }
+
+    #[test]
+    fn help_and_version_wherever_asked() {
+        assert_eq!(parsed(&[]).unwrap(), Command::Help { asked: false });
+        for line in [
+            &["--help"][..],
+            &["-h"],
+            &["help"],
+            &["check", "--help"],
+            &["preview", "-h", "r.json"],
+        ] {
+            assert_eq!(
+                parsed(line).unwrap(),
+                Command::Help { asked: true },
+                "{line:?}"
+            );
+        }
+        assert_eq!(parsed(&["-V"]).unwrap(), Command::Version);
+        assert_eq!(parsed(&["--version"]).unwrap(), Command::Version);
+    }
+
+    #[test]
+    fn the_help_lists_every_command_and_option() {
+        let options = CHECK_OPTIONS.iter().chain(&PREVIEW_OPTIONS).chain(&[
+            "-h",
+            "--help",
+            "-V",
+            "--version",
+        ]);
+        for word in COMMANDS.iter().chain(options) {
+            assert!(
+                HELP.lines()
+                    .any(|l| l.split([' ', ',']).any(|w| w == *word)),
+                "`{word}` is missing from the help"
+            );
+        }
+        // and every option the help names is one the commands take
+        let documented = HELP
+            .split([' ', ',', '\n', '[', ']'])
+            .filter(|w| {
+                w.trim_start_matches('-')
+                    .starts_with(|c: char| c.is_ascii_alphabetic())
+            })
+            .filter(|w| w.starts_with('-'));
+        for option in documented {
+            let line: &[&str] = match option {
+                "--minify" => &["check", option, "r.json"],
+                "--at" => &[
+                    "preview",
+                    option,
+                    "2024-01-01T00:00:00Z",
+                    "r.json",
+                    "q.json",
+                ],
+                _ => &[option],
+            };
+            assert!(
+                parsed(line).is_ok(),
+                "`{option}` is in the help but not taken"
+            );
+        }
     }
 
     fn report(text: &str) -> (bool, String) {

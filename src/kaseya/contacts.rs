@@ -53,10 +53,7 @@ impl Bms {
                 ],
             )
             .await?;
-        let contacts: Vec<Contact> = match result {
-            serde_json::Value::Null => Vec::new(),
-            other => envelope::read(WHAT, other)?,
-        };
+        let contacts: Vec<Contact> = envelope::read_list(WHAT, result)?;
         Ok(contacts
             .into_iter()
             .filter(|c| c.email.as_deref().is_some_and(|e| email.eq_ignore_case(e)))
@@ -77,10 +74,7 @@ impl Bms {
                 &[],
             )
             .await?;
-        let locations: Vec<Location> = match result {
-            serde_json::Value::Null => Vec::new(),
-            other => envelope::read(WHAT, other)?,
-        };
+        let locations: Vec<Location> = envelope::read_list(WHAT, result)?;
         let main = locations.iter().find(|l| l.is_main).map(|l| l.id);
         self.main_locations.write().await.insert(account_id, main);
         Ok(main)

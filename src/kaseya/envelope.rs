@@ -9,8 +9,15 @@ use serde_json::Value;
 pub enum BmsError {
     #[error("BMS could not be reached ({what}): {reason}")]
     Unreachable { what: String, reason: String },
+    /// 429.
     #[error("BMS is rate limiting this API user ({what}); try again later")]
     RateLimited {
+        what: String,
+        retry_after: Option<u64>,
+    },
+    /// 503: down or overloaded for a while, whoever asks.
+    #[error("BMS is unavailable ({what}, HTTP 503); try again later")]
+    Unavailable {
         what: String,
         retry_after: Option<u64>,
     },
@@ -75,8 +82,14 @@ pub fn open(
             what: what.to_string(),
         });
     }
-    if status == 429 || status == 503 {
+    if status == 429 {
         return Err(BmsError::RateLimited {
+            what: what.to_string(),
+            retry_after,
+        });
+    }
+    if status == 503 {
+        return Err(BmsError::Unavailable {
             what: what.to_string(),
             retry_after,
         });
@@ -142,6 +155,15 @@ pub fn read<T: DeserializeOwned>(what: &str, result: Value) -> Result<T, BmsErro
     })
 }
 
+/// Read a `Result` that is a list. BMS may answer `null` where nothing matched: that is an
+/// empty list.
+pub fn read_list<T: DeserializeOwned>(what: &str, result: Value) -> Result<Vec<T>, BmsError> {
+    match result {
+        Value::Null => Ok(Vec::new()),
+        other => read(what, other),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,6 +207,13 @@ mod tests {
             })
         ));
         assert!(matches!(
+            open("x", 503, Some(30), b"<html>"),
+            Err(BmsError::Unavailable {
+                retry_after: Some(30),
+                ..
+            })
+        ));
+        assert!(matches!(
             open("x", 500, None, b"<html>"),
             Err(BmsError::Failed { status: 500, .. })
         ));
@@ -192,5 +221,14 @@ mod tests {
             open("x", 200, None, b"<html>"),
             Err(BmsError::BadAnswer { .. })
         ));
+    }
+
+    #[test]
+    fn a_null_list_is_an_empty_one() {
+        let none: Vec<i64> = read_list("x", Value::Null).unwrap();
+        assert!(none.is_empty());
+        let some: Vec<i64> = read_list("x", serde_json::json!([1, 2])).unwrap();
+        assert_eq!(some, [1, 2]);
+        assert!(read_list::<i64>("x", serde_json::json!({"a": 1})).is_err());
     }
 }

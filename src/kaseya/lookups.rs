@@ -1,6 +1,6 @@
 //! Lookup lists (statuses, priorities, queues, assignees, ticket types and sources), cached per
-//! container for a bounded time: they change rarely and every call spends BMS's hourly
-//! allowance, but a queue renamed in BMS must show up within minutes.
+//! container for `KASEYA_LOOKUP_TTL_SECONDS` (5 minutes unless set): they change rarely and every
+//! call spends BMS's hourly allowance, but a queue renamed in BMS must show up within minutes.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,7 +14,7 @@ use crate::context::Lookup;
 
 /// One entry of a lookup list; the lists differ in their other fields.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-pub struct Item {
+pub struct LookupItem {
     pub id: i64,
     #[serde(default)]
     pub name: Option<String>,
@@ -29,6 +29,18 @@ fn yes() -> bool {
     true
 }
 
+impl LookupItem {
+    /// An active entry with a name, as BMS lists most of them.
+    pub fn new(id: i64, name: &str, is_default: bool) -> LookupItem {
+        LookupItem {
+            id,
+            name: Some(name.into()),
+            is_default,
+            is_active: true,
+        }
+    }
+}
+
 /// How long a fetched list is used before BMS is asked again (`KASEYA_LOOKUP_TTL_SECONDS`).
 pub const DEFAULT_LOOKUP_TTL: Duration = Duration::from_secs(300);
 
@@ -41,7 +53,7 @@ pub(super) struct Cache {
 }
 
 struct Cached {
-    items: Arc<Vec<Item>>,
+    items: Arc<Vec<LookupItem>>,
     fetched: Instant,
 }
 
@@ -51,6 +63,10 @@ impl Cache {
             ttl,
             slots: Lookup::ALL.map(|_| Mutex::new(None)),
         }
+    }
+
+    fn slot(&self, lookup: Lookup) -> &Mutex<Option<Cached>> {
+        &self.slots[lookup as usize]
     }
 }
 
@@ -74,8 +90,8 @@ impl Bms {
     /// The list for `lookup`, from the cache or from BMS, fetched once however many requests
     /// ask for it at the same time. Failures are not cached; when BMS cannot be read and the
     /// list has merely aged, the aged list is used rather than failing the request.
-    pub async fn lookup(&self, lookup: Lookup) -> Result<Arc<Vec<Item>>, BmsError> {
-        let mut slot = self.lookups.slots[lookup as usize].lock().await;
+    pub async fn lookup(&self, lookup: Lookup) -> Result<Arc<Vec<LookupItem>>, BmsError> {
+        let mut slot = self.lookups.slot(lookup).lock().await;
         if let Some(cached) = slot
             .as_ref()
             .filter(|c| c.fresh(self.lookups.ttl, Instant::now()))
@@ -113,7 +129,7 @@ impl Bms {
         self.main_locations.write().await.clear();
     }
 
-    async fn fetch_lookup(&self, lookup: Lookup) -> Result<Vec<Item>, BmsError> {
+    async fn fetch_lookup(&self, lookup: Lookup) -> Result<Vec<LookupItem>, BmsError> {
         let what = format!("{} list", lookup.label());
         let path = match lookup {
             Lookup::Status => "/v2/system/statuses/lookup".to_string(),
@@ -124,10 +140,10 @@ impl Bms {
             Lookup::Assignee => return self.fetch_assignees(&what).await,
         };
         let result = self.get(&what, &path, &[]).await?;
-        read_items(&what, result)
+        envelope::read_list(&what, result)
     }
 
-    async fn fetch_assignees(&self, what: &str) -> Result<Vec<Item>, BmsError> {
+    async fn fetch_assignees(&self, what: &str) -> Result<Vec<LookupItem>, BmsError> {
         let mut all = Vec::new();
         for page in 1..=ASSIGNEE_MAX_PAGES {
             let result = self
@@ -140,7 +156,7 @@ impl Bms {
                     ],
                 )
                 .await?;
-            let items = read_items(what, result)?;
+            let items = envelope::read_list(what, result)?;
             let last = items.len() < ASSIGNEE_PAGE_SIZE;
             all.extend(items);
             if last {
@@ -148,13 +164,6 @@ impl Bms {
             }
         }
         Ok(all)
-    }
-}
-
-fn read_items(what: &str, result: serde_json::Value) -> Result<Vec<Item>, BmsError> {
-    match result {
-        serde_json::Value::Null => Ok(Vec::new()),
-        other => envelope::read(what, other),
     }
 }
 
@@ -180,12 +189,21 @@ mod tests {
         assert!(!c.fresh(Duration::ZERO, t0), "zero means never cached");
     }
 
-    #[test]
-    fn every_lookup_has_a_slot() {
+    /// Each list lands in a slot of its own: one fetched list never answers for another.
+    #[tokio::test]
+    async fn every_lookup_has_a_slot_of_its_own() {
         let cache = Cache::new(DEFAULT_LOOKUP_TTL);
         for (i, l) in Lookup::ALL.into_iter().enumerate() {
             assert_eq!(l as usize, i, "{l:?} indexes its own slot");
-            assert!(cache.slots.get(l as usize).is_some(), "{l:?}");
+            *cache.slot(l).lock().await = Some(Cached {
+                items: Arc::new(vec![LookupItem::new(l as i64, l.label(), false)]),
+                fetched: Instant::now(),
+            });
+        }
+        for l in Lookup::ALL {
+            let slot = cache.slot(l).lock().await;
+            let held = slot.as_ref().map(|c| c.items[0].name.clone());
+            assert_eq!(held, Some(Some(l.label().to_string())), "{l:?}");
         }
     }
 }

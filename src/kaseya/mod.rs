@@ -5,6 +5,7 @@ mod auth;
 mod contacts;
 pub mod envelope;
 mod lookups;
+mod retry;
 mod tickets;
 
 use std::collections::HashMap;
@@ -18,10 +19,12 @@ use tokio::sync::{Mutex, RwLock};
 pub use auth::Token;
 pub use contacts::Contact;
 pub use envelope::BmsError;
-pub use lookups::{DEFAULT_LOOKUP_TTL, Item};
+pub use lookups::{DEFAULT_LOOKUP_TTL, LookupItem};
+pub use retry::Backoff;
 pub use tickets::{AttachmentInput, CreatedTicket, NoteInput, TicketInput};
 
 use crate::secret::SecretStore;
+use retry::{Fault, GiveUp, Resend, Standing, Step};
 
 /// How long API Gateway waits before it answers 504 for us is 29 s; the function keeps this
 /// much of it, so that the button gets our answer (and its `Retry-After`) rather than a 504.
@@ -34,8 +37,6 @@ pub const UNAVAILABLE_RETRY_AFTER: u64 = 30;
 /// A connection that cannot be made in this time will not be made: a dead host must not eat the
 /// whole budget of an invocation.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-/// A retry that would have less than this for its call is not started.
-const MIN_CALL_TIME: Duration = Duration::from_millis(500);
 
 tokio::task_local! {
     /// When the current invocation must have answered. A task-local rather than a parameter:
@@ -52,12 +53,22 @@ pub async fn within<F: Future>(deadline: Instant, f: F) -> F::Output {
 /// The deadline of an invocation that started at `started`: the earlier of API Gateway's
 /// budget and Lambda's own deadline, less a margin to answer in.
 pub fn deadline(started: Instant, lambda_deadline: Option<SystemTime>) -> Instant {
+    deadline_at(started, lambda_deadline, Instant::now(), SystemTime::now())
+}
+
+/// [`deadline`] with the clocks read at `now` and `wall_now` (the same moment): Lambda gives
+/// its deadline in wall time, and the distance to it becomes a monotonic instant. A Lambda
+/// deadline already past gives `now` less the margin, a deadline already past too.
+fn deadline_at(
+    started: Instant,
+    lambda_deadline: Option<SystemTime>,
+    now: Instant,
+    wall_now: SystemTime,
+) -> Instant {
     let mut end = started + GATEWAY_BUDGET;
     if let Some(at) = lambda_deadline {
-        let left = at
-            .duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO);
-        end = end.min(Instant::now() + left);
+        let left = at.duration_since(wall_now).unwrap_or(Duration::ZERO);
+        end = end.min(now + left);
     }
     end.checked_sub(SAFETY_MARGIN).unwrap_or(started)
 }
@@ -66,39 +77,6 @@ fn time_left() -> Option<Duration> {
     DEADLINE
         .try_with(|d| d.saturating_duration_since(Instant::now()))
         .ok()
-}
-
-/// Retries of calls that failed for a passing reason (429, 503, a lost connection): exponential
-/// backoff with full jitter, at most `attempts` calls in all, and never past the deadline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Backoff {
-    /// The first pause is up to this long; each one after up to twice the one before.
-    pub base: Duration,
-    /// No pause is longer, unless BMS asks for more with `Retry-After`.
-    pub cap: Duration,
-    /// Calls in all, the first included.
-    pub attempts: u32,
-}
-
-impl Default for Backoff {
-    fn default() -> Self {
-        Backoff {
-            base: Duration::from_millis(200),
-            cap: Duration::from_secs(3),
-            attempts: 4,
-        }
-    }
-}
-
-impl Backoff {
-    /// The pause before call number `next` (2 for the first retry): a random time between zero
-    /// and the exponential bound, so that many buttons refused at once do not come back at once.
-    fn pause(&self, next: u32) -> Duration {
-        let doublings = next.saturating_sub(2).min(16);
-        let bound = self.base.saturating_mul(1 << doublings).min(self.cap);
-        let bound_ms = u64::try_from(bound.as_millis()).unwrap_or(u64::MAX);
-        Duration::from_millis(fastrand::u64(0..=bound_ms))
-    }
 }
 
 pub struct Bms {
@@ -113,26 +91,6 @@ pub struct Bms {
     ticket_source_table: String,
     timeout: Duration,
     backoff: Backoff,
-}
-
-/// Whether a request may be sent again when its fate is unknown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Resend {
-    /// Reads and logins: sending twice does no harm.
-    Safe,
-    /// Creates: sent again only when BMS surely did not act on it, that is when the connection
-    /// was never made or BMS refused it with 429. Anything else might file a second ticket.
-    OnlyIfUnseen,
-}
-
-/// How one attempt went wrong.
-enum Fault {
-    /// The connection was never made: BMS saw nothing.
-    NotSent(BmsError),
-    /// The request left, but no answer came back (timeout, reset): BMS may have acted on it.
-    Lost { error: BmsError, timed_out: bool },
-    /// BMS answered with this error.
-    Answered { status: u16, error: BmsError },
 }
 
 /// What a request sends, for one retry after a new login.
@@ -205,26 +163,6 @@ impl Bms {
         path: &str,
         body: &T,
     ) -> Result<Value, BmsError> {
-        self.post_with(what, path, body, Resend::OnlyIfUnseen).await
-    }
-
-    /// A POST that only reads (a search with a body): retried like a GET.
-    pub async fn post_query<T: Serialize>(
-        &self,
-        what: &str,
-        path: &str,
-        body: &T,
-    ) -> Result<Value, BmsError> {
-        self.post_with(what, path, body, Resend::Safe).await
-    }
-
-    async fn post_with<T: Serialize>(
-        &self,
-        what: &str,
-        path: &str,
-        body: &T,
-        resend: Resend,
-    ) -> Result<Value, BmsError> {
         let json = serde_json::to_value(body).map_err(|e| BmsError::BadAnswer {
             what: what.to_string(),
             reason: format!("request body: {e}"),
@@ -235,7 +173,7 @@ impl Bms {
             path,
             &[],
             Body::Json(&json),
-            resend,
+            Resend::OnlyIfUnseen,
         ))
         .await
     }
@@ -276,8 +214,7 @@ impl Bms {
         }
     }
 
-    /// Send what `request` builds, again after a pause while the failure is a passing one, the
-    /// request may be repeated, and the invocation has time left.
+    /// Send what `request` builds, again after a pause while [`retry::next_step`] says so.
     async fn retrying(
         &self,
         what: &str,
@@ -294,69 +231,27 @@ impl Bms {
                 Ok(value) => return Ok(value),
                 Err(fault) => fault,
             };
-            let (error, asked_wait) = match (fault, resend) {
-                (Fault::NotSent(e), _) => (e, None),
-                (Fault::Lost { error, timed_out }, Resend::Safe) => {
-                    // One timeout may be a blip; a second means BMS hangs, and each more try
-                    // would cost the button a whole timeout for nothing.
-                    timeouts += u32::from(timed_out);
-                    if timeouts > 1 {
-                        tracing::warn!(what, attempt, error = %error, "BMS timed out twice; giving up");
-                        return Err(error);
-                    }
-                    (error, None)
-                }
-                (Fault::Lost { error, .. }, Resend::OnlyIfUnseen) => {
-                    return Err(maybe_done(what, None, &error));
-                }
-                (
-                    Fault::Answered {
-                        status: 429,
-                        error: e @ BmsError::RateLimited { retry_after, .. },
-                    },
-                    _,
-                ) => (e, retry_after),
-                (
-                    Fault::Answered {
-                        status: 503,
-                        error: e @ BmsError::RateLimited { retry_after, .. },
-                    },
-                    Resend::Safe,
-                ) => (e, retry_after),
-                (Fault::Answered { status, error }, Resend::OnlyIfUnseen) if status >= 500 => {
-                    return Err(maybe_done(what, Some(status), &error));
-                }
-                // A success whose body cannot be read: the work was most likely done.
-                (
-                    Fault::Answered {
-                        status,
-                        error: error @ BmsError::BadAnswer { .. },
-                    },
-                    Resend::OnlyIfUnseen,
-                ) => return Err(maybe_done(what, Some(status), &error)),
-                (Fault::Answered { error, .. }, _) => return Err(error),
+            timeouts += u32::from(fault.timed_out());
+            let standing = Standing {
+                attempt,
+                attempts: self.backoff.attempts,
+                timeouts,
+                // Outside an invocation (a benchmark, a tool) the gateway's budget still bounds
+                // what is worth waiting.
+                left: time_left().unwrap_or(GATEWAY_BUDGET),
+                backoff: self.backoff.pause(attempt + 1),
             };
-            if attempt >= self.backoff.attempts {
-                tracing::warn!(what, attempt, error = %error, "BMS call failed; no retries left");
-                return Err(error);
-            }
+            let step = retry::next_step(&fault, resend, standing);
+            let error = fault.into_error();
+            let pause = match step {
+                Step::Retry(pause) => pause,
+                Step::MaybeDone(status) => return Err(maybe_done(what, status, &error)),
+                Step::GiveUp(why) => {
+                    log_giving_up(what, attempt, &error, why);
+                    return Err(error);
+                }
+            };
             attempt += 1;
-            let pause = match asked_wait {
-                Some(secs) => Duration::from_secs(secs),
-                None => self.backoff.pause(attempt),
-            };
-            // A retry needs the pause and some time for the call itself. Outside an invocation
-            // (a benchmark, a tool) the gateway's budget still bounds what is worth waiting.
-            let left = time_left().unwrap_or(GATEWAY_BUDGET);
-            if pause + MIN_CALL_TIME > left {
-                tracing::warn!(
-                    what,
-                    pause_ms = pause.as_millis() as u64,
-                    error = %error,
-                    "BMS call failed; the invocation has no time left to wait and retry"
-                );
-                return Err(error);
-            }
             tracing::info!(
                 what,
                 attempt,
@@ -425,6 +320,24 @@ pub fn retry_after_seconds(value: &str) -> Option<u64> {
     Some(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
 }
 
+fn log_giving_up(what: &str, attempt: u32, error: &BmsError, why: GiveUp) {
+    match why {
+        GiveUp::Lasting => {}
+        GiveUp::TimedOutTwice => {
+            tracing::warn!(what, attempt, error = %error, "BMS timed out twice; giving up");
+        }
+        GiveUp::NoRetriesLeft => {
+            tracing::warn!(what, attempt, error = %error, "BMS call failed; no retries left");
+        }
+        GiveUp::NoTimeLeft { pause } => tracing::warn!(
+            what,
+            pause_ms = pause.as_millis() as u64,
+            error = %error,
+            "BMS call failed; the invocation has no time left to wait and retry"
+        ),
+    }
+}
+
 fn out_of_time(what: &str) -> BmsError {
     BmsError::Unreachable {
         what: what.to_string(),
@@ -434,7 +347,9 @@ fn out_of_time(what: &str) -> BmsError {
 
 fn maybe_done(what: &str, status: Option<u16>, error: &BmsError) -> BmsError {
     let retry_after = match error {
-        BmsError::RateLimited { retry_after, .. } => *retry_after,
+        BmsError::RateLimited { retry_after, .. } | BmsError::Unavailable { retry_after, .. } => {
+            *retry_after
+        }
         _ => None,
     };
     BmsError::MaybeDone {
@@ -481,30 +396,26 @@ mod tests {
     }
 
     #[test]
-    fn pauses_grow_to_the_cap_and_are_jittered_below_it() {
-        let b = Backoff {
-            base: Duration::from_millis(100),
-            cap: Duration::from_millis(350),
-            attempts: 10,
-        };
-        for _ in 0..200 {
-            assert!(b.pause(2) <= Duration::from_millis(100));
-            assert!(b.pause(3) <= Duration::from_millis(200));
-            assert!(b.pause(9) <= Duration::from_millis(350));
-            assert!(b.pause(u32::MAX) <= Duration::from_millis(350));
-        }
-        let distinct: std::collections::HashSet<Duration> = (0..50).map(|_| b.pause(9)).collect();
-        assert!(distinct.len() > 1, "full jitter varies the pause");
-    }
-
-    #[test]
     fn the_deadline_is_the_earlier_of_the_gateway_and_lambda() {
-        let now = Instant::now();
-        let gateway = deadline(now, None);
-        assert_eq!(gateway, now + GATEWAY_BUDGET - SAFETY_MARGIN);
-        let soon = deadline(now, Some(SystemTime::now() + Duration::from_secs(5)));
-        assert!(soon < gateway);
-        let passed = deadline(now, Some(SystemTime::now() - Duration::from_secs(5)));
-        assert!(passed <= now + SAFETY_MARGIN);
+        let started = Instant::now();
+        let wall = SystemTime::now();
+        // read a little after the start, as a handler does
+        let now = started + Duration::from_millis(40);
+        let at = |lambda| deadline_at(started, lambda, now, wall);
+        let gateway = started + GATEWAY_BUDGET - SAFETY_MARGIN;
+        assert_eq!(at(None), gateway);
+        assert_eq!(deadline(started, None), gateway);
+        assert_eq!(
+            at(Some(wall + Duration::from_secs(60))),
+            gateway,
+            "a later Lambda deadline"
+        );
+        assert_eq!(
+            at(Some(wall + Duration::from_secs(5))),
+            now + Duration::from_secs(5) - SAFETY_MARGIN
+        );
+        let passed = at(Some(wall - Duration::from_secs(5)));
+        assert_eq!(passed, now - SAFETY_MARGIN);
+        assert!(passed < now, "no time is left to call BMS in");
     }
 }

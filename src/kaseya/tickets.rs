@@ -134,10 +134,7 @@ impl Bms {
                 ],
             )
             .await?;
-        let listed: Vec<ListedTicket> = match result {
-            serde_json::Value::Null => Vec::new(),
-            other => envelope::read(WHAT, other)?,
-        };
+        let listed: Vec<ListedTicket> = envelope::read_list(WHAT, result)?;
         Ok(listed
             .into_iter()
             .filter(|t| t.matches(marker, since))

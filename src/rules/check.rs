@@ -813,8 +813,8 @@ fn render(e: &IdedExpr, depth: u8) -> String {
 }
 
 /// The candidate `word` most likely stands for: a different case, a known alias, or a close
-/// spelling.
-pub(crate) fn suggest<'c>(word: &str, candidates: impl Iterator<Item = &'c str>) -> Option<String> {
+/// spelling. Shared by the rules' messages and `button-rules`'s command line.
+pub fn suggest<'c>(word: &str, candidates: impl Iterator<Item = &'c str>) -> Option<String> {
     let candidates: Vec<&str> = candidates.filter(|c| *c != word).collect();
     if let Some(c) = candidates.iter().find(|c| c.eq_ignore_ascii_case(word)) {
         return Some(c.to_string());

@@ -12,6 +12,7 @@ use super::check::{self, Ty, a};
 use super::functions::{self, Regexes};
 use super::{Compute, Expression, Rule, Rules, Target};
 use crate::context::{self, Access, Lookup};
+use crate::wording::{capitalised, json_kind};
 
 const TOP_KEYS: [&str; 3] = ["defaults", "let", "rules"];
 const RULE_KEYS: [&str; 5] = ["when", "set", "compute", "reject", "stop"];
@@ -234,12 +235,12 @@ fn read_lets(v: Option<&Value>, p: &mut Problems) -> BTreeMap<String, Value> {
         } else if RESERVED.contains(&name.as_str()) || NAMESPACES.contains(&name.as_str()) {
             p.push(format!(
                 "{at}: `{name}` is reserved in CEL: pick another name, e.g. `my{}`",
-                capitalise(name)
+                capitalised(name)
             ));
         } else if functions::env().types().find_type(name).is_some() {
             p.push(format!(
                 "{at}: `{name}` is the name of a CEL type: pick another name, e.g. `my{}`",
-                capitalise(name)
+                capitalised(name)
             ));
         } else {
             lets.insert(name.clone(), init.clone());
@@ -847,18 +848,6 @@ fn did_you_mean<'c>(
     }
 }
 
-pub(super) fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(n) if n.is_f64() => "a number with a fraction",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     chars
@@ -886,13 +875,6 @@ fn to_identifier(s: &str) -> String {
     } else {
         out
     }
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-        .unwrap_or_default()
 }
 
 /// Parse JSON, noting every key that appears twice in one object (serde_json keeps the last one

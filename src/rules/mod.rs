@@ -26,6 +26,8 @@ use serde_json::Value;
 
 use crate::context::{Context, Lookup};
 
+pub use check::suggest;
+
 /// A checked rules document, every expression compiled, ready to [`apply`](Rules::apply).
 #[derive(Debug, Clone, Default)]
 pub struct Rules {

@@ -291,6 +291,19 @@ fn parse_api_url(raw: &str) -> Result<String, String> {
             "`{raw}` must be an https:// URL such as {DEFAULT_API_URL}"
         ));
     }
+    // The login posts the password: plain http only to this machine (the sandbox, a tunnel).
+    let host = url.host_str().unwrap_or_default();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if url.scheme() == "http" && !loopback {
+        return Err(format!(
+            "`{raw}` is plain http: the login sends the BMS password, so use https:// (plain \
+             http is accepted only for a loopback host such as 127.0.0.1)"
+        ));
+    }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(format!("`{raw}` must not have a query or a fragment"));
     }

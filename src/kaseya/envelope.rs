@@ -49,6 +49,12 @@ pub enum BmsError {
         reason: String,
         retry_after: Option<u64>,
     },
+    /// Redirects are never followed: a login re-posted to wherever a redirect points would carry
+    /// the password there.
+    #[error(
+        "BMS answered with a redirect (HTTP {status}) to `{what}`; redirects are not followed, so that the password never goes to another address: set KASEYA_API_URL to your region's API host itself (https://api.bms.kaseya.com, https://api.bmsemea.kaseya.com or https://api.bmsapac.kaseya.com)"
+    )]
+    Redirected { what: String, status: u16 },
     #[error("BMS sent an answer we cannot read ({what}): {reason}")]
     BadAnswer { what: String, reason: String },
     /// The credentials for a login could not be read.
@@ -76,6 +82,12 @@ pub fn open(
     retry_after: Option<u64>,
     body: &[u8],
 ) -> Result<Value, BmsError> {
+    if (300..400).contains(&status) {
+        return Err(BmsError::Redirected {
+            what: what.to_string(),
+            status,
+        });
+    }
     let parsed = serde_json::from_slice::<Value>(body).map(lowercase_keys);
     if status == 401 {
         return Err(BmsError::Unauthorized {

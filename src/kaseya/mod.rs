@@ -111,6 +111,9 @@ impl Bms {
             .timeout(timeout)
             .connect_timeout(timeout.min(CONNECT_TIMEOUT))
             .user_agent(concat!("kaseya-button/", env!("CARGO_PKG_VERSION")))
+            // A redirect is an error, never followed: a 307 from the login would re-post the
+            // form, password and all, to wherever it points.
+            .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(Bms {
             http,

@@ -181,6 +181,12 @@ fn presented_key(headers: &HeaderMap) -> Option<&str> {
 }
 
 impl Plan {
+    /// Whether a ticket an earlier press left is this press's: the marker alone is not enough,
+    /// the ticket must also be for the same contact.
+    fn is_for(&self, earlier: &CreatedTicket) -> bool {
+        earlier.contact_id == Some(self.requester.contact.id)
+    }
+
     /// The `POST /v2/servicedesk/tickets` body, built once the warnings are final: they are
     /// listed in the ticket too.
     fn ticket(&self, ev: &Evaluated, marker: Option<&Marker>) -> TicketInput {
@@ -276,7 +282,8 @@ impl Ready {
                 allowed.as_str(),
             ));
         }
-        self.authenticate(req.headers()).await?;
+        self.authenticate(req.headers(), secret::source_ip(&req))
+            .await?;
         match endpoint {
             Endpoint::Create => self.create(&req).await,
             Endpoint::Preview => self.preview(&req).await,
@@ -421,7 +428,11 @@ impl Ready {
         Ok(parts.join(", "))
     }
 
-    async fn authenticate(&self, headers: &HeaderMap) -> Result<(), Problem> {
+    async fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        caller: Option<std::net::IpAddr>,
+    ) -> Result<(), Problem> {
         // The secret is needed for BMS either way; fetching it first makes a missing or
         // malformed secret a clear 500 before anything else happens.
         let secret = self.secrets.get().await?;
@@ -429,7 +440,7 @@ impl Ready {
             return Ok(());
         }
         let check = match presented_key(headers) {
-            Some(key) => self.secrets.check_key(key).await?,
+            Some(key) => self.secrets.check_key(key, caller).await?,
             None if !secret.has_button_keys() => KeyCheck::NoKeysConfigured,
             None => KeyCheck::Rejected,
         };
@@ -441,7 +452,7 @@ impl Ready {
             )
         };
         match check {
-            KeyCheck::Accepted => Ok(()),
+            KeyCheck::Accepted(_) => Ok(()),
             KeyCheck::Rejected => Err(refused()),
             KeyCheck::NoKeysConfigured => {
                 tracing::error!(
@@ -483,12 +494,12 @@ impl Ready {
             tracing::info!(rule = rejection.rule, "a rule rejected the ticket");
             return Err(Problem::rejected(rejection.message.clone()));
         }
-        let marker = key.map(|k| Marker::new(&ev.button.email, &k));
+        let secret = self.secrets.get().await?;
+        let marker = key.map(|k| Marker::new(secret.marker_key(), &ev.button.email, &k));
         let (earlier, plan) = self.plan_and_earlier(&ev, marker.as_ref()).await;
         let mut plan = match earlier? {
-            // The ticket exists: the answer the client lost is what it needs, whatever the
-            // rest of this try ran into.
-            Earlier::Found(first) => {
+            // The ticket exists: the answer the client lost is what it needs.
+            Earlier::Found(first) if plan.as_ref().is_ok_and(|p| p.is_for(&first)) => {
                 tracing::info!(
                     ticket_id = first.id,
                     "repeated press: answered with its ticket"
@@ -500,6 +511,17 @@ impl Ready {
                     "duplicate": true,
                 });
                 return Ok(json_response(StatusCode::OK, &body));
+            }
+            // Another contact's ticket is not this press's, whoever put the marker there; and
+            // without this press's contact it cannot be told whose it is.
+            Earlier::Found(other) => {
+                if plan.is_ok() {
+                    tracing::warn!(
+                        ticket_id = other.id,
+                        "a ticket of another contact carries this press's marker: filing anew"
+                    );
+                }
+                plan?
             }
             Earlier::Nothing => plan?,
             Earlier::Unchecked(warning) => {
@@ -545,14 +567,15 @@ impl Ready {
             "rules": &ev.outcome,
         });
         if ev.outcome.rejected.is_none() {
-            let marker = key.map(|k| Marker::new(&ev.button.email, &k));
+            let secret = self.secrets.get().await?;
+            let marker = key.map(|k| Marker::new(secret.marker_key(), &ev.button.email, &k));
             let (earlier, plan) = self.plan_and_earlier(&ev, marker.as_ref()).await;
             let mut plan = plan?;
             let duplicate_of = match earlier? {
-                Earlier::Found(first) => {
+                Earlier::Found(first) if plan.is_for(&first) => {
                     json!({"ticketId": first.id, "ticketNumber": first.ticket_number})
                 }
-                Earlier::Nothing => Value::Null,
+                Earlier::Found(_) | Earlier::Nothing => Value::Null,
                 Earlier::Unchecked(warning) => {
                     plan.warnings.push(warning);
                     Value::Null

@@ -131,9 +131,9 @@ impl App {
         };
         let response = answer.unwrap_or_else(|p| {
             if p.status >= 500 {
-                tracing::error!(status = p.status, detail = %p.detail, "request failed");
+                tracing::error!(status = p.status, detail = ?p.detail, "request failed");
             } else {
-                tracing::info!(status = p.status, detail = %p.detail, "request refused");
+                tracing::info!(status = p.status, detail = ?p.detail, "request refused");
             }
             p.to_response()
         });

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::button::{ButtonRequest, Text, default_title};
+use crate::button::{ButtonRequest, Text, default_title, one_line};
 use crate::context::Context;
 use crate::idempotency::{Marker, neutralise};
 use crate::kaseya::{AttachmentInput, Contact, NoteInput, TicketInput};
@@ -22,9 +22,14 @@ pub struct Requester {
     pub unregistered: bool,
 }
 
+/// A labelled line. The parser already keeps these values on one line; folding again here
+/// keeps any value, wherever it comes from, from starting a line of its own.
 fn line(out: &mut String, label: &str, value: Option<&str>) {
-    if let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) {
-        let _ = writeln!(out, "{label}: {v}");
+    if let Some(v) = value.map(one_line) {
+        let v = v.trim();
+        if !v.is_empty() {
+            let _ = writeln!(out, "{label}: {v}");
+        }
     }
 }
 
@@ -83,13 +88,14 @@ pub fn details(
     out
 }
 
-/// The title after the rules; one they emptied falls back to the default title.
+/// The title after the rules, on one line (a rule may build it from the message); one they
+/// emptied falls back to the default title.
 pub fn title(ctx: &Context) -> String {
-    let t = ctx.text("title").trim();
+    let t = one_line(ctx.text("title")).trim().to_string();
     if t.is_empty() {
         default_title(ctx.text("message"))
     } else {
-        t.to_string()
+        t
     }
 }
 

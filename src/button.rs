@@ -4,6 +4,7 @@
 //! `Invoke-RestMethod -Body @{...}` and plain HTML forms send the latter). Unknown fields are
 //! ignored so that newer button clients keep working against an older function.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -64,14 +65,17 @@ impl Email {
         if s.len() > 254 {
             return Err("is longer than 254 characters".into());
         }
+        // Errors show the value escaped: they reach the log, where a raw line break would
+        // start a line of the caller's choosing.
+        let shown = format!("`{}`", s.escape_debug());
         if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(format!("`{s}` contains a space or a control character"));
+            return Err(format!("{shown} contains a space or a control character"));
         }
         let Some((local, domain)) = s.rsplit_once('@') else {
-            return Err(format!("`{s}` has no `@`"));
+            return Err(format!("{shown} has no `@`"));
         };
         if local.is_empty() || local.contains('@') {
-            return Err(format!("`{s}` is not of the form name@domain"));
+            return Err(format!("{shown} is not of the form name@domain"));
         }
         let labels: Vec<&str> = domain.split('.').collect();
         if labels.len() < 2
@@ -80,7 +84,7 @@ impl Email {
                 .any(|l| l.is_empty() || l.starts_with('-') || l.ends_with('-'))
         {
             return Err(format!(
-                "`{s}` does not end in a domain such as example.com"
+                "{shown} does not end in a domain such as example.com"
             ));
         }
         Ok(Email(s.to_string()))
@@ -104,7 +108,8 @@ impl fmt::Display for Email {
 }
 
 /// A piece of text that is not blank, fits [`MAX_FIELD_BYTES`] and holds no control character
-/// other than tab, line feed and carriage return.
+/// other than tab, line feed and carriage return; a single-line field ([`Text::parse_line`])
+/// holds no line break either.
 ///
 /// Other control characters are removed rather than refused: script output sent as `append`
 /// often carries terminal escapes or NULs, and losing the ticket over them would help no one.
@@ -129,9 +134,41 @@ impl Text {
         Ok((!t.is_empty()).then(|| Text(t.to_string())))
     }
 
+    /// A field that is one line in the ticket (a title, a name, a host name): every line break
+    /// becomes a space, so the value cannot start a line of its own, such as a forged `Email:`
+    /// or `[User Registration Requested]` in the details.
+    fn parse_line(field: &'static str, raw: &str) -> Result<Option<Self>, RequestError> {
+        if raw.len() > MAX_FIELD_BYTES {
+            return Text::parse(field, raw);
+        }
+        Text::parse(field, &one_line(raw))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Line feed, carriage return and every other character that ends a line somewhere: vertical
+/// tab, form feed, NEL and the Unicode line and paragraph separators.
+fn is_line_break(c: char) -> bool {
+    matches!(
+        c,
+        '\n' | '\r' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}'
+    )
+}
+
+/// `raw` on one line: each line break, with the blanks around it, becomes one space.
+pub fn one_line(raw: &str) -> Cow<'_, str> {
+    if !raw.contains(is_line_break) {
+        return Cow::Borrowed(raw);
+    }
+    let pieces: Vec<&str> = raw
+        .split(is_line_break)
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    Cow::Owned(pieces.join(" "))
 }
 
 /// `raw` without control characters other than `\t`, `\n` and `\r`.
@@ -144,9 +181,10 @@ fn without_controls(raw: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// A short value (a selection, a file name) as it is kept: no control characters, trimmed.
+/// A short value (a selection, a file name) as it is kept: one line, no control characters,
+/// trimmed.
 fn cleaned(raw: &str) -> String {
-    without_controls(raw).trim().to_string()
+    without_controls(&one_line(raw)).trim().to_string()
 }
 
 impl fmt::Display for Text {
@@ -230,7 +268,7 @@ impl ButtonRequest {
         let email = Email::parse(&email_raw).map_err(|r| RequestError::invalid("email", r))?;
         let message = text(&f, "message")?
             .ok_or_else(|| RequestError::invalid("message", "is required and must not be blank"))?;
-        let title = match text(&f, "title")? {
+        let title = match line(&f, "title")? {
             Some(t) => t,
             None => Text(default_title(message.as_str())),
         };
@@ -240,14 +278,14 @@ impl ButtonRequest {
             email,
             title,
             message,
-            name: text(&f, "name")?,
+            name: line(&f, "name")?,
             selections,
-            hostname: text(&f, "hostname")?,
-            ip: text(&f, "ip")?,
-            mac: text(&f, "mac")?,
+            hostname: line(&f, "hostname")?,
+            ip: line(&f, "ip")?,
+            mac: line(&f, "mac")?,
             append: text(&f, "append")?,
-            business: text(&f, "business")?,
-            phone: text(&f, "phone")?,
+            business: line(&f, "business")?,
+            phone: line(&f, "phone")?,
             attachments,
         })
     }
@@ -315,6 +353,13 @@ fn string(
 fn text(f: &BTreeMap<String, Value>, field: &'static str) -> Result<Option<Text>, RequestError> {
     match string(f, field)? {
         Some(s) => Text::parse(field, &s),
+        None => Ok(None),
+    }
+}
+
+fn line(f: &BTreeMap<String, Value>, field: &'static str) -> Result<Option<Text>, RequestError> {
+    match string(f, field)? {
+        Some(s) => Text::parse_line(field, &s),
         None => Ok(None),
     }
 }
@@ -412,13 +457,19 @@ fn attachment(index: usize, item: Value) -> Result<Attachment, RequestError> {
         }
     };
     let name = get("name")?
-        .map(|n| cleaned(&n))
-        .filter(|n| !n.is_empty())
+        .filter(|n| !cleaned(n).is_empty())
+        .map(|n| base_name(&n))
         .ok_or_else(|| bad("`name` is required".into()))?;
-    let content_type = get("contentType")?
-        .map(|c| cleaned(&c))
-        .filter(|c| !c.is_empty())
-        .unwrap_or_else(|| "application/octet-stream".into());
+    let content_type = match get("contentType")?.filter(|c| !c.is_empty()) {
+        None => "application/octet-stream".into(),
+        Some(c) => media_type_essence(&c).ok_or_else(|| {
+            bad(
+                "`contentType` is not a media type of the form type/subtype (such as \
+                 image/png)"
+                    .into(),
+            )
+        })?,
+    };
     let data = get("data")?.ok_or_else(|| bad("`data` (base64) is required".into()))?;
     // Clients wrap long base64 lines; BMS wants one unbroken string.
     let compact: String = data.chars().filter(|c| !c.is_ascii_whitespace()).collect();
@@ -440,6 +491,34 @@ fn attachment(index: usize, item: Value) -> Result<Attachment, RequestError> {
         size: decoded.len(),
         base64: compact,
     })
+}
+
+/// A file name without any folder: BMS and whoever downloads the file get `x.png`, never
+/// `../../x.png` or `C:\\Users\\...`. A name that leaves nothing (`logs/`, `..`) becomes
+/// `attachment`.
+fn base_name(raw: &str) -> String {
+    let name = cleaned(raw);
+    let base = name.rsplit(['/', '\\']).next().unwrap_or_default().trim();
+    match base {
+        "" | "." | ".." => "attachment".into(),
+        base => base.to_string(),
+    }
+}
+
+/// `type/subtype` in lower case, when `raw` starts with one (RFC 6838 names: a letter or digit,
+/// then letters, digits and `!#$&^_.+-`). Parameters such as `; charset=utf-8` are dropped: BMS
+/// needs the type only, and dropping them keeps whatever they hold out of BMS. Every type that
+/// matches is kept as sent, `text/html` too: the file is stored, not shown as a page.
+fn media_type_essence(raw: &str) -> Option<String> {
+    let name_ok = |s: &str| {
+        s.len() <= 127
+            && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$&^_.+-".contains(c))
+    };
+    let essence = raw.split(';').next().unwrap_or_default().trim();
+    let (kind, subtype) = essence.split_once('/')?;
+    (name_ok(kind) && name_ok(subtype)).then(|| essence.to_ascii_lowercase())
 }
 
 /// The first [`DEFAULT_TITLE_CHARS`] characters of the message, on one line, cut at a word
@@ -592,5 +671,78 @@ mod tests {
         assert_eq!(r.attachments[0].base64, "aGVsbG8=");
         assert_eq!(r.attachments[0].size, 5);
         assert!(!format!("{:?}", r.attachments[0]).contains("aGVs"));
+    }
+
+    #[test]
+    fn single_line_fields_are_folded_and_the_message_is_not() {
+        let r = json(
+            "{\"email\":\"a@b.com\",\"message\":\"one\\ntwo\",\"title\":\"T\\r\\n  x\",             \"name\":\"A\\u2028B\",\"hostname\":\"PC\\u000b1\",\"phone\":\"\\n5\\n\\n\",             \"selections\":[\"S\\r1\",\"\\n\"],\"append\":\"a\\nb\"}",
+        )
+        .unwrap();
+        assert_eq!(r.title.as_str(), "T x");
+        assert_eq!(r.name.unwrap().as_str(), "A B");
+        assert_eq!(r.hostname.unwrap().as_str(), "PC 1");
+        assert_eq!(r.phone.unwrap().as_str(), "5");
+        assert_eq!(r.selections, vec!["S 1"]);
+        assert_eq!(r.message.as_str(), "one\ntwo");
+        assert_eq!(r.append.unwrap().as_str(), "a\nb");
+        assert_eq!(
+            one_line("no breaks  here"),
+            Cow::Borrowed("no breaks  here")
+        );
+        assert_eq!(one_line("a \u{85} b\u{2029}c"), "a b c");
+    }
+
+    #[test]
+    fn attachment_names_are_base_names() {
+        for (raw, base) in [
+            ("../../x.png", "x.png"),
+            ("C:\\a\\b.png", "b.png"),
+            ("/etc/passwd", "passwd"),
+            ("dir/", "attachment"),
+            ("..", "attachment"),
+            ("a/./", "attachment"),
+            ("two\r\nlines.txt", "two lines.txt"),
+            ("plain.txt", "plain.txt"),
+        ] {
+            assert_eq!(base_name(raw), base, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn content_types_must_be_type_slash_subtype() {
+        for (raw, kept) in [
+            ("image/png", "image/png"),
+            ("Image/PNG", "image/png"),
+            ("text/plain; charset=utf-8", "text/plain"),
+            ("text/html", "text/html"),
+            ("application/vnd.ms-excel", "application/vnd.ms-excel"),
+            ("image/svg+xml", "image/svg+xml"),
+        ] {
+            assert_eq!(media_type_essence(raw).as_deref(), Some(kept), "{raw:?}");
+        }
+        for raw in [
+            "image",
+            "image/",
+            "/png",
+            "a/b/c",
+            "image/png\r\nX: 1",
+            "-a/b",
+            "a b/c",
+        ] {
+            assert_eq!(media_type_essence(raw), None, "{raw:?}");
+        }
+        let err = json(
+            r#"{"email":"a@b.com","message":"m","attachments":[{"name":"a","data":"aGk="},{"name":"b","contentType":"x","data":"aGk="}]}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("attachments") && err.contains("[1]"), "{err}");
+    }
+
+    #[test]
+    fn email_errors_show_the_value_escaped() {
+        let err = Email::parse("a\nb@c.com").unwrap_err();
+        assert!(!err.contains('\n') && err.contains("a\\nb@c.com"), "{err}");
     }
 }

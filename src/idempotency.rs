@@ -2,24 +2,32 @@
 //!
 //! The function keeps no state between invocations, so BMS itself is the memory: the ticket a
 //! keyed press creates carries a marker line in its details, and a later press with the same key
-//! finds that ticket through BMS's ticket search. The marker is a hash of the e-mail and the key:
-//! the raw key never reaches BMS, and two users who happen to send the same key get different
-//! markers.
+//! finds that ticket through BMS's ticket search.
+//!
+//! Anyone with a button key can write text into a ticket, so the marker must be something no
+//! caller can compute: it is an HMAC of the e-mail and the key under a server secret
+//! ([`MarkerKey`]). The raw key never reaches BMS, two users who happen to send the same key get
+//! different markers, and user text can never hold a marker line ([`neutralise`]).
 
+use std::borrow::Cow;
 use std::fmt;
 
 use chrono::{DateTime, Duration, Utc};
+use hmac::{Hmac, Mac};
 use lambda_http::http::HeaderMap;
-use sha2::{Digest, Sha256};
+use secrecy::{ExposeSecret, SecretSlice};
+use sha2::Sha256;
 
 use crate::button::Email;
+
+type HmacSha256 = Hmac<Sha256>;
 
 pub const HEADER: &str = "Idempotency-Key";
 pub const MAX_KEY_CHARS: usize = 128;
 /// How long a repeat answers with the first ticket instead of filing a new one.
 pub const WINDOW: Duration = Duration::minutes(10);
-/// Hex digits of the SHA-256 kept in the marker: 96 bits, far beyond any chance collision among
-/// one tenant's tickets of ten minutes, and short enough to read in the ticket.
+/// Hex digits of the HMAC kept in the marker: 96 bits, far beyond any chance collision among
+/// one tenant's tickets of ten minutes or any guess, and short enough to read in the ticket.
 const TOKEN_HEX_DIGITS: usize = 24;
 const MARKER_PREFIX: &str = "[Button request ";
 
@@ -77,6 +85,67 @@ impl IdempotencyKey {
     }
 }
 
+/// What the marker of user text becomes: the same words, no longer a marker. A hyphen rather
+/// than an escape, because BMS shows details as plain text where a backslash would be noise to
+/// the technician reading it.
+const NEUTRALISED: &str = "[Button-request";
+
+/// Labels that keep the marker key apart from any other use of the same secret material.
+const GIVEN_LABEL: &[u8] = b"kaseya-button idempotency marker key v1";
+const DERIVED_LABEL: &[u8] = b"kaseya-button idempotency marker key v1, from the BMS login";
+
+/// The server secret markers are computed under: 32 bytes, never printed.
+#[derive(Clone)]
+pub struct MarkerKey(SecretSlice<u8>);
+
+impl fmt::Debug for MarkerKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MarkerKey(..)")
+    }
+}
+
+impl MarkerKey {
+    /// From the secret's own `markerKey`: HMAC-SHA256(key = markerKey, message = a fixed label).
+    pub fn given(marker_key: &str) -> MarkerKey {
+        MarkerKey::hmac(marker_key.as_bytes(), &[GIVEN_LABEL])
+    }
+
+    /// From the BMS login when the secret has no `markerKey`: HMAC-SHA256(key = password,
+    /// message = a fixed label, then the tenant and user name in lower case, each
+    /// length-prefixed). The password is the secret part; tenant and user keep two logins that
+    /// share a password apart.
+    pub fn derived(tenant: &str, username: &str, password: &str) -> MarkerKey {
+        let tenant = tenant.to_lowercase();
+        let username = username.to_lowercase();
+        let (tenant_len, username_len) = (tenant.len().to_string(), username.len().to_string());
+        MarkerKey::hmac(
+            password.as_bytes(),
+            &[
+                DERIVED_LABEL,
+                b"\0",
+                tenant_len.as_bytes(),
+                b":",
+                tenant.as_bytes(),
+                username_len.as_bytes(),
+                b":",
+                username.as_bytes(),
+            ],
+        )
+    }
+
+    fn hmac(key: &[u8], message: &[&[u8]]) -> MarkerKey {
+        let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes a key of any length");
+        for part in message {
+            mac.update(part);
+        }
+        MarkerKey(SecretSlice::from(mac.finalize().into_bytes().to_vec()))
+    }
+
+    fn mac(&self) -> HmacSha256 {
+        HmacSha256::new_from_slice(self.0.expose_secret()).expect("HMAC takes a key of any length")
+    }
+}
+
 /// The line a keyed press leaves in its ticket's details: `[Button request 3f9c0a1b2c3d4e5f60718293]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Marker(String);
@@ -84,14 +153,14 @@ pub struct Marker(String);
 impl Marker {
     /// E-mails match contacts ignoring ASCII case, so they are hashed that way too; the length
     /// prefix keeps `a@b.c` + `x` apart from any other split of the same bytes.
-    pub fn new(email: &Email, key: &IdempotencyKey) -> Marker {
+    pub fn new(key: &MarkerKey, email: &Email, idempotency_key: &IdempotencyKey) -> Marker {
         let email = email.as_str().to_ascii_lowercase();
-        let mut hash = Sha256::new();
-        hash.update(email.len().to_string().as_bytes());
-        hash.update(b":");
-        hash.update(email.as_bytes());
-        hash.update(key.0.as_bytes());
-        let digest = hash.finalize();
+        let mut mac = key.mac();
+        mac.update(email.len().to_string().as_bytes());
+        mac.update(b":");
+        mac.update(email.as_bytes());
+        mac.update(idempotency_key.0.as_bytes());
+        let digest = mac.finalize().into_bytes();
         let token: String = digest
             .iter()
             .take(TOKEN_HEX_DIGITS / 2)
@@ -104,10 +173,37 @@ impl Marker {
         &self.0
     }
 
-    /// Whether a ticket's details carry this marker.
-    pub fn is_in(&self, details: &str) -> bool {
-        details.contains(&self.0)
+    /// Whether this marker closes a ticket's details: the last line, exactly, where
+    /// [`crate::ticket::ticket_input`] writes it. Anywhere else it is text someone typed.
+    pub fn closes(&self, details: &str) -> bool {
+        details
+            .trim_end()
+            .lines()
+            .next_back()
+            .is_some_and(|last| last == self.0)
     }
+}
+
+/// `text` with every `[Button request` (in any ASCII case) turned into `[Button-request`, so no
+/// text a user sends, nor anything a rule builds from it, can hold a marker line. The marker's
+/// HMAC already cannot be guessed; this keeps even a leaked or previewed marker out of reach.
+/// Any case, because BMS's details filter may ignore case.
+pub fn neutralise(text: &str) -> Cow<'_, str> {
+    const NEEDLE: &str = "[button request";
+    // ASCII lower-casing keeps every byte offset, so positions in `lower` are positions in `text`.
+    let lower = text.to_ascii_lowercase();
+    if !lower.contains(NEEDLE) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    for (at, _) in lower.match_indices(NEEDLE) {
+        out.push_str(&text[from..at]);
+        out.push_str(NEUTRALISED);
+        from = at + NEEDLE.len();
+    }
+    out.push_str(&text[from..]);
+    Cow::Owned(out)
 }
 
 impl fmt::Display for Marker {
@@ -147,26 +243,68 @@ mod tests {
         assert!(IdempotencyKey::parse("tab\there").is_err());
     }
 
+    fn marker_key() -> MarkerKey {
+        MarkerKey::derived("Contoso MSP", "api.button", "s3cret")
+    }
+
     #[test]
-    fn marker_is_a_hash_of_email_and_key_ignoring_email_case() {
+    fn marker_is_a_keyed_hash_of_email_and_key_ignoring_email_case() {
         let k = key("3f9c2b7e-retry");
-        let m = Marker::new(&email("Dan.Jump@fabrikam.com"), &k);
-        assert_eq!(m, Marker::new(&email("dan.jump@FABRIKAM.com"), &k));
+        let mk = marker_key();
+        let m = Marker::new(&mk, &email("Dan.Jump@fabrikam.com"), &k);
+        assert_eq!(m, Marker::new(&mk, &email("dan.jump@FABRIKAM.com"), &k));
         assert!(m.as_str().starts_with("[Button request "), "{m}");
         assert_eq!(m.as_str().len(), "[Button request ]".len() + 24);
         assert!(!m.as_str().contains("3f9c2b7e-retry"));
-        assert_ne!(m, Marker::new(&email("ann.beebe@northwind.com"), &k));
+        assert_ne!(m, Marker::new(&mk, &email("ann.beebe@northwind.com"), &k));
         assert_ne!(
             m,
-            Marker::new(&email("dan.jump@fabrikam.com"), &key("other"))
+            Marker::new(&mk, &email("dan.jump@fabrikam.com"), &key("other"))
         );
     }
 
     #[test]
-    fn marker_is_found_in_details() {
-        let m = Marker::new(&email("a@b.com"), &key("k1"));
-        assert!(m.is_in(&format!("Broken\n\n{m}\n")));
-        assert!(!m.is_in("Broken\n"));
+    fn the_marker_key_decides_the_marker() {
+        let (e, k) = (email("a@b.com"), key("k1"));
+        let m = |mk: &MarkerKey| Marker::new(mk, &e, &k);
+        let base = m(&marker_key());
+        assert_eq!(
+            base,
+            m(&MarkerKey::derived("CONTOSO MSP", "API.Button", "s3cret"))
+        );
+        assert_ne!(
+            base,
+            m(&MarkerKey::derived("Contoso MSP", "api.button", "rotated"))
+        );
+        assert_ne!(
+            base,
+            m(&MarkerKey::derived("Contoso", "MSPapi.button", "s3cret"))
+        );
+        assert_ne!(base, m(&MarkerKey::given("s3cret")));
+        assert_ne!(m(&MarkerKey::given("one")), m(&MarkerKey::given("two")));
+        assert_eq!(format!("{:?}", marker_key()), "MarkerKey(..)");
+    }
+
+    #[test]
+    fn the_marker_counts_only_as_the_last_line() {
+        let m = Marker::new(&marker_key(), &email("a@b.com"), &key("k1"));
+        assert!(m.closes(&format!("Broken\n\n{m}\n")));
+        assert!(m.closes(&format!("Broken\r\n\r\n{m}\r\n\r\n")));
+        assert!(!m.closes("Broken\n"));
+        assert!(!m.closes(&format!("Broken\n{m}\nmore\n")));
+        assert!(!m.closes(&format!("Broken\nsee {m}\n")));
+        assert!(!m.closes(&format!("Broken\n {m}\n")));
+    }
+
+    #[test]
+    fn neutralise_breaks_every_marker_in_any_case() {
+        assert_eq!(neutralise("plain text"), Cow::Borrowed("plain text"));
+        assert_eq!(
+            neutralise("a [Button request 00] b [BUTTON REQUEST 11]"),
+            "a [Button-request 00] b [Button-request 11]"
+        );
+        assert_eq!(neutralise("é[button request"), "é[Button-request");
+        assert_eq!(neutralise("[Button-request 00]"), "[Button-request 00]");
     }
 
     #[test]

@@ -1,11 +1,24 @@
-//! Caller authentication: the key a caller presents, checked against the secret's keys.
+//! Caller authentication: the key a caller presents, checked against the secret's keys, and
+//! what that key may do.
 
+use lambda_http::Request;
 use lambda_http::http::{HeaderMap, header};
 
 use crate::Ready;
 use crate::config::ButtonAuth;
 use crate::problem::Problem;
-use crate::secret::KeyCheck;
+use crate::secret::{self, KeyCheck, Role};
+
+/// Who is calling, as far as the function can tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Caller {
+    /// A button key files tickets and nothing else; an operator key may also read the health
+    /// report and the preview. Under `BUTTON_AUTH=none` the API in front has authenticated the
+    /// caller, and every endpoint answers.
+    pub role: Role,
+    /// The key's name in the secret: safe to log and to route by, unlike the key.
+    pub name: Option<String>,
+}
 
 /// `Authorization: Bearer <key>` or `X-Api-Key: <key>`.
 pub(crate) fn presented_key(headers: &HeaderMap) -> Option<&str> {
@@ -26,36 +39,54 @@ pub(crate) fn presented_key(headers: &HeaderMap) -> Option<&str> {
         .filter(|k| !k.is_empty())
 }
 
-/// Let the caller in, or answer the one 401 every refusal gets.
-pub(crate) async fn authenticate(app: &Ready, headers: &HeaderMap) -> Result<(), Problem> {
+/// Let the caller in, or answer the one 401 every refusal gets. The address a key's `allowFrom`
+/// is checked against is API Gateway's own source IP, never a header the caller can write.
+pub(crate) async fn authenticate(app: &Ready, req: &Request) -> Result<Caller, Problem> {
     // The secret is needed for BMS either way; fetching it first makes a missing or malformed
-    // secret a clear 500 before anything else happens.
+    // secret an error before anything else happens.
     let secret = app.secrets.get().await?;
     if app.config.auth == ButtonAuth::None {
-        return Ok(());
+        return Ok(Caller {
+            role: Role::Operator,
+            name: None,
+        });
     }
-    let check = match presented_key(headers) {
-        Some(key) => app.secrets.check_key(key).await?,
-        None if !secret.has_button_keys() => KeyCheck::NoKeysConfigured,
+    let check = match presented_key(req.headers()) {
+        Some(key) => app.secrets.check_key(key, secret::source_ip(req)).await?,
+        None if !secret.has_keys() => KeyCheck::NoKeysConfigured,
         None => KeyCheck::Rejected,
     };
     // One answer for every refusal: a caller learns nothing about which keys exist.
     let refused = || {
         Problem::unauthorized(
-            "missing or wrong button key: send one of the function's button keys as \
+            "missing or wrong key: send one of the function's button keys as \
              `Authorization: Bearer <key>` or `X-Api-Key: <key>`",
         )
     };
     match check {
-        KeyCheck::Accepted => Ok(()),
+        KeyCheck::Accepted(m) => Ok(Caller {
+            role: m.role,
+            name: m.name,
+        }),
         KeyCheck::Rejected => Err(refused()),
         KeyCheck::NoKeysConfigured => {
             tracing::error!(
-                "BUTTON_AUTH is `key` but the secret lists no `buttonKeys`, so every caller is \
-                 refused: add them to the secret (its JSON form), or set BUTTON_AUTH=none if the \
-                 API in front authenticates callers"
+                "BUTTON_AUTH is `key` but the secret lists no `buttonKeys` or `operatorKeys`, so \
+                 every caller is refused: add them to the secret (its JSON form), or set \
+                 BUTTON_AUTH=none if the API in front authenticates callers"
             );
             Err(refused())
         }
+    }
+}
+
+/// Refuse a button key on an endpoint for technicians.
+pub(crate) fn require_operator(caller: &Caller, endpoint: &str) -> Result<(), Problem> {
+    match caller.role {
+        Role::Operator => Ok(()),
+        Role::Button => Err(Problem::forbidden(format!(
+            "a button key files tickets and nothing else: {endpoint} needs one of the secret's \
+             `operatorKeys`"
+        ))),
     }
 }

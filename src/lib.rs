@@ -106,9 +106,9 @@ impl App {
         };
         let response = answer.unwrap_or_else(|p| {
             if p.status >= 500 {
-                tracing::error!(status = p.status, detail = %p.detail, "request failed");
+                tracing::error!(status = p.status, detail = ?p.detail, "request failed");
             } else {
-                tracing::info!(status = p.status, detail = %p.detail, "request refused");
+                tracing::info!(status = p.status, detail = ?p.detail, "request refused");
             }
             p.to_response()
         });
@@ -155,10 +155,10 @@ impl Ready {
 
     /// Authenticate first: until the caller shows a key, nothing is said about the endpoints.
     async fn answer(&self, method: &Method, req: Request) -> Result<Response<Body>, Problem> {
-        keys::authenticate(self, req.headers()).await?;
+        let caller = keys::authenticate(self, &req).await?;
         let path =
             routes::route_path(&req, &self.config.base_path).ok_or_else(Problem::not_found)?;
-        Route::parse(method, &path, self.config.preview)?
+        Route::parse(method, &path, &caller, self.config.preview)?
             .apply(self, req)
             .await
     }

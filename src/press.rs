@@ -48,12 +48,9 @@ pub(crate) struct Prepared {
 pub(crate) enum Next {
     /// A rule refused the ticket; nothing was looked up in BMS.
     Rejected(Rejection),
-    /// An earlier press with the same key filed this ticket. The plan is kept for the preview;
-    /// a press answers with the ticket whatever the plan ran into.
-    Duplicate {
-        first: CreatedTicket,
-        plan: Result<Plan, Problem>,
-    },
+    /// An earlier press with the same key filed this ticket, for the same contact. The plan is
+    /// kept for the preview.
+    Duplicate { first: CreatedTicket, plan: Plan },
     /// Nothing filed yet: the ticket to create.
     File(Plan),
 }
@@ -74,6 +71,12 @@ enum Earlier {
 }
 
 impl Plan {
+    /// Whether a ticket an earlier press left is this press's: the marker alone is not enough,
+    /// the ticket must also be for the same contact.
+    fn is_for(&self, earlier: &CreatedTicket) -> bool {
+        earlier.contact_id == Some(self.requester.contact.id)
+    }
+
     /// The `POST /v2/servicedesk/tickets` body, built once the warnings are final: they are
     /// listed in the ticket too.
     pub fn ticket(&self, ev: &Evaluated, marker: Option<&Marker>) -> TicketInput {
@@ -110,16 +113,29 @@ pub(crate) async fn prepare(
             next: Next::Rejected(rejection),
         });
     }
-    let marker = key.map(|k| Marker::new(&ev.button.email, &k));
+    let secret = app.secrets.get().await?;
+    let marker = key.map(|k| Marker::new(secret.marker_key(), &ev.button.email, &k));
     // Boxed: side by side, the two futures are too large for a debug build's test thread.
     let (earlier, plan) = tokio::join!(
         Box::pin(earlier_ticket(app, marker.as_ref(), ev.now)),
         Box::pin(plan(app, &ev))
     );
     let next = match earlier? {
-        // The ticket exists: the answer the client lost is what it needs, whatever the rest of
-        // this try ran into.
-        Earlier::Found(first) => Next::Duplicate { first, plan },
+        // The ticket exists: the answer the client lost is what it needs.
+        Earlier::Found(first) if plan.as_ref().is_ok_and(|p| p.is_for(&first)) => {
+            Next::Duplicate { first, plan: plan? }
+        }
+        // Another contact's ticket is not this press's, whoever put the marker there; and
+        // without this press's contact it cannot be told whose it is.
+        Earlier::Found(other) => {
+            if plan.is_ok() {
+                tracing::warn!(
+                    ticket_id = other.id,
+                    "a ticket of another contact carries this press's marker: filing anew"
+                );
+            }
+            Next::File(plan?)
+        }
         Earlier::Nothing => Next::File(plan?),
         Earlier::Unchecked(warning) => {
             let mut plan = plan?;

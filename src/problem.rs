@@ -47,6 +47,10 @@ impl Problem {
         Problem::new(401, "unauthorized", "Missing or wrong button key", detail)
     }
 
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Problem::new(403, "forbidden", "This key may not do that", detail)
+    }
+
     pub fn rejected(message: impl Into<String>) -> Self {
         Problem::new(422, "rejected", "The ticket was not accepted", message)
     }

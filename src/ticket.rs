@@ -4,9 +4,9 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::button::{ButtonRequest, Text, default_title};
+use crate::button::{ButtonRequest, Text, default_title, one_line};
 use crate::context::Context;
-use crate::idempotency::Marker;
+use crate::idempotency::{Marker, neutralise};
 use crate::kaseya::{AttachmentInput, Contact, NoteInput, TicketInput};
 use crate::resolve::Resolution;
 
@@ -22,9 +22,14 @@ pub struct Requester {
     pub unregistered: bool,
 }
 
+/// A labelled line. The parser already keeps these values on one line; folding again here
+/// keeps any value, wherever it comes from, from starting a line of its own.
 fn line(out: &mut String, label: &str, value: Option<&str>) {
-    if let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) {
-        let _ = writeln!(out, "{label}: {v}");
+    if let Some(v) = value.map(one_line) {
+        let v = v.trim();
+        if !v.is_empty() {
+            let _ = writeln!(out, "{label}: {v}");
+        }
     }
 }
 
@@ -83,13 +88,14 @@ pub fn details(
     out
 }
 
-/// The title after the rules; one they emptied falls back to the default title.
+/// The title after the rules, on one line (a rule may build it from the message); one they
+/// emptied falls back to the default title.
 pub fn title(ctx: &Context) -> String {
-    let t = ctx.text("title").trim();
+    let t = one_line(ctx.text("title")).trim().to_string();
     if t.is_empty() {
         default_title(ctx.text("message"))
     } else {
-        t.to_string()
+        t
     }
 }
 
@@ -98,7 +104,9 @@ fn rfc3339(t: DateTime<Utc>) -> String {
 }
 
 /// The `POST /v2/servicedesk/tickets` body. A keyed press's marker goes last in the details, on
-/// a line of its own, where a technician reading the ticket is least bothered by it.
+/// a line of its own, where a technician reading the ticket is least bothered by it. Title and
+/// details are neutralised first, whatever the rules made of them: the only marker a ticket
+/// can hold is the one written here.
 pub fn ticket_input(
     req: &ButtonRequest,
     ctx: &Context,
@@ -112,7 +120,8 @@ pub fn ticket_input(
     if ticket_title.is_empty() {
         ticket_title = req.title.as_str().to_string();
     }
-    let mut body = details(req, ctx, who.unregistered, errors);
+    let ticket_title = neutralise(&ticket_title).into_owned();
+    let mut body = neutralise(&details(req, ctx, who.unregistered, errors)).into_owned();
     if let Some(m) = marker {
         let _ = writeln!(body, "\n{m}");
     }
@@ -143,10 +152,11 @@ pub fn attachment_note(req: &ButtonRequest, type_id: i64, now: DateTime<Utc>) ->
         .map(|a| format!("{} ({} bytes)", a.name, a.size))
         .collect();
     Some(NoteInput {
-        details: format!(
+        details: neutralise(&format!(
             "Attachments sent with the button request: {}",
             names.join(", ")
-        ),
+        ))
+        .into_owned(),
         is_internal: false,
         type_id,
         note_date: rfc3339(now),
@@ -154,7 +164,7 @@ pub fn attachment_note(req: &ButtonRequest, type_id: i64, now: DateTime<Utc>) ->
             .attachments
             .iter()
             .map(|a| AttachmentInput {
-                name: a.name.clone(),
+                name: neutralise(&a.name).into_owned(),
                 base64_data: a.base64.clone(),
                 kind: a.content_type.clone(),
             })

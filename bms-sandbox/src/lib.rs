@@ -33,7 +33,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use envelope::Casing;
-pub use schema::{validate_note_input, validate_ticket_input};
+pub use schema::{validate_note_input, validate_resolve_ticket, validate_ticket_input};
 pub use state::{Call, Failure, round_trips};
 pub use tenant::{CREDENTIALS, Tenant};
 
@@ -227,6 +227,11 @@ impl Sandbox {
     /// `(ticket id, note body as received)` for every note accepted.
     pub fn notes(&self) -> Vec<(i64, Value)> {
         self.shared.lock().notes.clone()
+    }
+
+    /// `(ticket id, ResolveTicketDto as received)` for every resolve accepted, in order.
+    pub fn resolutions(&self) -> Vec<(i64, Value)> {
+        self.shared.lock().resolutions.clone()
     }
 
     /// The sequential round trips among the calls recorded so far (see [`round_trips`]): with

@@ -37,6 +37,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             "/v2/servicedesk/tickets/{ticket_id}/notes",
             post(tickets::add_note),
         )
+        .route(
+            "/v2/servicedesk/tickets/{ticket_id}/resolve",
+            post(tickets::resolve),
+        )
         // A route layer, so unknown paths answer 404 whether or not the caller is logged in,
         // as ASP.NET's endpoint routing does.
         .route_layer(from_fn_with_state(shared.clone(), require_token));
@@ -244,7 +248,12 @@ async fn sandbox_tickets(State(shared): State<Arc<Shared>>) -> axum::Json<Value>
         .iter()
         .map(|(ticket_id, note)| json!({"ticket_id": ticket_id, "note": note}))
         .collect();
-    axum::Json(json!({"tickets": tickets, "notes": notes}))
+    let resolutions: Vec<Value> = state
+        .resolutions
+        .iter()
+        .map(|(ticket_id, request)| json!({"ticket_id": ticket_id, "request": request}))
+        .collect();
+    axum::Json(json!({"tickets": tickets, "notes": notes, "resolutions": resolutions}))
 }
 
 async fn sandbox_calls(State(shared): State<Arc<Shared>>) -> axum::Json<Value> {

@@ -1,5 +1,5 @@
 //! The request-body schemas the fake enforces, written from Kaseya's OpenAPI v2 description
-//! (`TicketInputDto`, `TicketNotePostInputDto` and the DTOs they nest).
+//! (`TicketInputDto`, `TicketNotePostInputDto`, `ResolveTicketDto` and the DTOs they nest).
 //!
 //! It checks what ASP.NET model binding and validation would reject, a little stricter where the
 //! real server is lenient (numbers in strings, date-times without an offset) so a client that
@@ -22,6 +22,8 @@ enum Kind {
     Int {
         min: i64,
     },
+    /// Any int64.
+    Long,
     /// An int32 restricted to the listed values (an OpenAPI integer `enum`).
     IntEnum(&'static [i64]),
     Bool,
@@ -148,6 +150,16 @@ const NOTE_INPUT: &[Prop] = &[
     nullable("AttachmentIds", Kind::StrArray),
 ];
 
+const RESOLVE_TICKET: &[Prop] = &[
+    opt("Id", Kind::Long),
+    // `minLength: 1`, and `[Required]` refuses a blank one too.
+    req("Comment", Kind::Str),
+    opt("StatusId", ANY_INT),
+    opt("IsPublishToKnowledgeBase", Kind::Bool),
+    opt("IsInternal", Kind::Bool),
+    nullable("KnowledgeBaseCategoryId", ANY_INT),
+];
+
 /// Checks a `POST /v2/servicedesk/tickets` body against `TicketInputDto`; one message per
 /// problem, each starting with the property's spec name (`"Title: required"`). Empty when valid.
 pub fn validate_ticket_input(body: &Value) -> Vec<String> {
@@ -157,6 +169,11 @@ pub fn validate_ticket_input(body: &Value) -> Vec<String> {
 /// Checks a `POST /v2/servicedesk/tickets/{id}/notes` body against `TicketNotePostInputDto`.
 pub fn validate_note_input(body: &Value) -> Vec<String> {
     validate_root(body, NOTE_INPUT)
+}
+
+/// Checks a `POST /v2/servicedesk/tickets/{id}/resolve` body against `ResolveTicketDto`.
+pub fn validate_resolve_ticket(body: &Value) -> Vec<String> {
+    validate_root(body, RESOLVE_TICKET)
 }
 
 fn validate_root(body: &Value, props: &[Prop]) -> Vec<String> {
@@ -218,6 +235,11 @@ fn check_value(path: &str, value: &Value, prop: &Prop, errors: &mut Vec<String>)
             Ok(n) if n < *min => problem(format!("must be between {min} and {INT32_MAX}, got {n}")),
             Ok(_) => {}
         },
+        Kind::Long => {
+            if value.as_i64().is_none() {
+                problem(format!("must be an int64 integer, got {value}"));
+            }
+        }
         Kind::IntEnum(allowed) => match int32(value) {
             Err(msg) => problem(msg),
             Ok(n) if !allowed.contains(&n) => {
@@ -562,6 +584,24 @@ mod tests {
                 "IsInternal: required",
                 "TypeId: required",
                 "NoteDate: required"
+            ]
+        );
+    }
+
+    #[test]
+    fn resolve_needs_a_comment_and_typed_fields() {
+        assert!(validate_resolve_ticket(&json!({"Comment": "Duplicate of T1"})).is_empty());
+        let full = json!({
+            "Id": 5_000_000_000_i64, "Comment": "c", "StatusId": 4,
+            "IsPublishToKnowledgeBase": false, "IsInternal": true, "KnowledgeBaseCategoryId": null
+        });
+        assert!(validate_resolve_ticket(&full).is_empty());
+        assert_eq!(
+            validate_resolve_ticket(&json!({"Comment": "", "Id": 1.5, "StatusId": null})),
+            [
+                "Id: must be an int64 integer, got 1.5",
+                "Comment: required",
+                "StatusId: must be an integer, got null"
             ]
         );
     }

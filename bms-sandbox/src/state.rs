@@ -107,6 +107,8 @@ pub(crate) struct State {
     pub calls: Vec<Call>,
     pub tickets: Vec<StoredTicket>,
     pub notes: Vec<(i64, Value)>,
+    /// `(ticket id, ResolveTicketDto as received)` for every resolve accepted.
+    pub resolutions: Vec<(i64, Value)>,
     pub next_note_id: i64,
     pub next_attachment_id: i64,
 }
@@ -136,6 +138,7 @@ impl State {
             calls: Vec::new(),
             tickets: Vec::new(),
             notes: Vec::new(),
+            resolutions: Vec::new(),
             next_note_id: 7001,
             next_attachment_id: 9001,
         }

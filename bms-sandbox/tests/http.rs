@@ -888,3 +888,67 @@ async fn shutdown_stops_the_server() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn resolve_checks_its_body_marks_the_ticket_resolved_and_is_recorded() {
+    let bms = Sandbox::start().await;
+    let token = token(&bms).await;
+    let (_, created) = post_json(&bms, &token, "/v2/servicedesk/tickets", &ticket_body()).await;
+    let id = created["Result"]["Id"].as_i64().expect("an id");
+    let path = format!("/v2/servicedesk/tickets/{id}/resolve");
+
+    let anonymous = client()
+        .post(format!("{}{path}", bms.url()))
+        .json(&json!({"Comment": "x"}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+
+    let (status, body) = post_json(&bms, &token, &path, &json!({"Comment": "  "})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(sub_errors(&body), ["Comment: required"]);
+    let wrong = json!({"IsInternal": "yes", "StatusId": 99, "KnowledgeBaseCategoryId": null});
+    let (status, body) = post_json(&bms, &token, &path, &wrong).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(
+        sub_errors(&body),
+        [
+            "Comment: required",
+            "IsInternal: must be a boolean, got a string"
+        ]
+    );
+    let (status, body) = post_json(
+        &bms,
+        &token,
+        &path,
+        &json!({"Comment": "dup", "StatusId": 99}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(sub_errors(&body), ["StatusId: status 99 does not exist"]);
+    let (status, body) = post_json(
+        &bms,
+        &token,
+        "/v2/servicedesk/tickets/999999/resolve",
+        &json!({"Comment": "x"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert!(bms.resolutions().is_empty());
+
+    let request = json!({"Comment": "Duplicate of T1", "IsInternal": true});
+    let (status, body) = post_json(&bms, &token, &path, &request).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["Success"], json!(true));
+    assert_eq!(body["Result"]["Id"], json!(id));
+    assert_eq!(body["Result"]["StatusId"], json!(STATUS_COMPLETED));
+    assert_eq!(body["Result"]["StatusName"], json!("Completed"));
+    assert_eq!(bms.resolutions(), [(id, request.clone())]);
+    // The list shows it resolved; what the sandbox received says so too.
+    let (_, listed) = get(&bms, &token, "/v2/servicedesk/tickets").await;
+    assert_eq!(listed["Result"][0]["StatusId"], json!(STATUS_COMPLETED));
+    let seen = sandbox_json(&bms, "/_sandbox/tickets").await;
+    assert_eq!(seen["resolutions"][0]["ticket_id"], json!(id));
+    assert_eq!(seen["resolutions"][0]["request"], request);
+}

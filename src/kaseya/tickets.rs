@@ -69,6 +69,9 @@ pub struct CreatedTicket {
     pub id: i64,
     #[serde(rename = "ticketnumber", default)]
     pub ticket_number: Option<String>,
+    /// Whose ticket it is: a marker found on another contact's ticket is not a repeat.
+    #[serde(rename = "contactid", default)]
+    pub contact_id: Option<i64>,
 }
 
 /// The `TicketListDto` fields a marker search reads.
@@ -81,6 +84,8 @@ struct ListedTicket {
     details: Option<String>,
     #[serde(rename = "opendate", default)]
     open_date: Option<String>,
+    #[serde(rename = "contactid", default)]
+    contact_id: Option<i64>,
 }
 
 impl ListedTicket {
@@ -88,7 +93,7 @@ impl ListedTicket {
     /// mean something looser) nor the time zone it compares `Filter.OpenDateFrom` in. So what
     /// an item carries is checked again here; a field it leaves out is taken on the filter's word.
     fn matches(&self, marker: &Marker, since: DateTime<Utc>) -> bool {
-        let marked = self.details.as_deref().is_none_or(|d| marker.is_in(d));
+        let marked = self.details.as_deref().is_none_or(|d| marker.closes(d));
         let recent = match self.open_date.as_deref() {
             None => true,
             Some(raw) => match DateTime::parse_from_rfc3339(raw) {
@@ -105,7 +110,7 @@ impl ListedTicket {
 }
 
 impl Bms {
-    /// The oldest ticket opened since `since` whose details carry `marker`: what an earlier
+    /// The oldest ticket opened since `since` whose details end with `marker`: what an earlier
     /// press with the same e-mail and `Idempotency-Key` created.
     ///
     /// Assumed about BMS, which documents none of it: `Filter.Details` narrows to tickets whose
@@ -142,6 +147,7 @@ impl Bms {
             .map(|t| CreatedTicket {
                 id: t.id,
                 ticket_number: t.ticket_number,
+                contact_id: t.contact_id,
             }))
     }
 
@@ -166,7 +172,7 @@ impl Bms {
 mod tests {
     use super::*;
     use crate::button::Email;
-    use crate::idempotency::IdempotencyKey;
+    use crate::idempotency::{IdempotencyKey, MarkerKey};
 
     fn listed(details: Option<&str>, open_date: Option<&str>) -> ListedTicket {
         ListedTicket {
@@ -174,12 +180,14 @@ mod tests {
             ticket_number: None,
             details: details.map(str::to_string),
             open_date: open_date.map(str::to_string),
+            contact_id: Some(101),
         }
     }
 
     #[test]
     fn a_listed_ticket_must_carry_the_marker_and_be_recent_when_it_says_so() {
         let marker = Marker::new(
+            &MarkerKey::derived("C", "u", "p"),
             &Email::parse("a@b.com").unwrap(),
             &IdempotencyKey::parse("k").unwrap(),
         );

@@ -17,6 +17,7 @@ use serde_json::Value;
 use crate::Ready;
 use crate::button::{ButtonRequest, RequestError};
 use crate::idempotency::IdempotencyKey;
+use crate::keys::{self, Caller};
 use crate::problem::Problem;
 
 /// What a request asks for.
@@ -30,15 +31,24 @@ pub(crate) enum Route {
 }
 
 impl Route {
-    /// The endpoint `path` (see [`route_path`]) names, if `method` is the one it takes. Only an
-    /// authenticated caller gets this far: what is switched on is nobody else's business.
-    pub fn parse(method: &Method, path: &str, preview_on: bool) -> Result<Route, Problem> {
+    /// The endpoint `path` (see [`route_path`]) names, if `method` is the one it takes and the
+    /// caller may use it. Only an authenticated caller gets this far, and only an operator learns
+    /// what is switched on.
+    pub fn parse(
+        method: &Method,
+        path: &str,
+        caller: &Caller,
+        preview_on: bool,
+    ) -> Result<Route, Problem> {
         let (route, name, allowed) = match path {
             "/tickets" => (Route::Tickets, "/tickets", Method::POST),
             "/tickets/preview" => (Route::Preview, "/tickets/preview", Method::POST),
             "/health" => (Route::Health, "/health", Method::GET),
             _ => return Err(Problem::not_found()),
         };
+        if !matches!(route, Route::Tickets) {
+            keys::require_operator(caller, name)?;
+        }
         if matches!(route, Route::Preview) && !preview_on {
             return Err(Problem {
                 detail: "/tickets/preview is switched off: it shows the BMS contact an e-mail \

@@ -23,7 +23,7 @@ pub(super) async fn preview(app: &Ready, req: &Request) -> Result<Response<Body>
     let (plan, duplicate_of): (Plan, Value) = match prepared.next {
         Next::Rejected(_) => return Ok(json_response(StatusCode::OK, &body)),
         Next::Duplicate { first, plan } => (
-            plan?,
+            plan,
             json!({"ticketId": first.id, "ticketNumber": first.ticket_number}),
         ),
         Next::File(plan) => (plan, Value::Null),

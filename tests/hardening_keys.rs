@@ -1,0 +1,74 @@
+//! Named keys, operator keys and `allowFrom`, through the handler: the address checked is the
+//! one API Gateway saw (`203.0.113.10` in the events of `events/`).
+
+mod helpers;
+
+use bms_sandbox::CREDENTIALS;
+use helpers::{Gateway, TestApp, event, press};
+use serde_json::{Value, json};
+
+const FROM_HERE: &str = "203.0.113.0/24";
+const ELSEWHERE: &str = "198.51.100.0/24";
+
+fn with_key(key: &str, gw: Gateway) -> lambda_http::Request {
+    let auth = format!("Bearer {key}");
+    event(
+        gw,
+        "POST",
+        "/tickets",
+        &[
+            ("content-type", "application/json"),
+            ("authorization", &auth),
+        ],
+        &press("dan.jump@fabrikam.com", "Printer is jammed").to_string(),
+    )
+}
+
+async fn app_with_keys(button_keys: Value, operator_keys: Value) -> TestApp {
+    let secret = json!({
+        "credentials": CREDENTIALS,
+        "buttonKeys": button_keys,
+        "operatorKeys": operator_keys,
+    });
+    TestApp::spawn_with(&[("KASEYA_CREDENTIALS", &secret.to_string())]).await
+}
+
+#[tokio::test]
+async fn a_key_used_from_outside_its_allow_from_is_refused_like_a_wrong_key() {
+    let t = app_with_keys(
+        json!([
+            {"key": "kiosk-key-0123456789", "name": "kiosk", "allowFrom": [FROM_HERE]},
+            {"key": "lab-key-0123456789", "name": "lab", "allowFrom": [ELSEWHERE]},
+        ]),
+        json!([{"key": "tier2-key-0123456789", "name": "tier2", "allowFrom": "203.0.113.10"}]),
+    )
+    .await;
+    for gw in [Gateway::RestV1, Gateway::HttpV2] {
+        let here = t.send(with_key("kiosk-key-0123456789", gw)).await;
+        assert_eq!(here.status, 201, "{gw:?}: {here:?}");
+        let elsewhere = t.send(with_key("lab-key-0123456789", gw)).await;
+        let wrong = t.send(with_key("no-such-key-0123456789", gw)).await;
+        assert_eq!(elsewhere.status, 401, "{gw:?}: {elsewhere:?}");
+        assert_eq!(elsewhere.body, wrong.body, "{gw:?}: one answer for both");
+        // Operator keys are accepted wherever a key is today.
+        let operator = t.send(with_key("tier2-key-0123456789", gw)).await;
+        assert_eq!(operator.status, 201, "{gw:?}: {operator:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_misconfigured_allow_from_is_a_configuration_error_that_hides_the_key() {
+    let t = app_with_keys(
+        json!(["plain-key-0123456789"]),
+        json!([{"key": "tier2-key-0123456789", "allowFrom": ["203.0.113.300"]}]),
+    )
+    .await;
+    let a = t
+        .send(with_key("plain-key-0123456789", Gateway::HttpV2))
+        .await;
+    assert_eq!(a.status, 500, "{a:?}");
+    assert!(a.detail().contains("`operatorKeys[0]`"), "{a:?}");
+    assert!(a.detail().contains("allowFrom[0]"), "{a:?}");
+    assert!(!a.detail().contains("tier2-key"), "{a:?}");
+    assert!(t.bms.tickets().is_empty());
+}

@@ -4,6 +4,7 @@
 mod helpers;
 
 use bms_sandbox::Failure;
+use bms_sandbox::tenant::{CONTACT_DAN_JUMP, CONTACT_UNREGISTERED};
 use helpers::{Answer, Gateway, TestApp, keyed_event, press};
 use serde_json::{Value, json};
 
@@ -55,9 +56,9 @@ async fn a_created_ticket_is_answered_alike_for_known_unknown_and_near_match_ema
     assert_eq!(a.body["warnings"], json!([]));
     // BMS got what tells them apart: the contact, and the registration block for strangers.
     let contact = |t: &TestApp| t.only_ticket()["ContactId"].clone();
-    assert_eq!(contact(&answers[0].1), 101);
-    assert_eq!(contact(&answers[1].1), 104);
-    assert_eq!(contact(&answers[2].1), 104);
+    assert_eq!(contact(&answers[0].1), CONTACT_DAN_JUMP);
+    assert_eq!(contact(&answers[1].1), CONTACT_UNREGISTERED);
+    assert_eq!(contact(&answers[2].1), CONTACT_UNREGISTERED);
 }
 
 #[tokio::test]
@@ -162,7 +163,10 @@ async fn preview_is_off_unless_switched_on() {
             assert_eq!(a.status, 404, "{setting:?} {gw:?}: {a:?}");
             assert_eq!(a.content_type, "application/problem+json");
             assert!(a.detail().contains("BUTTON_PREVIEW=on"), "{a:?}");
-            assert!(!a.body.to_string().contains("101"), "{a:?}");
+            assert!(
+                !a.body.to_string().contains(&CONTACT_DAN_JUMP.to_string()),
+                "{a:?}"
+            );
         }
         assert!(t.bms.calls().is_empty(), "{setting:?}: BMS was asked");
         // The ticket endpoint is unaffected.
@@ -171,5 +175,5 @@ async fn preview_is_off_unless_switched_on() {
     let on = TestApp::spawn_with(&[("BUTTON_PREVIEW", "on")]).await;
     let a = on.preview(press(KNOWN, "x")).await;
     assert_eq!(a.status, 200, "{a:?}");
-    assert_eq!(a.body["contact"]["contactId"], 101);
+    assert_eq!(a.body["contact"]["contactId"], CONTACT_DAN_JUMP);
 }

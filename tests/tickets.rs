@@ -3,6 +3,13 @@
 mod helpers;
 
 use base64::Engine as _;
+use bms_sandbox::tenant::{
+    ACCOUNT_FABRIKAM, ACCOUNT_NORTHWIND, ACCOUNT_UNREGISTERED, ASSIGNEE_JANE_TECH,
+    CONTACT_ANN_BEEBE, CONTACT_DAN_JUMP, CONTACT_UNREGISTERED, LOCATION_FABRIKAM_BRANCH,
+    LOCATION_NORTHWIND_MAIN, LOCATION_UNREGISTERED, PRIORITY_HIGH, PRIORITY_MEDIUM,
+    QUEUE_ESCALATIONS, QUEUE_SERVICE_DESK, SOURCE_EMAIL, SOURCE_OTHER, STATUS_IN_PROGRESS,
+    STATUS_NEW, TYPE_INCIDENT, TYPE_SERVICE_REQUEST,
+};
 use bms_sandbox::{Casing, Failure};
 use helpers::{BUTTON_KEY, Gateway, TestApp, event, json_event, press};
 use serde_json::json;
@@ -23,16 +30,28 @@ async fn known_contact_gets_a_ticket_through_both_gateway_formats() {
         assert_eq!(a.content_type, "application/json");
         assert_eq!(a.body["warnings"], json!([]));
         let ticket = t.only_ticket();
-        assert_eq!(ticket["AccountId"], 1);
+        assert_eq!(ticket["AccountId"], ACCOUNT_FABRIKAM);
         assert_eq!(a.body["ticketId"], ticket["Id"]);
         assert_eq!(a.body["ticketNumber"], ticket["TicketNumber"]);
-        assert_eq!(ticket["ContactId"], 101);
-        assert_eq!(ticket["LocationId"], 12, "the contact's own location");
-        assert_eq!(ticket["QueueId"], 1);
-        assert_eq!(ticket["StatusId"], 1, "BMS's status named New");
-        assert_eq!(ticket["PriorityId"], 2, "BMS's default priority");
-        assert_eq!(ticket["TypeId"], 1, "the default ticket type");
-        assert_eq!(ticket["SourceId"], 8, "the default ticket source");
+        assert_eq!(ticket["ContactId"], CONTACT_DAN_JUMP);
+        assert_eq!(
+            ticket["LocationId"], LOCATION_FABRIKAM_BRANCH,
+            "the contact's own location"
+        );
+        assert_eq!(ticket["QueueId"], QUEUE_SERVICE_DESK);
+        assert_eq!(ticket["StatusId"], STATUS_NEW, "BMS's status named New");
+        assert_eq!(
+            ticket["PriorityId"], PRIORITY_MEDIUM,
+            "BMS's default priority"
+        );
+        assert_eq!(
+            ticket["TypeId"], TYPE_SERVICE_REQUEST,
+            "the default ticket type"
+        );
+        assert_eq!(
+            ticket["SourceId"], SOURCE_OTHER,
+            "the default ticket source"
+        );
         assert_eq!(ticket["Title"], "Outlook keeps asking for my password");
         let details = ticket["Details"].as_str().unwrap();
         assert!(
@@ -50,7 +69,7 @@ async fn email_matches_whatever_its_case() {
         .post_ticket(press("ANN.beebe@northwind.COM", "Printer jam"))
         .await;
     assert_eq!(a.status, 201, "{a:?}");
-    assert_eq!(t.only_ticket()["ContactId"], 102);
+    assert_eq!(t.only_ticket()["ContactId"], CONTACT_ANN_BEEBE);
 }
 
 #[tokio::test]
@@ -62,7 +81,10 @@ async fn a_near_match_from_the_search_is_not_the_user() {
         .await;
     assert_eq!(a.status, 201, "{a:?}");
     let ticket = t.only_ticket();
-    assert_eq!(ticket["ContactId"], 104, "the catch-all contact");
+    assert_eq!(
+        ticket["ContactId"], CONTACT_UNREGISTERED,
+        "the catch-all contact"
+    );
     assert!(
         ticket["Details"]
             .as_str()
@@ -79,8 +101,8 @@ async fn contact_without_location_uses_the_accounts_main_location() {
         .await;
     assert_eq!(a.status, 201, "{a:?}");
     let ticket = t.only_ticket();
-    assert_eq!(ticket["AccountId"], 2);
-    assert_eq!(ticket["LocationId"], 21);
+    assert_eq!(ticket["AccountId"], ACCOUNT_NORTHWIND);
+    assert_eq!(ticket["LocationId"], LOCATION_NORTHWIND_MAIN);
 }
 
 #[tokio::test]
@@ -96,9 +118,9 @@ async fn unknown_user_goes_to_the_catch_all_contact_with_a_registration_block() 
     let a = t.post_ticket(body).await;
     assert_eq!(a.status, 201, "{a:?}");
     let ticket = t.only_ticket();
-    assert_eq!(ticket["ContactId"], 104);
-    assert_eq!(ticket["AccountId"], 3);
-    assert_eq!(ticket["LocationId"], 31);
+    assert_eq!(ticket["ContactId"], CONTACT_UNREGISTERED);
+    assert_eq!(ticket["AccountId"], ACCOUNT_UNREGISTERED);
+    assert_eq!(ticket["LocationId"], LOCATION_UNREGISTERED);
     let details = ticket["Details"].as_str().unwrap();
     assert!(
         details.starts_with(
@@ -139,9 +161,9 @@ async fn bms_answering_in_camel_case_works_the_same() {
         .post_ticket(press("ann.beebe@northwind.com", "Printer jam"))
         .await;
     assert_eq!(a.status, 201, "{a:?}");
-    assert_eq!(t.only_ticket()["ContactId"], 102);
+    assert_eq!(t.only_ticket()["ContactId"], CONTACT_ANN_BEEBE);
     assert!(a.body["ticketNumber"].as_str().unwrap().starts_with('T'));
-    assert_eq!(t.only_ticket()["LocationId"], 21);
+    assert_eq!(t.only_ticket()["LocationId"], LOCATION_NORTHWIND_MAIN);
 }
 
 #[tokio::test]
@@ -211,7 +233,7 @@ async fn unknown_queue_name_falls_back_and_warns() {
         "{warnings:?}"
     );
     let ticket = t.only_ticket();
-    assert_eq!(ticket["QueueId"], 1);
+    assert_eq!(ticket["QueueId"], QUEUE_SERVICE_DESK);
     let details = ticket["Details"].as_str().unwrap();
     assert!(
         details.contains("\n[Submission Errors]\n- Queue `Servce Desk`"),
@@ -348,7 +370,7 @@ async fn a_missing_catch_all_contact_is_named() {
 
 #[tokio::test]
 async fn ticket_type_and_source_by_name_and_by_id() {
-    let rules = json!({"defaults": {"queue": "Escalations", "ticketType": "Incident", "ticketSource": 4, "priority": "High", "ticketStatus": "In Progress", "assignee": "Jane Tech"}});
+    let rules = json!({"defaults": {"queue": "Escalations", "ticketType": "Incident", "ticketSource": SOURCE_EMAIL, "priority": "High", "ticketStatus": "In Progress", "assignee": "Jane Tech"}});
     let t = TestApp::spawn_with(&[("BUTTON_RULES", &rules.to_string())]).await;
     let a = t.post_ticket(press("dan.jump@fabrikam.com", "x")).await;
     assert_eq!(a.status, 201, "{a:?}");
@@ -363,12 +385,12 @@ async fn ticket_type_and_source_by_name_and_by_id() {
             &ticket["AssigneeId"]
         ),
         (
-            &json!(2),
-            &json!(2),
-            &json!(4),
-            &json!(3),
-            &json!(2),
-            &json!(501)
+            &json!(QUEUE_ESCALATIONS),
+            &json!(TYPE_INCIDENT),
+            &json!(SOURCE_EMAIL),
+            &json!(PRIORITY_HIGH),
+            &json!(STATUS_IN_PROGRESS),
+            &json!(ASSIGNEE_JANE_TECH)
         )
     );
 }
@@ -383,7 +405,7 @@ async fn an_undocumented_lookup_table_that_does_not_exist_is_named() {
         "{a:?}"
     );
     // With the type given as an id the same setup files the ticket.
-    let rules = json!({"defaults": {"queue": "Service Desk", "ticketType": 1}});
+    let rules = json!({"defaults": {"queue": "Service Desk", "ticketType": TYPE_SERVICE_REQUEST}});
     let t = TestApp::spawn_with(&[
         ("KASEYA_TICKET_TYPE_TABLE", "TicketTypes"),
         ("BUTTON_RULES", &rules.to_string()),

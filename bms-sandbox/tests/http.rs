@@ -405,12 +405,15 @@ async fn contact_search_is_a_case_insensitive_contains_match() {
 async fn locations_and_lookups() {
     let bms = Sandbox::start().await;
     let token = token(&bms).await;
-    let (_, body) = get(&bms, &token, "/v2/crm/accounts/2/locations/lookup").await;
+    let path = format!("/v2/crm/accounts/{ACCOUNT_NORTHWIND}/locations/lookup");
+    let (_, body) = get(&bms, &token, &path).await;
     assert_eq!(
         body["Result"],
         json!([
-            {"Id": 21, "Name": "Northwind Main", "AccountId": 2, "IsMain": true},
-            {"Id": 22, "Name": "Northwind Warehouse", "AccountId": 2, "IsMain": false},
+            {"Id": LOCATION_NORTHWIND_MAIN, "Name": "Northwind Main",
+             "AccountId": ACCOUNT_NORTHWIND, "IsMain": true},
+            {"Id": LOCATION_NORTHWIND_WAREHOUSE, "Name": "Northwind Warehouse",
+             "AccountId": ACCOUNT_NORTHWIND, "IsMain": false},
         ])
     );
     let (_, body) = get(&bms, &token, "/v2/crm/accounts/77/locations/lookup").await;
@@ -422,7 +425,7 @@ async fn locations_and_lookups() {
     let (_, body) = get(&bms, &token, "/v2/system/queues/lookup").await;
     assert_eq!(
         body["Result"][1],
-        json!({"Id": 2, "Name": "Escalations", "IsActive": true})
+        json!({"Id": QUEUE_ESCALATIONS, "Name": "Escalations", "IsActive": true})
     );
 
     let (_, body) = get(&bms, &token, "/v2/hr/assignees/lookup?Filter.Name=dan").await;
@@ -449,7 +452,8 @@ async fn lookup_tables_by_name() {
     let (_, body) = get(&bms, &token, "/v2/system/lookup/TicketType").await;
     assert_eq!(
         body["Result"][0],
-        json!({"Id": 1, "Name": "Service Request", "IsDefault": true, "IsActive": true})
+        json!({"Id": TYPE_SERVICE_REQUEST, "Name": "Service Request",
+               "IsDefault": true, "IsActive": true})
     );
     let (_, body) = get(&bms, &token, "/v2/system/tenantlookup/ticketsource").await;
     let sources = body["Result"].as_array().expect("a list");
@@ -474,17 +478,18 @@ async fn a_valid_ticket_is_created_and_recorded() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let today = chrono::Utc::now().format("%Y%m%d").to_string();
     let result = &body["Result"];
-    assert_eq!(result["Id"], json!(1001));
+    assert_eq!(result["Id"], json!(FIRST_TICKET_ID));
     assert_eq!(result["TicketNumber"], json!(format!("T{today}.0001")));
     assert_eq!(result["AccountName"], json!("Fabrikam Inc"));
     assert_eq!(result["StatusName"], json!("New"));
     assert_eq!(result["PriorityName"], json!("Medium"));
-    assert_eq!(result["SourceId"], json!(0));
+    assert_eq!(result["SourceId"], json!(SOURCE_CLIENT_PORTAL));
 
     // Field names are read case-insensitively, and an assignee alone is enough.
     let camel = json!({
-        "title": "Second", "details": "d", "accountId": 2, "locationId": 21, "statusId": 1,
-        "priorityId": 3, "typeId": 2, "sourceId": 4, "assigneeId": 501,
+        "title": "Second", "details": "d", "accountId": ACCOUNT_NORTHWIND,
+        "locationId": LOCATION_NORTHWIND_MAIN, "statusId": STATUS_NEW, "priorityId": PRIORITY_HIGH,
+        "typeId": TYPE_INCIDENT, "sourceId": SOURCE_EMAIL, "assigneeId": ASSIGNEE_JANE_TECH,
         "openDate": "2026-11-26T10:00:00+01:00"
     });
     let response = client()
@@ -505,35 +510,34 @@ async fn a_valid_ticket_is_created_and_recorded() {
 
     let tickets = bms.tickets();
     assert_eq!(tickets.len(), 2);
-    assert_eq!(tickets[0]["Id"], json!(1001));
+    assert_eq!(tickets[0]["Id"], json!(FIRST_TICKET_ID));
     assert_eq!(tickets[0]["Title"], json!("Help button pressed"));
     assert_eq!(tickets[1]["title"], json!("Second"));
     assert_eq!(bms.calls().last().and_then(|c| c.body.clone()), Some(camel));
 
-    let (_, body) = get(
-        &bms,
-        &token,
-        "/v2/servicedesk/tickets?Filter.ContactId=101&Filter.Title=button",
+    let search = format!("Filter.ContactId={CONTACT_DAN_JUMP}&Filter.Title=button");
+    assert_eq!(
+        ticket_search(&bms, &token, &search).await,
+        (json!(1), json!(FIRST_TICKET_ID))
+    );
+    assert_eq!(
+        ticket_search(&bms, &token, "Filter.OpenDateFrom=2026-11-26T09:15:00Z").await,
+        (json!(1), json!(FIRST_TICKET_ID))
+    );
+    assert_eq!(
+        ticket_search(&bms, &token, "PageSize=1&PageNumber=2").await,
+        (json!(2), json!(FIRST_TICKET_ID + 1))
+    );
+}
+
+/// A ticket search with `query`: the total it counts and the id of the first ticket it lists.
+async fn ticket_search(bms: &Sandbox, token: &str, query: &str) -> (Value, Value) {
+    let (status, body) = get(bms, token, &format!("/v2/servicedesk/tickets?{query}")).await;
+    assert_eq!(status, StatusCode::OK, "{query}: {body}");
+    (
+        body["TotalRecords"].clone(),
+        body["Result"][0]["Id"].clone(),
     )
-    .await;
-    assert_eq!(body["TotalRecords"], json!(1));
-    assert_eq!(body["Result"][0]["Id"], json!(1001));
-    let (_, body) = get(
-        &bms,
-        &token,
-        "/v2/servicedesk/tickets?Filter.OpenDateFrom=2026-11-26T09:15:00Z",
-    )
-    .await;
-    assert_eq!(body["TotalRecords"], json!(1));
-    assert_eq!(body["Result"][0]["Id"], json!(1001));
-    let (_, body) = get(
-        &bms,
-        &token,
-        "/v2/servicedesk/tickets?PageSize=1&PageNumber=2",
-    )
-    .await;
-    assert_eq!(body["TotalRecords"], json!(2));
-    assert_eq!(body["Result"][0]["Id"], json!(1002));
 }
 
 #[tokio::test]
@@ -578,7 +582,7 @@ async fn ticket_search_checks_typed_parameters_and_filters_details_and_dates() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["TotalRecords"], json!(1));
     let item = &body["Result"][0];
-    assert_eq!(item["Id"], json!(1002));
+    assert_eq!(item["Id"], json!(FIRST_TICKET_ID + 1));
     assert!(
         item["Details"]
             .as_str()
@@ -748,7 +752,12 @@ async fn fail_next_fails_one_matching_call() {
         Failure::SuccessFalse("Database busy".to_owned()),
     );
 
-    let (status, body) = get(&bms, &token, "/v2/crm/accounts/1/locations/lookup").await;
+    let (status, body) = get(
+        &bms,
+        &token,
+        &format!("/v2/crm/accounts/{ACCOUNT_FABRIKAM}/locations/lookup"),
+    )
+    .await;
     assert_eq!(
         status,
         StatusCode::OK,

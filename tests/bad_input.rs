@@ -277,7 +277,10 @@ async fn no_key_a_wrong_key_and_no_configured_keys_get_the_same_401() {
         bodies.push(a.body);
     }
     // The secret lists no keys at all: a setup mistake, but the caller learns nothing more.
-    let unkeyed = TestApp::spawn_with(&[("KASEYA_CREDENTIALS", bms_sandbox::CREDENTIALS)]).await;
+    let unkeyed = TestApp::builder()
+        .env("KASEYA_CREDENTIALS", bms_sandbox::CREDENTIALS)
+        .spawn()
+        .await;
     let auth = format!("Bearer {BUTTON_KEY}");
     let a = unkeyed.send(keyed_event(&[("authorization", &auth)])).await;
     assert_eq!(a.status, 401, "{a:?}");

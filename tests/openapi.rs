@@ -115,12 +115,6 @@ async fn send(t: &TestApp, req: Request) -> Response<Body> {
     t.app.handle(req).await
 }
 
-async fn app(vars: &[(&str, &str)]) -> TestApp {
-    let mut all = vec![("BUTTON_PREVIEW", "on")];
-    all.extend_from_slice(vars);
-    TestApp::spawn_with(&all).await
-}
-
 fn keyed(gw: Gateway, method: &str, path: &str, content_type: &str, body: &str) -> Request {
     let auth = format!("Bearer {BUTTON_KEY}");
     event(
@@ -135,7 +129,7 @@ fn keyed(gw: Gateway, method: &str, path: &str, content_type: &str, body: &str) 
 #[tokio::test]
 async fn created_tickets_conform_through_both_gateways_and_any_base_path() {
     let spec = spec();
-    let t = app(&[]).await;
+    let t = TestApp::spawn().await;
     let png = base64::engine::general_purpose::STANDARD.encode(b"\x89PNG\r\n\x1a\nnot really");
     let body = json!({
         "email": "dan.jump@fabrikam.com",
@@ -177,7 +171,7 @@ async fn created_tickets_conform_through_both_gateways_and_any_base_path() {
 #[tokio::test]
 async fn a_repeated_press_conforms_as_a_duplicate() {
     let spec = spec();
-    let t = app(&[]).await;
+    let t = TestApp::spawn().await;
     let body = json!({"email": "dan.jump@fabrikam.com", "message": "Printer jammed"});
     let key = Some("0b6f1f9e-6a5e-4f4e-9d1c-2f6c1d3b7a10");
     let first = send(&t, keyed_event(Gateway::HttpV2, "/tickets", &body, key)).await;
@@ -198,7 +192,7 @@ async fn client_errors_conform() {
         "rules": [{"when": "email.endsWith('@fabrikam.com')", "reject": "Payment overdue."}],
     })
     .to_string();
-    let t = app(&[("BUTTON_RULES", &rules)]).await;
+    let t = TestApp::builder().env("BUTTON_RULES", &rules).spawn().await;
     let json_body = |v: Value| v.to_string();
     let too_large = "x".repeat(6 * 1024 * 1024 + 1);
     let mut cases: Vec<(u16, Request, &str, &str)> = vec![
@@ -331,7 +325,10 @@ fn not_utf8_json_body() -> Request {
 async fn server_errors_conform() {
     let spec = spec();
     // 500: a configuration error, answered to every request.
-    let t = app(&[("BUTTON_AUTH", "sometimes")]).await;
+    let t = TestApp::builder()
+        .env("BUTTON_AUTH", "sometimes")
+        .spawn()
+        .await;
     for (method, path) in [
         ("POST", "/tickets"),
         ("POST", "/tickets/preview"),
@@ -347,7 +344,7 @@ async fn server_errors_conform() {
     }
 
     // 502: BMS says Success=false; 503: BMS rate limits, with Retry-After passed on.
-    let t = app(&[]).await;
+    let t = TestApp::spawn().await;
     t.bms.fail_next(
         "POST",
         "/v2/servicedesk/tickets",
@@ -387,7 +384,7 @@ async fn server_errors_conform() {
 #[tokio::test]
 async fn preview_and_health_conform() {
     let spec = spec();
-    let t = app(&[]).await;
+    let t = TestApp::spawn().await;
     let resp = send(
         &t,
         json_event(

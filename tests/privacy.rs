@@ -23,7 +23,7 @@ async fn answers_for_each_email(
 ) -> Vec<(Answer, TestApp)> {
     let mut out = Vec::new();
     for email in EMAILS {
-        let t = TestApp::spawn_with(vars).await;
+        let t = TestApp::builder().envs(vars).spawn().await;
         setup(&t);
         let a = t.post_ticket(body(email)).await;
         out.push((a, t));
@@ -150,7 +150,10 @@ async fn errors_are_answered_alike_for_every_email() {
 #[tokio::test]
 async fn preview_is_off_unless_switched_on() {
     for setting in ["", "off"] {
-        let t = TestApp::spawn_with(&[("BUTTON_PREVIEW", setting)]).await;
+        let t = TestApp::builder()
+            .env("BUTTON_PREVIEW", setting)
+            .spawn()
+            .await;
         for gw in [Gateway::RestV1, Gateway::HttpV2] {
             let a = t
                 .send(keyed_event(
@@ -172,7 +175,7 @@ async fn preview_is_off_unless_switched_on() {
         // The ticket endpoint is unaffected.
         assert_eq!(t.post_ticket(press(KNOWN, "x")).await.status, 201);
     }
-    let on = TestApp::spawn_with(&[("BUTTON_PREVIEW", "on")]).await;
+    let on = TestApp::builder().env("BUTTON_PREVIEW", "on").spawn().await;
     let a = on.preview(press(KNOWN, "x")).await;
     assert_eq!(a.status, 200, "{a:?}");
     assert_eq!(a.body["contact"]["contactId"], CONTACT_DAN_JUMP);

@@ -11,7 +11,10 @@ use helpers::{TestApp, press};
 use serde_json::{Value, json};
 
 async fn with_rules(rules: Value) -> TestApp {
-    TestApp::spawn_with(&[("BUTTON_RULES", &rules.to_string())]).await
+    TestApp::builder()
+        .env("BUTTON_RULES", &rules.to_string())
+        .spawn()
+        .await
 }
 
 fn design_rules() -> Value {

@@ -221,7 +221,10 @@ async fn warm_requests_reuse_the_token_and_the_lookups() {
 #[tokio::test]
 async fn unknown_queue_name_falls_back_and_warns() {
     let rules = json!({"defaults": {"queue": "Service Desk"}, "rules": [{"set": {"queue": "Servce Desk"}}]});
-    let t = TestApp::spawn_with(&[("BUTTON_RULES", &rules.to_string())]).await;
+    let t = TestApp::builder()
+        .env("BUTTON_RULES", &rules.to_string())
+        .spawn()
+        .await;
     let a = t
         .post_ticket(press("dan.jump@fabrikam.com", "Laptop is slow"))
         .await;
@@ -243,7 +246,7 @@ async fn unknown_queue_name_falls_back_and_warns() {
 
 #[tokio::test]
 async fn neither_queue_nor_assignee_is_a_clear_error_and_no_ticket() {
-    let t = TestApp::spawn_with(&[("BUTTON_RULES", "{}")]).await;
+    let t = TestApp::builder().env("BUTTON_RULES", "{}").spawn().await;
     let a = t.post_ticket(press("dan.jump@fabrikam.com", "Help")).await;
     assert_eq!(a.status, 500, "{a:?}");
     assert_eq!(a.content_type, "application/problem+json");
@@ -313,7 +316,7 @@ async fn success_false_under_http_200_is_a_502() {
 
 #[tokio::test]
 async fn auth_none_takes_callers_without_a_key() {
-    let t = TestApp::spawn_with(&[("BUTTON_AUTH", "none")]).await;
+    let t = TestApp::builder().env("BUTTON_AUTH", "none").spawn().await;
     let req = event(
         Gateway::HttpV2,
         "POST",
@@ -326,11 +329,11 @@ async fn auth_none_takes_callers_without_a_key() {
 
 #[tokio::test]
 async fn a_configuration_error_answers_every_request_with_500() {
-    let t = TestApp::spawn_with(&[
-        ("KASEYA_API_URL", "ftp://nowhere"),
-        ("BUTTON_RULES", "{\"rules\": 5"),
-    ])
-    .await;
+    let t = TestApp::builder()
+        .env("KASEYA_API_URL", "ftp://nowhere")
+        .env("BUTTON_RULES", "{\"rules\": 5")
+        .spawn()
+        .await;
     let a = t.post_ticket(press("dan.jump@fabrikam.com", "x")).await;
     assert_eq!(a.status, 500);
     assert_eq!(a.content_type, "application/problem+json");
@@ -357,7 +360,10 @@ async fn unknown_paths_and_methods() {
 
 #[tokio::test]
 async fn a_missing_catch_all_contact_is_named() {
-    let t = TestApp::spawn_with(&[("KASEYA_UNREGISTERED_EMAIL", "catchall@nowhere.example")]).await;
+    let t = TestApp::builder()
+        .env("KASEYA_UNREGISTERED_EMAIL", "catchall@nowhere.example")
+        .spawn()
+        .await;
     let a = t.post_ticket(press("stranger@contoso.com", "x")).await;
     assert_eq!(a.status, 500, "{a:?}");
     assert!(
@@ -371,7 +377,10 @@ async fn a_missing_catch_all_contact_is_named() {
 #[tokio::test]
 async fn ticket_type_and_source_by_name_and_by_id() {
     let rules = json!({"defaults": {"queue": "Escalations", "ticketType": "Incident", "ticketSource": SOURCE_EMAIL, "priority": "High", "ticketStatus": "In Progress", "assignee": "Jane Tech"}});
-    let t = TestApp::spawn_with(&[("BUTTON_RULES", &rules.to_string())]).await;
+    let t = TestApp::builder()
+        .env("BUTTON_RULES", &rules.to_string())
+        .spawn()
+        .await;
     let a = t.post_ticket(press("dan.jump@fabrikam.com", "x")).await;
     assert_eq!(a.status, 201, "{a:?}");
     let ticket = t.only_ticket();
@@ -397,7 +406,10 @@ async fn ticket_type_and_source_by_name_and_by_id() {
 
 #[tokio::test]
 async fn an_undocumented_lookup_table_that_does_not_exist_is_named() {
-    let t = TestApp::spawn_with(&[("KASEYA_TICKET_TYPE_TABLE", "TicketTypes")]).await;
+    let t = TestApp::builder()
+        .env("KASEYA_TICKET_TYPE_TABLE", "TicketTypes")
+        .spawn()
+        .await;
     let a = t.post_ticket(press("dan.jump@fabrikam.com", "x")).await;
     assert_eq!(a.status, 500, "{a:?}");
     assert!(
@@ -406,11 +418,11 @@ async fn an_undocumented_lookup_table_that_does_not_exist_is_named() {
     );
     // With the type given as an id the same setup files the ticket.
     let rules = json!({"defaults": {"queue": "Service Desk", "ticketType": TYPE_SERVICE_REQUEST}});
-    let t = TestApp::spawn_with(&[
-        ("KASEYA_TICKET_TYPE_TABLE", "TicketTypes"),
-        ("BUTTON_RULES", &rules.to_string()),
-    ])
-    .await;
+    let t = TestApp::builder()
+        .env("KASEYA_TICKET_TYPE_TABLE", "TicketTypes")
+        .env("BUTTON_RULES", &rules.to_string())
+        .spawn()
+        .await;
     assert_eq!(
         t.post_ticket(press("dan.jump@fabrikam.com", "x"))
             .await

@@ -163,6 +163,13 @@ impl TestApp {
             .await
     }
 
+    /// `POST /tickets` as [`TestApp::post_ticket`], answered 201: the one ticket BMS received.
+    pub async fn file_ticket(&self, body: Value) -> Value {
+        let a = self.post_ticket(body).await;
+        assert_eq!(a.status, 201, "{a:?}");
+        self.only_ticket()
+    }
+
     /// The one ticket BMS received.
     pub fn only_ticket(&self) -> Value {
         let tickets = self.bms.tickets();

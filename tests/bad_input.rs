@@ -202,9 +202,7 @@ async fn html_is_kept_as_literal_text() {
         "name": "<b>Dan</b>",
         "message": "<script>alert('x')</script> & <img src=x onerror=alert(1)>",
     });
-    let a = t.post_ticket(body).await;
-    assert_eq!(a.status, 201, "{a:?}");
-    let ticket = t.only_ticket();
+    let ticket = t.file_ticket(body).await;
     let details = ticket["Details"].as_str().unwrap_or_default();
     assert!(
         details.contains("<script>alert('x')</script> & <img src=x onerror=alert(1)>"),
@@ -223,9 +221,7 @@ async fn control_characters_other_than_tab_and_newlines_are_removed() {
         "selections": ["Email\u{0}", "\u{1}"],
         "append": "exit code 1\u{0}\u{0}",
     });
-    let a = t.post_ticket(body).await;
-    assert_eq!(a.status, 201, "{a:?}");
-    let ticket = t.only_ticket();
+    let ticket = t.file_ticket(body).await;
     let details = ticket["Details"].as_str().unwrap_or_default();
     assert!(
         details.contains("bell nul esc[31mred[0m\ttab\r\nnext"),
@@ -277,7 +273,10 @@ async fn no_key_a_wrong_key_and_no_configured_keys_get_the_same_401() {
         bodies.push(a.body);
     }
     // The secret lists no keys at all: a setup mistake, but the caller learns nothing more.
-    let unkeyed = TestApp::spawn_with(&[("KASEYA_CREDENTIALS", bms_sandbox::CREDENTIALS)]).await;
+    let unkeyed = TestApp::builder()
+        .env("KASEYA_CREDENTIALS", bms_sandbox::CREDENTIALS)
+        .spawn()
+        .await;
     let auth = format!("Bearer {BUTTON_KEY}");
     let a = unkeyed.send(keyed_event(&[("authorization", &auth)])).await;
     assert_eq!(a.status, 401, "{a:?}");

@@ -14,34 +14,24 @@ use bms_sandbox::tenant::{
     CONTACT_UNREGISTERED, LOCATION_FABRIKAM_BRANCH, LOCATION_NORTHWIND_MAIN, LOCATION_UNREGISTERED,
     PRIORITY_CRITICAL, PRIORITY_MEDIUM, QUEUE_ESCALATIONS, QUEUE_SERVICE_DESK,
 };
-use bms_sandbox::{CREDENTIALS, Options, Sandbox, Tenant};
-use helpers::{Answer, Gateway, TestApp, app_for, event, read};
+use bms_sandbox::{CREDENTIALS, Options, Tenant};
+use helpers::{Answer, Gateway, TestApp, TestAppBuilder, closed_port_url, event};
 use serde_json::{Value, json};
 use support::moto;
 
 /// The key the events carry, as `scripts/demo` configures it.
 const DEMO_KEY: &str = "demo-button-key";
+const DEMO_OPERATOR_KEY: &str = "demo-operator-key";
 
-/// The demo's function settings, on top of the helpers' (which point at the sandbox).
-fn demo_vars() -> Vec<(&'static str, String)> {
-    vec![
-        (
+/// The function with the demo's settings, on top of the helpers' (which point at the sandbox).
+fn demo() -> TestAppBuilder {
+    TestApp::builder()
+        .env(
             "KASEYA_CREDENTIALS",
-            json!({"credentials": CREDENTIALS, "buttonKeys": [DEMO_KEY]}).to_string(),
-        ),
-        (
-            "BUTTON_RULES",
-            include_str!("../docs/rules.example.json").to_string(),
-        ),
-        ("BUTTON_PREVIEW", "on".to_string()),
-    ]
-}
-
-async fn demo_app(vars: &[(&str, &str)]) -> TestApp {
-    let mut all = demo_vars();
-    all.extend(vars.iter().map(|(k, v)| (*k, v.to_string())));
-    let all: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    TestApp::spawn_with(&all).await
+            &json!({"credentials": CREDENTIALS, "buttonKeys": [DEMO_KEY], "operatorKeys": [DEMO_OPERATOR_KEY]}).to_string(),
+        )
+        .env("BUTTON_RULES", include_str!("../docs/rules.example.json"))
+        .env("BUTTON_PREVIEW", "on")
 }
 
 fn events_dir() -> PathBuf {
@@ -199,7 +189,7 @@ async fn every_event_file_gives_its_expected_answer() {
             .unwrap_or_else(|e| panic!("events/{file} is not JSON: {e}"));
         let req = lambda_http::request::from_str(&text)
             .unwrap_or_else(|e| panic!("events/{file} is not an API Gateway event: {e}"));
-        let t = demo_app(&[]).await;
+        let t = demo().spawn().await;
         let a = t.send(req).await;
         expect(kind, &a, &t, &json);
         covered.push((format.to_string(), kind.to_string()));
@@ -247,7 +237,7 @@ fn health_request(key: Option<&str>) -> lambda_http::Request {
 }
 
 async fn health(t: &TestApp) -> (u16, String) {
-    let a = t.send(health_request(Some(DEMO_KEY))).await;
+    let a = t.send(health_request(Some(DEMO_OPERATOR_KEY))).await;
     assert!(a.content_type.starts_with("text/plain"), "{a:?}");
     (a.status, a.body.as_str().unwrap_or_default().to_string())
 }
@@ -264,7 +254,7 @@ fn line<'a>(text: &'a str, check: &str) -> &'a str {
 
 #[tokio::test]
 async fn health_reports_each_check_on_its_own_line() {
-    let t = demo_app(&[]).await;
+    let t = demo().spawn().await;
     let (status, text) = health(&t).await;
     assert_eq!(status, 200, "{text}");
     assert_eq!(
@@ -287,22 +277,14 @@ async fn health_reports_each_check_on_its_own_line() {
 
 #[tokio::test]
 async fn health_names_a_secret_that_went_bad_and_how_to_fix_it() {
-    let sm = moto::client().await;
-    let id = format!("kaseya-button/health-{}", std::process::id());
-    let good = json!({"credentials": CREDENTIALS, "buttonKeys": [DEMO_KEY]}).to_string();
-    sm.create_secret()
-        .name(&id)
-        .secret_string(&good)
-        .send()
-        .await
-        .expect("moto creates the secret");
+    let good = json!({"credentials": CREDENTIALS, "buttonKeys": [DEMO_KEY], "operatorKeys": [DEMO_OPERATOR_KEY]}).to_string();
+    let id = moto::create_secret("health", &good).await;
     // Reports are reused for a minute unless told otherwise: this one must see the secret change.
-    let t = demo_app(&[
-        ("KASEYA_CREDENTIALS", ""),
-        ("KASEYA_SECRET_ID", &id),
-        ("BUTTON_HEALTH_REUSE_SECONDS", "0"),
-    ])
-    .await;
+    let t = demo()
+        .secret_id(&id)
+        .env("BUTTON_HEALTH_REUSE_SECONDS", "0")
+        .spawn()
+        .await;
     let (status, text) = health(&t).await;
     assert_eq!(status, 200, "{text}");
     assert_eq!(
@@ -310,12 +292,7 @@ async fn health_names_a_secret_that_went_bad_and_how_to_fix_it() {
         format!("ok   secret: read from Secrets Manager `{id}`")
     );
 
-    sm.put_secret_value()
-        .secret_id(&id)
-        .secret_string("not a secret in any known form")
-        .send()
-        .await
-        .expect("moto stores the new value");
+    moto::put_secret(&id, "not a secret in any known form").await;
     let (status, text) = health(&t).await;
     assert_eq!(status, 503, "{text}");
     let l = line(&text, "secret");
@@ -329,7 +306,7 @@ async fn health_names_a_secret_that_went_bad_and_how_to_fix_it() {
 
 #[tokio::test]
 async fn health_names_refused_credentials_and_skips_what_needs_the_login() {
-    let t = demo_app(&[]).await;
+    let t = demo().spawn().await;
     t.bms.set_password("changed-in-bms");
     let (status, text) = health(&t).await;
     assert_eq!(status, 503, "{text}");
@@ -352,13 +329,8 @@ async fn health_names_refused_credentials_and_skips_what_needs_the_login() {
 
 #[tokio::test]
 async fn health_names_an_unreachable_bms_and_its_setting() {
-    // A port that was free a moment ago: nothing answers there.
-    let closed = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-        l.local_addr().expect("its address").port()
-    };
-    let url = format!("http://127.0.0.1:{closed}");
-    let t = demo_app(&[("KASEYA_API_URL", &url)]).await;
+    let url = closed_port_url();
+    let t = demo().env("KASEYA_API_URL", &url).spawn().await;
     let (status, text) = health(&t).await;
     assert_eq!(status, 503, "{text}");
     let l = line(&text, "BMS login");
@@ -373,7 +345,10 @@ async fn health_names_an_unreachable_bms_and_its_setting() {
 
 #[tokio::test]
 async fn health_names_a_missing_catch_all_contact_and_how_to_create_it() {
-    let t = demo_app(&[("KASEYA_UNREGISTERED_EMAIL", "nobody@nowhere.example")]).await;
+    let t = demo()
+        .env("KASEYA_UNREGISTERED_EMAIL", "nobody@nowhere.example")
+        .spawn()
+        .await;
     let (status, text) = health(&t).await;
     assert_eq!(status, 503, "{text}");
     assert_eq!(
@@ -403,19 +378,17 @@ async fn health_names_a_catch_all_contact_whose_tickets_have_no_location() {
     {
         l.is_main = false;
     }
-    let bms = Sandbox::start_with(Options {
-        tenant,
-        ..Options::default()
-    })
-    .await;
-    let vars = demo_vars();
-    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let app = app_for(&bms, &vars).await;
-    let a = read(app.handle(health_request(Some(DEMO_KEY))).await);
-    assert_eq!(a.status, 503, "{a:?}");
-    let text = a.body.as_str().unwrap_or_default();
+    let t = demo()
+        .sandbox(Options {
+            tenant,
+            ..Options::default()
+        })
+        .spawn()
+        .await;
+    let (status, text) = health(&t).await;
+    assert_eq!(status, 503, "{text}");
     assert_eq!(
-        line(text, "catch-all contact"),
+        line(&text, "catch-all contact"),
         "FAIL catch-all contact: the catch-all contact `unregistered@helpdeskbuttons.com` \
          (contact 104) has no location and its account 3 has no main location: give the contact \
          a location or mark one of the account's locations as main"
@@ -426,7 +399,7 @@ async fn health_names_a_catch_all_contact_whose_tickets_have_no_location() {
 async fn health_names_defaults_that_bms_does_not_know() {
     // A name that falls back: the ticket would be filed, but not as the document says.
     let rules = json!({"defaults": {"queue": "Service Desk", "priority": "Urgent"}}).to_string();
-    let t = demo_app(&[("BUTTON_RULES", &rules)]).await;
+    let t = demo().env("BUTTON_RULES", &rules).spawn().await;
     let (status, text) = health(&t).await;
     assert_eq!(status, 503, "{text}");
     let l = line(&text, "rules defaults");
@@ -441,7 +414,7 @@ async fn health_names_defaults_that_bms_does_not_know() {
 
     // A name without which no ticket can be filed at all.
     let rules = json!({"defaults": {"queue": "Servise Desk"}}).to_string();
-    let t = demo_app(&[("BUTTON_RULES", &rules)]).await;
+    let t = demo().env("BUTTON_RULES", &rules).spawn().await;
     let (status, text) = health(&t).await;
     assert_eq!(status, 503, "{text}");
     let l = line(&text, "rules defaults");
@@ -455,9 +428,13 @@ async fn health_names_defaults_that_bms_does_not_know() {
 }
 
 #[tokio::test]
-async fn health_takes_the_button_key_like_tickets() {
-    let t = demo_app(&[]).await;
+async fn health_takes_only_an_operator_key() {
+    let t = demo().spawn().await;
     assert_eq!(t.send(health_request(None)).await.status, 401);
     assert_eq!(t.send(health_request(Some("wrong"))).await.status, 401);
+    // A button key files tickets and nothing else.
+    let a = t.send(health_request(Some(DEMO_KEY))).await;
+    assert_eq!(a.status, 403, "{a:?}");
+    assert!(a.detail().contains("operatorKeys"), "{a:?}");
     assert!(t.bms.calls().is_empty());
 }

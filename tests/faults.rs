@@ -6,64 +6,28 @@
 
 mod helpers;
 
-use std::net::TcpListener;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
-use bms_sandbox::{Failure, Sandbox};
-use helpers::{Answer, Gateway, TestApp, app_for, json_event, press, read};
-use kaseya_button::App;
+use bms_sandbox::Failure;
+use helpers::{
+    Answer, Gateway, TestApp, TestAppBuilder, closed_port_url, hanging_url, json_event, press,
+};
 use lambda_http::RequestExt;
 
 const TICKETS: &str = "/v2/servicedesk/tickets";
 const SEARCH: &str = "/v2/crm/contacts/search";
 const LOGIN: &str = "/v2/security/authenticate";
 
-/// Short pauses between retries, and a per-call timeout of one second where a test hangs BMS.
-const FAST: [(&str, &str); 2] = [("KASEYA_RETRY_BASE_MS", "5"), ("KASEYA_RETRY_CAP_MS", "20")];
-
-async fn spawn(extra: &[(&str, &str)]) -> TestApp {
-    let mut vars = FAST.to_vec();
-    vars.extend_from_slice(extra);
-    TestApp::spawn_with(&vars).await
+/// The function with short pauses between retries.
+fn fast() -> TestAppBuilder {
+    TestApp::builder().fast_retries()
 }
 
-/// An app that has filed one ticket already, its calls forgotten: the catch-all contact and the
-/// lookups are cached, so the only contact search of the next press is the user's own.
-async fn spawn_warm(extra: &[(&str, &str)]) -> TestApp {
-    let t = spawn(extra).await;
-    let (a, _) = press_button(&t).await;
-    assert_eq!(a.status, 201, "{a:?}");
-    t.bms.reset_calls();
-    t
-}
-
-/// The answer and its `Retry-After` header.
-async fn send(app: &App, req: lambda_http::Request) -> (Answer, Option<String>) {
-    let resp = app.handle(req).await;
-    let retry_after = resp
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    (read(resp), retry_after)
-}
-
-async fn press_button(t: &TestApp) -> (Answer, Option<String>) {
-    press_on(&t.app).await
-}
-
-/// One press of a known user on `app`, whatever BMS it points at.
-async fn press_on(app: &App) -> (Answer, Option<String>) {
-    send(
-        app,
-        json_event(
-            Gateway::HttpV2,
-            "/tickets",
-            &press("dan.jump@fabrikam.com", "Outlook is down"),
-        ),
-    )
-    .await
+/// One press of a known user.
+async fn press_button(t: &TestApp) -> Answer {
+    t.post_ticket(press("dan.jump@fabrikam.com", "Outlook is down"))
+        .await
 }
 
 fn problem_type(a: &Answer) -> &str {
@@ -84,10 +48,10 @@ fn http_date_in(secs: i64) -> String {
 
 #[tokio::test]
 async fn a_429_on_a_search_is_retried_after_its_retry_after_and_the_ticket_filed() {
-    let t = spawn_warm(&[]).await;
+    let t = fast().warm().spawn().await;
     t.bms
         .fail_next("GET", SEARCH, Failure::StatusRetryAfter(429, "0".into()));
-    let (a, _) = press_button(&t).await;
+    let a = press_button(&t).await;
     assert_eq!(a.status, 201, "{a:?}");
     assert_eq!(t.bms.count("GET", SEARCH), 2);
     assert_eq!(t.bms.count("POST", TICKETS), 1);
@@ -95,38 +59,38 @@ async fn a_429_on_a_search_is_retried_after_its_retry_after_and_the_ticket_filed
 
 #[tokio::test]
 async fn a_retry_after_given_as_an_http_date_is_honoured() {
-    let t = spawn(&[]).await;
+    let t = fast().spawn().await;
     t.bms.fail_next(
         "GET",
         "/v2/system/queues",
         Failure::StatusRetryAfter(503, http_date_in(1)),
     );
-    let (a, _) = press_button(&t).await;
+    let a = press_button(&t).await;
     assert_eq!(a.status, 201, "{a:?}");
     assert_eq!(t.bms.count("GET", "/v2/system/queues"), 2);
 }
 
 #[tokio::test]
 async fn a_503_without_retry_after_is_retried_with_backoff() {
-    let t = spawn_warm(&[]).await;
+    let t = fast().warm().spawn().await;
     t.bms.fail_next("GET", SEARCH, Failure::Status(503));
     t.bms.fail_next("GET", SEARCH, Failure::Status(503));
-    let (a, _) = press_button(&t).await;
+    let a = press_button(&t).await;
     assert_eq!(a.status, 201, "{a:?}");
     assert_eq!(t.bms.count("GET", SEARCH), 3);
 }
 
 #[tokio::test]
 async fn a_search_that_keeps_failing_is_tried_four_times_then_answered_503() {
-    let t = spawn_warm(&[]).await;
+    let t = fast().warm().spawn().await;
     for _ in 0..10 {
         t.bms.fail_next("GET", SEARCH, Failure::Status(503));
     }
-    let (a, retry_after) = press_button(&t).await;
+    let a = press_button(&t).await;
     assert_eq!(a.status, 503, "{a:?}");
     assert_eq!(problem_type(&a), "bms-rate-limited");
     assert!(
-        retry_after.is_some(),
+        a.retry_after.is_some(),
         "the button is told when to come back"
     );
     assert_eq!(t.bms.count("GET", SEARCH), 4);
@@ -135,19 +99,19 @@ async fn a_search_that_keeps_failing_is_tried_four_times_then_answered_503() {
 
 #[tokio::test]
 async fn a_retry_after_longer_than_the_time_left_is_passed_on_without_waiting() {
-    let t = spawn_warm(&[]).await;
+    let t = fast().warm().spawn().await;
     t.bms
         .fail_next("GET", SEARCH, Failure::StatusRetryAfter(429, "60".into()));
-    let (a, retry_after) = press_button(&t).await;
+    let a = press_button(&t).await;
     assert_eq!(a.status, 503, "{a:?}");
-    assert_eq!(retry_after.as_deref(), Some("60"));
+    assert_eq!(a.retry_after.as_deref(), Some("60"));
     assert_eq!(t.bms.count("GET", SEARCH), 1, "not retried");
     assert_eq!(t.bms.count("POST", TICKETS), 0);
 }
 
 #[tokio::test]
 async fn the_lambda_deadline_bounds_the_wait_when_it_is_earlier_than_the_gateways() {
-    let t = spawn_warm(&[]).await;
+    let t = fast().warm().spawn().await;
     // Ten seconds fit API Gateway's budget, but not an invocation that ends in five.
     t.bms
         .fail_next("GET", SEARCH, Failure::StatusRetryAfter(429, "10".into()));
@@ -163,15 +127,15 @@ async fn the_lambda_deadline_bounds_the_wait_when_it_is_earlier_than_the_gateway
         &press("dan.jump@fabrikam.com", "x"),
     )
     .with_lambda_context(ctx);
-    let (a, retry_after) = send(&t.app, req).await;
+    let a = t.send(req).await;
     assert_eq!(a.status, 503, "{a:?}");
-    assert_eq!(retry_after.as_deref(), Some("10"));
+    assert_eq!(a.retry_after.as_deref(), Some("10"));
     assert_eq!(t.bms.count("GET", SEARCH), 1);
 }
 
 #[tokio::test]
 async fn a_deadline_already_past_is_not_a_real_one_and_is_ignored() {
-    let t = spawn(&[]).await;
+    let t = fast().spawn().await;
     // What `cargo lambda watch` hands over: a duration (10 minutes) where Lambda puts the epoch
     // milliseconds of the deadline, so it reads as a moment in 1970.
     let mut ctx = lambda_http::Context::default();
@@ -182,7 +146,7 @@ async fn a_deadline_already_past_is_not_a_real_one_and_is_ignored() {
         &press("dan.jump@fabrikam.com", "x"),
     )
     .with_lambda_context(ctx);
-    let (a, _) = send(&t.app, req).await;
+    let a = t.send(req).await;
     assert_eq!(a.status, 201, "{a:?}");
     assert_eq!(t.bms.tickets().len(), 1);
 }
@@ -191,17 +155,17 @@ async fn a_deadline_already_past_is_not_a_real_one_and_is_ignored() {
 
 #[tokio::test]
 async fn a_429_on_the_ticket_post_is_retried_because_bms_refused_it() {
-    let t = spawn(&[]).await;
+    let t = fast().spawn().await;
     t.bms
         .fail_next("POST", TICKETS, Failure::StatusRetryAfter(429, "0".into()));
-    let (a, _) = press_button(&t).await;
+    let a = press_button(&t).await;
     assert_eq!(a.status, 201, "{a:?}");
     assert_eq!(t.bms.count("POST", TICKETS), 2);
     assert_eq!(t.bms.tickets().len(), 1);
 }
 
 /// The answer to a create whose outcome is unknown: not repeated, and the button told so.
-fn assert_ticket_may_exist(t: &TestApp, a: &Answer, retry_after: Option<&str>, status: u16) {
+fn assert_ticket_may_exist(t: &TestApp, a: &Answer, status: u16) {
     assert_eq!(a.status, status, "{a:?}");
     assert_eq!(a.content_type, "application/problem+json");
     assert_eq!(a.body["ticketMayExist"], true, "{a:?}");
@@ -210,7 +174,7 @@ fn assert_ticket_may_exist(t: &TestApp, a: &Answer, retry_after: Option<&str>, s
             && a.detail().contains("Idempotency-Key"),
         "{a:?}"
     );
-    assert!(retry_after.is_some(), "{a:?}");
+    assert!(a.retry_after.is_some(), "{a:?}");
     assert_eq!(
         t.bms.count("POST", TICKETS),
         1,
@@ -220,31 +184,31 @@ fn assert_ticket_may_exist(t: &TestApp, a: &Answer, retry_after: Option<&str>, s
 
 #[tokio::test]
 async fn a_503_on_the_ticket_post_is_not_repeated() {
-    let t = spawn(&[]).await;
+    let t = fast().spawn().await;
     t.bms
         .fail_next("POST", TICKETS, Failure::StatusRetryAfter(503, "7".into()));
-    let (a, retry_after) = press_button(&t).await;
-    assert_ticket_may_exist(&t, &a, retry_after.as_deref(), 503);
-    assert_eq!(retry_after.as_deref(), Some("7"), "BMS's own Retry-After");
+    let a = press_button(&t).await;
+    assert_ticket_may_exist(&t, &a, 503);
+    assert_eq!(a.retry_after.as_deref(), Some("7"), "BMS's own Retry-After");
     assert_eq!(problem_type(&a), "bms-unavailable-ticket-may-exist");
     assert!(t.bms.tickets().is_empty());
 }
 
 #[tokio::test]
 async fn a_500_on_the_ticket_post_is_a_502_and_not_repeated() {
-    let t = spawn(&[]).await;
+    let t = fast().spawn().await;
     t.bms.fail_next("POST", TICKETS, Failure::Status(500));
-    let (a, retry_after) = press_button(&t).await;
-    assert_ticket_may_exist(&t, &a, retry_after.as_deref(), 502);
+    let a = press_button(&t).await;
+    assert_ticket_may_exist(&t, &a, 502);
     assert_eq!(problem_type(&a), "bms-error-ticket-may-exist");
 }
 
 #[tokio::test]
 async fn a_ticket_created_but_its_answer_dropped_is_not_filed_twice() {
-    let t = spawn(&[]).await;
+    let t = fast().spawn().await;
     t.bms.fail_next("POST", TICKETS, Failure::DropAnswer);
-    let (a, retry_after) = press_button(&t).await;
-    assert_ticket_may_exist(&t, &a, retry_after.as_deref(), 503);
+    let a = press_button(&t).await;
+    assert_ticket_may_exist(&t, &a, 503);
     assert_eq!(
         t.bms.tickets().len(),
         1,
@@ -254,31 +218,31 @@ async fn a_ticket_created_but_its_answer_dropped_is_not_filed_twice() {
 
 #[tokio::test]
 async fn a_ticket_created_but_answered_with_an_unreadable_body_is_not_filed_twice() {
-    let t = spawn(&[]).await;
+    let t = fast().spawn().await;
     t.bms.fail_next("POST", TICKETS, Failure::GarbledAnswer);
-    let (a, retry_after) = press_button(&t).await;
-    assert_ticket_may_exist(&t, &a, retry_after.as_deref(), 502);
+    let a = press_button(&t).await;
+    assert_ticket_may_exist(&t, &a, 502);
     assert!(a.detail().contains("not JSON"), "{a:?}");
     assert_eq!(t.bms.tickets().len(), 1);
 }
 
 #[tokio::test]
 async fn a_ticket_created_but_answered_too_late_is_not_filed_twice() {
-    let t = spawn(&[("KASEYA_TIMEOUT_SECONDS", "1")]).await;
+    let t = fast().env("KASEYA_TIMEOUT_SECONDS", "1").spawn().await;
     t.bms
         .fail_next("POST", TICKETS, Failure::Delay(Duration::from_millis(2500)));
-    let (a, retry_after) = press_button(&t).await;
-    assert_ticket_may_exist(&t, &a, retry_after.as_deref(), 503);
+    let a = press_button(&t).await;
+    assert_ticket_may_exist(&t, &a, 503);
     assert!(a.detail().contains("timed out"), "{a:?}");
     assert_eq!(t.bms.tickets().len(), 1);
 }
 
 #[tokio::test]
 async fn a_ticket_post_that_is_never_answered_is_not_repeated() {
-    let t = spawn(&[("KASEYA_TIMEOUT_SECONDS", "1")]).await;
+    let t = fast().env("KASEYA_TIMEOUT_SECONDS", "1").spawn().await;
     t.bms.fail_next("POST", TICKETS, Failure::Hang);
-    let (a, retry_after) = press_button(&t).await;
-    assert_ticket_may_exist(&t, &a, retry_after.as_deref(), 503);
+    let a = press_button(&t).await;
+    assert_ticket_may_exist(&t, &a, 503);
     assert!(t.bms.tickets().is_empty());
 }
 
@@ -286,9 +250,13 @@ async fn a_ticket_post_that_is_never_answered_is_not_repeated() {
 
 #[tokio::test]
 async fn a_search_that_hangs_once_is_retried_after_the_timeout() {
-    let t = spawn_warm(&[("KASEYA_TIMEOUT_SECONDS", "1")]).await;
+    let t = fast()
+        .env("KASEYA_TIMEOUT_SECONDS", "1")
+        .warm()
+        .spawn()
+        .await;
     t.bms.fail_next("GET", SEARCH, Failure::Hang);
-    let (a, _) = press_button(&t).await;
+    let a = press_button(&t).await;
     assert_eq!(a.status, 201, "{a:?}");
     assert_eq!(t.bms.count("GET", SEARCH), 2);
     assert_eq!(t.bms.count("POST", TICKETS), 1);
@@ -296,89 +264,67 @@ async fn a_search_that_hangs_once_is_retried_after_the_timeout() {
 
 #[tokio::test]
 async fn a_search_that_hangs_twice_is_given_up_after_the_second_timeout() {
-    let t = spawn_warm(&[("KASEYA_TIMEOUT_SECONDS", "1")]).await;
+    let t = fast()
+        .env("KASEYA_TIMEOUT_SECONDS", "1")
+        .warm()
+        .spawn()
+        .await;
     for _ in 0..3 {
         t.bms.fail_next("GET", SEARCH, Failure::Hang);
     }
-    let (a, retry_after) = press_button(&t).await;
+    let a = press_button(&t).await;
     assert_eq!(a.status, 503, "{a:?}");
     assert!(a.detail().contains("timed out"), "{a:?}");
-    assert_eq!(retry_after.as_deref(), Some("30"));
+    assert_eq!(a.retry_after.as_deref(), Some("30"));
     assert_eq!(t.bms.count("GET", SEARCH), 2);
     assert_eq!(t.bms.count("POST", TICKETS), 0);
 }
 
 #[tokio::test]
 async fn a_search_whose_connection_is_reset_is_retried() {
-    let t = spawn_warm(&[]).await;
+    let t = fast().warm().spawn().await;
     t.bms.fail_next("GET", SEARCH, Failure::DropAnswer);
-    let (a, _) = press_button(&t).await;
+    let a = press_button(&t).await;
     assert_eq!(a.status, 201, "{a:?}");
     assert_eq!(t.bms.count("GET", SEARCH), 2);
 }
 
-/// A port nothing listens on.
-fn closed_port_url() -> String {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port");
-    format!("http://127.0.0.1:{port}")
-}
-
-/// A port that takes connections and never answers; the listener lives for the test binary.
-fn hanging_url() -> &'static str {
-    static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
-        let url = format!("http://{}", listener.local_addr().expect("bound"));
-        std::thread::spawn(move || {
-            let mut held = Vec::new();
-            for stream in listener.incoming().flatten() {
-                held.push(stream);
-            }
-        });
-        url
-    })
-}
-
 #[tokio::test]
 async fn bms_on_a_closed_port_is_a_503_with_retry_after() {
-    let unused = Sandbox::start().await;
-    let url = closed_port_url();
-    let mut vars = FAST.to_vec();
-    vars.push(("KASEYA_API_URL", &url));
-    let app = app_for(&unused, &vars).await;
-    let (a, retry_after) = press_on(&app).await;
+    let t = fast()
+        .env("KASEYA_API_URL", &closed_port_url())
+        .spawn()
+        .await;
+    let a = press_button(&t).await;
     assert_eq!(a.status, 503, "{a:?}");
     assert_eq!(problem_type(&a), "bms-unavailable");
     assert!(a.detail().contains("could not be reached"), "{a:?}");
-    assert_eq!(retry_after.as_deref(), Some("30"));
+    assert_eq!(a.retry_after.as_deref(), Some("30"));
     assert!(a.body.get("ticketMayExist").is_none(), "nothing was sent");
 }
 
 #[tokio::test]
 async fn bms_that_never_answers_is_a_503_within_the_timeouts() {
-    let unused = Sandbox::start().await;
-    let mut vars = FAST.to_vec();
-    vars.push(("KASEYA_API_URL", hanging_url()));
-    vars.push(("KASEYA_TIMEOUT_SECONDS", "1"));
-    let app = app_for(&unused, &vars).await;
-    let (a, retry_after) = press_on(&app).await;
+    let t = fast()
+        .env("KASEYA_API_URL", hanging_url())
+        .env("KASEYA_TIMEOUT_SECONDS", "1")
+        .spawn()
+        .await;
+    let a = press_button(&t).await;
     assert_eq!(a.status, 503, "{a:?}");
     assert!(a.detail().contains("timed out"), "{a:?}");
-    assert!(retry_after.is_some());
+    assert!(a.retry_after.is_some());
 }
 
 // --- tokens and credentials --------------------------------------------------------------------
 
 #[tokio::test]
 async fn a_bms_that_always_answers_401_gets_one_new_login_and_no_loop() {
-    let t = spawn_warm(&[]).await;
+    let t = fast().warm().spawn().await;
     for _ in 0..10 {
         t.bms.fail_next("GET", SEARCH, Failure::Status(401));
     }
-    let (a, _) = press_button(&t).await;
+    let a = press_button(&t).await;
     assert_eq!(a.status, 502, "{a:?}");
     assert!(a.detail().contains("after a fresh login"), "{a:?}");
     assert_eq!(t.bms.count("GET", SEARCH), 2, "the call and one retry");
@@ -392,9 +338,9 @@ async fn a_bms_that_always_answers_401_gets_one_new_login_and_no_loop() {
 
 #[tokio::test]
 async fn refused_credentials_are_tried_twice_then_named() {
-    let t = spawn(&[]).await;
+    let t = fast().spawn().await;
     t.bms.set_password("rotated-in-bms-only");
-    let (a, _) = press_button(&t).await;
+    let a = press_button(&t).await;
     assert_eq!(a.status, 502, "{a:?}");
     assert!(a.detail().contains("credentials"), "{a:?}");
     assert_eq!(
@@ -407,10 +353,10 @@ async fn refused_credentials_are_tried_twice_then_named() {
 
 #[tokio::test]
 async fn a_429_on_login_is_retried() {
-    let t = spawn(&[]).await;
+    let t = fast().spawn().await;
     t.bms
         .fail_next("POST", LOGIN, Failure::StatusRetryAfter(429, "0".into()));
-    let (a, _) = press_button(&t).await;
+    let a = press_button(&t).await;
     assert_eq!(a.status, 201, "{a:?}");
     assert_eq!(t.bms.count("POST", LOGIN), 2);
 }
@@ -422,34 +368,21 @@ async fn a_429_on_login_is_retried() {
 fn secrets_manager_hangs() {
     static SET: OnceLock<()> = OnceLock::new();
     SET.get_or_init(|| {
-        let url = hanging_url();
         // SAFETY: std's environment functions take one lock, and no test in this binary reads
         // these variables through anything else.
-        unsafe {
-            std::env::set_var("AWS_ENDPOINT_URL_SECRETS_MANAGER", url);
-            std::env::set_var("AWS_REGION", "us-east-1");
-            std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-            std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-            std::env::remove_var("AWS_PROFILE");
-            std::env::remove_var("AWS_ENDPOINT_URL");
-        }
+        unsafe { helpers::secrets_manager_at(hanging_url()) }
     });
 }
 
 #[tokio::test]
 async fn a_secrets_manager_that_never_answers_is_a_503_not_a_500() {
     secrets_manager_hangs();
-    let bms = Sandbox::start().await;
-    let app = app_for(
-        &bms,
-        &[
-            ("KASEYA_CREDENTIALS", ""),
-            ("KASEYA_SECRET_ID", "kaseya-button/outage"),
-            ("KASEYA_TIMEOUT_SECONDS", "1"),
-        ],
-    )
-    .await;
-    let (a, retry_after) = press_on(&app).await;
+    let t = TestApp::builder()
+        .secret_id("kaseya-button/outage")
+        .env("KASEYA_TIMEOUT_SECONDS", "1")
+        .spawn()
+        .await;
+    let a = press_button(&t).await;
     assert_eq!(a.status, 503, "{a:?}");
     assert_eq!(problem_type(&a), "secret-unavailable");
     // The secret's id is for the log, not for a caller whose key could not be checked.
@@ -457,8 +390,8 @@ async fn a_secrets_manager_that_never_answers_is_a_503_not_a_500() {
         !a.detail().contains("kaseya-button/outage") && a.detail().contains("could not be reached"),
         "{a:?}"
     );
-    assert!(retry_after.is_some());
-    assert!(bms.calls().is_empty());
+    assert!(a.retry_after.is_some());
+    assert!(t.bms.calls().is_empty());
     let text = a.body.to_string();
     assert!(!text.contains("testing"), "{text}");
 }

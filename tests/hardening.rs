@@ -13,7 +13,8 @@ use bms_sandbox::tenant::{
 };
 use bms_sandbox::{Failure, Options, Sandbox};
 use helpers::{
-    Answer, BUTTON_KEY, Gateway, TestApp, app_for, event, json_event, post_ticket, press, read,
+    Answer, BUTTON_KEY, Gateway, OPERATOR_KEY, TestApp, app_for, event, json_event, post_ticket,
+    press, read,
 };
 use support::moto;
 
@@ -43,7 +44,10 @@ async fn routing_by_suffix_files_no_ticket_under_a_foreign_path() {
     // The stage of a REST API and a configured base path are the only prefixes taken.
     let a = t.send(post("/tickets", Some(BUTTON_KEY))).await;
     assert_eq!(a.status, 201, "{a:?}");
-    let based = TestApp::spawn_with(&[("BUTTON_BASE_PATH", "/helpdesk")]).await;
+    let based = TestApp::builder()
+        .envs(&[("BUTTON_BASE_PATH", "/helpdesk")])
+        .spawn()
+        .await;
     let a = based
         .send(post("/helpdesk/tickets", Some(BUTTON_KEY)))
         .await;
@@ -60,8 +64,14 @@ async fn routing_by_suffix_files_no_ticket_under_a_foreign_path() {
 
 #[tokio::test]
 async fn routing_an_unauthenticated_caller_cannot_tell_whether_preview_is_on() {
-    let on = TestApp::spawn_with(&[("BUTTON_PREVIEW", "on")]).await;
-    let off = TestApp::spawn_with(&[("BUTTON_PREVIEW", "")]).await;
+    let on = TestApp::builder()
+        .envs(&[("BUTTON_PREVIEW", "on")])
+        .spawn()
+        .await;
+    let off = TestApp::builder()
+        .envs(&[("BUTTON_PREVIEW", "")])
+        .spawn()
+        .await;
     let mut answers = Vec::new();
     for t in [&on, &off] {
         for key in [None, Some("wrong-key")] {
@@ -184,12 +194,12 @@ async fn bms_error_text_does_not_reach_the_caller() {
 #[tokio::test]
 async fn health_is_no_amplifier_a_report_is_reused_for_a_minute() {
     let t = TestApp::spawn().await;
-    let first = t.send(get("/health", Some(BUTTON_KEY))).await;
+    let first = t.send(get("/health", Some(OPERATOR_KEY))).await;
     assert_eq!(first.status, 200, "{first:?}");
     let calls = t.bms.calls().len();
     assert!(calls > 0);
     for _ in 0..5 {
-        let again = t.send(get("/health", Some(BUTTON_KEY))).await;
+        let again = t.send(get("/health", Some(OPERATOR_KEY))).await;
         assert_eq!(again.status, first.status);
         assert_eq!(again.body, first.body);
     }
@@ -281,4 +291,29 @@ fn redirects_plain_http_is_refused_but_for_loopback() {
     ] {
         assert!(config(ok).is_ok(), "{ok}");
     }
+}
+
+#[tokio::test]
+async fn health_and_preview_answer_only_an_operator_key() {
+    let t = TestApp::spawn().await;
+    for req in [
+        get("/health", Some(BUTTON_KEY)),
+        post("/tickets/preview", Some(BUTTON_KEY)),
+    ] {
+        let a = t.send(req).await;
+        assert_eq!(a.status, 403, "{a:?}");
+    }
+    assert!(t.bms.calls().is_empty(), "a button key reached BMS");
+    assert_eq!(t.send(get("/health", Some(OPERATOR_KEY))).await.status, 200);
+    assert_eq!(
+        t.send(post("/tickets/preview", Some(OPERATOR_KEY)))
+            .await
+            .status,
+        200
+    );
+    // An operator key files tickets too.
+    assert_eq!(
+        t.send(post("/tickets", Some(OPERATOR_KEY))).await.status,
+        201
+    );
 }

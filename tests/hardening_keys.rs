@@ -30,7 +30,10 @@ async fn app_with_keys(button_keys: Value, operator_keys: Value) -> TestApp {
         "buttonKeys": button_keys,
         "operatorKeys": operator_keys,
     });
-    TestApp::spawn_with(&[("KASEYA_CREDENTIALS", &secret.to_string())]).await
+    TestApp::builder()
+        .envs(&[("KASEYA_CREDENTIALS", &secret.to_string())])
+        .spawn()
+        .await
 }
 
 #[tokio::test]

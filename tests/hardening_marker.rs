@@ -186,19 +186,23 @@ async fn the_marker_depends_on_the_server_secret() {
     let marker_a = real_marker(&a, VICTIM, KEY).await;
     let with_key = |k: &str| {
         json!({"credentials": bms_sandbox::CREDENTIALS, "buttonKeys": [helpers::BUTTON_KEY],
-               "markerKey": k})
+               "operatorKeys": [helpers::OPERATOR_KEY], "markerKey": k})
         .to_string()
     };
-    let b = TestApp::spawn_with(&[(
-        "KASEYA_CREDENTIALS",
-        &with_key("first-marker-key-0123456789"),
-    )])
-    .await;
-    let c = TestApp::spawn_with(&[(
-        "KASEYA_CREDENTIALS",
-        &with_key("other-marker-key-0123456789"),
-    )])
-    .await;
+    let b = TestApp::builder()
+        .envs(&[(
+            "KASEYA_CREDENTIALS",
+            &with_key("first-marker-key-0123456789"),
+        )])
+        .spawn()
+        .await;
+    let c = TestApp::builder()
+        .envs(&[(
+            "KASEYA_CREDENTIALS",
+            &with_key("other-marker-key-0123456789"),
+        )])
+        .spawn()
+        .await;
     let marker_b = real_marker(&b, VICTIM, KEY).await;
     let marker_c = real_marker(&c, VICTIM, KEY).await;
     assert_ne!(marker_a, marker_b);

@@ -3,19 +3,32 @@
 #![allow(dead_code)] // each test binary uses its own part of this
 
 use std::collections::HashMap;
+use std::net::TcpListener;
+use std::sync::OnceLock;
 
-use bms_sandbox::{CREDENTIALS, Sandbox};
+use bms_sandbox::{CREDENTIALS, Options, Sandbox};
 use kaseya_button::App;
 use kaseya_button::config::Config;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 
 pub const BUTTON_KEY: &str = "test-button-key-0123456789";
+pub const OPERATOR_KEY: &str = "test-operator-key-9876543210";
 
-/// The secret as the tests give it through `KASEYA_CREDENTIALS`: the sandbox's API user and one
-/// button key.
+/// The secret as the tests give it through `KASEYA_CREDENTIALS`: the sandbox's API user, one
+/// button key and one operator key.
 pub fn secret_json() -> String {
-    json!({"credentials": CREDENTIALS, "buttonKeys": [BUTTON_KEY]}).to_string()
+    json!({"credentials": CREDENTIALS, "buttonKeys": [BUTTON_KEY], "operatorKeys": [OPERATOR_KEY]})
+        .to_string()
+}
+
+/// The key a test presents on `path`: the operator key where only an operator may go.
+pub fn key_for(path: &str) -> &'static str {
+    if path.ends_with("/health") || path.contains("/tickets/preview") {
+        OPERATOR_KEY
+    } else {
+        BUTTON_KEY
+    }
 }
 
 pub struct TestApp {
@@ -28,6 +41,8 @@ pub struct TestApp {
 pub struct Answer {
     pub status: u16,
     pub content_type: String,
+    /// The `Retry-After` header, when there is one.
+    pub retry_after: Option<String>,
     pub body: Value,
 }
 
@@ -38,7 +53,8 @@ impl Answer {
 }
 
 /// Build the App from `vars` on top of a configuration that points at `bms`, with
-/// `/tickets/preview` switched on. A var set to `""` is removed.
+/// `/tickets/preview` switched on. A var set to `""` is removed. For a second App on the BMS of a
+/// [`TestApp`]; a first one comes from [`TestApp::builder`].
 pub async fn app_for(bms: &Sandbox, vars: &[(&str, &str)]) -> App {
     let mut env: HashMap<String, String> = HashMap::from([
         ("KASEYA_API_URL".to_string(), bms.url()),
@@ -59,15 +75,88 @@ pub async fn app_for(bms: &Sandbox, vars: &[(&str, &str)]) -> App {
     App::new(Config::from_lookup(|k| env.get(k).cloned())).await
 }
 
-impl TestApp {
-    pub async fn spawn() -> TestApp {
-        TestApp::spawn_with(&[]).await
+/// Retry pauses short enough that tests of throttling and outages take milliseconds; nothing
+/// measures them.
+pub const FAST_RETRIES: [(&str, &str); 2] =
+    [("KASEYA_RETRY_BASE_MS", "5"), ("KASEYA_RETRY_CAP_MS", "20")];
+
+/// How a [`TestApp`] is made: its settings on top of [`app_for`]'s, the sandbox it talks to,
+/// and whether it has served a press already.
+#[derive(Default)]
+pub struct TestAppBuilder {
+    vars: Vec<(String, String)>,
+    sandbox: Options,
+    warm: bool,
+}
+
+impl TestAppBuilder {
+    /// One setting; `""` removes it.
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.vars.push((name.to_string(), value.to_string()));
+        self
     }
 
-    pub async fn spawn_with(vars: &[(&str, &str)]) -> TestApp {
-        let bms = Sandbox::start().await;
-        let app = app_for(&bms, vars).await;
-        TestApp { app, bms }
+    /// Several settings, later ones winning.
+    pub fn envs(self, vars: &[(&str, &str)]) -> Self {
+        vars.iter().fold(self, |b, (k, v)| b.env(k, v))
+    }
+
+    /// Short pauses between retries: [`FAST_RETRIES`].
+    pub fn fast_retries(self) -> Self {
+        self.envs(&FAST_RETRIES)
+    }
+
+    /// BMS credentials and button keys read from Secrets Manager under `id`, not from
+    /// `KASEYA_CREDENTIALS`.
+    pub fn secret_id(self, id: &str) -> Self {
+        self.env("KASEYA_CREDENTIALS", "")
+            .env("KASEYA_SECRET_ID", id)
+    }
+
+    /// A sandbox started with these options rather than the defaults.
+    pub fn sandbox(mut self, options: Options) -> Self {
+        self.sandbox = options;
+        self
+    }
+
+    /// Let the function file one ticket for a known contact first, then forget the calls: the
+    /// token, the catch-all contact and the lookups are cached, so the only contact search of
+    /// the next press is the user's own.
+    pub fn warm(mut self) -> Self {
+        self.warm = true;
+        self
+    }
+
+    /// Start the sandbox and build the function against it.
+    pub async fn spawn(self) -> TestApp {
+        let bms = Sandbox::start_with(self.sandbox).await;
+        let vars: Vec<(&str, &str)> = self
+            .vars
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let app = app_for(&bms, &vars).await;
+        let t = TestApp { app, bms };
+        if self.warm {
+            let a = t
+                .post_ticket(press("dan.jump@fabrikam.com", "Warming up"))
+                .await;
+            assert_eq!(a.status, 201, "the warm-up press: {a:?}");
+            t.bms.reset_calls();
+        }
+        t
+    }
+}
+
+impl TestApp {
+    /// The function with the helpers' settings, against a fresh sandbox.
+    pub async fn spawn() -> TestApp {
+        TestApp::builder().spawn().await
+    }
+
+    /// The function with other settings, another sandbox, or warm.
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder::default()
     }
 
     pub async fn send(&self, req: Request) -> Answer {
@@ -83,6 +172,13 @@ impl TestApp {
     pub async fn preview(&self, body: Value) -> Answer {
         self.send(json_event(Gateway::HttpV2, "/tickets/preview", &body))
             .await
+    }
+
+    /// `POST /tickets` as [`TestApp::post_ticket`], answered 201: the one ticket BMS received.
+    pub async fn file_ticket(&self, body: Value) -> Value {
+        let a = self.post_ticket(body).await;
+        assert_eq!(a.status, 201, "{a:?}");
+        self.only_ticket()
     }
 
     /// The one ticket BMS received.
@@ -124,6 +220,11 @@ pub fn read(resp: Response<Body>) -> Answer {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
+    let retry_after = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let body = match resp.body() {
         Body::Text(t) => serde_json::from_str(t).unwrap_or(Value::String(t.clone())),
         Body::Binary(b) => serde_json::from_slice(b).unwrap_or(Value::Null),
@@ -132,6 +233,7 @@ pub fn read(resp: Response<Body>) -> Answer {
     Answer {
         status,
         content_type,
+        retry_after,
         body,
     }
 }
@@ -155,7 +257,7 @@ pub fn keyed_event(
     body: &Value,
     idempotency_key: Option<&str>,
 ) -> Request {
-    let auth = format!("Bearer {BUTTON_KEY}");
+    let auth = format!("Bearer {}", key_for(path));
     let mut headers = vec![
         ("content-type", "application/json"),
         ("authorization", auth.as_str()),
@@ -215,4 +317,48 @@ pub fn event(
 /// A JSON body with the fields every request needs.
 pub fn press(email: &str, message: &str) -> Value {
     json!({"email": email, "message": message})
+}
+
+/// The URL of a loopback port nothing listens on.
+pub fn closed_port_url() -> String {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port");
+    format!("http://127.0.0.1:{port}")
+}
+
+/// The URL of a loopback port that takes connections and never answers; the listener lives as
+/// long as the test binary.
+pub fn hanging_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+        let url = format!("http://{}", listener.local_addr().expect("bound"));
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for stream in listener.incoming().flatten() {
+                held.push(stream);
+            }
+        });
+        url
+    })
+}
+
+/// Point this process's Secrets Manager clients at `url`, with test credentials and no profile
+/// or general endpoint that could send them elsewhere.
+///
+/// # Safety
+/// No other thread may read or write the environment while this runs: call it before the test
+/// starts anything that does, or from under a lock that every such test takes first.
+pub unsafe fn secrets_manager_at(url: &str) {
+    // SAFETY: passed on to the caller.
+    unsafe {
+        std::env::set_var("AWS_ENDPOINT_URL_SECRETS_MANAGER", url);
+        std::env::set_var("AWS_REGION", "us-east-1");
+        std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+        std::env::remove_var("AWS_PROFILE");
+        std::env::remove_var("AWS_ENDPOINT_URL");
+    }
 }

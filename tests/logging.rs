@@ -5,7 +5,7 @@
 mod helpers;
 
 use bms_sandbox::{CREDENTIALS, Failure};
-use helpers::{BUTTON_KEY, Gateway, TestApp, event, press};
+use helpers::{BUTTON_KEY, Gateway, TestApp, closed_port_url, event, press};
 use serde_json::json;
 
 /// Everything logged, at every level, into a buffer.
@@ -22,30 +22,24 @@ impl std::io::Write for Captured {
     }
 }
 
-/// A port nothing listens on: Secrets Manager, down.
-fn closed_port_url() -> String {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port");
-    format!("http://127.0.0.1:{port}")
-}
-
+const SEARCH: &str = "/v2/crm/contacts/search";
+const TICKETS: &str = "/v2/servicedesk/tickets";
 const SECOND_KEY: &str = "second-button-key-7f3a9c";
 const ROTATED_PASSWORD: &str = "n3w-Rotated:pass+word";
 const WRONG_KEY: &str = "not-the-key-42";
 
+/// The status of a press from a known contact.
+async fn status_of(t: &TestApp, message: &str) -> u16 {
+    t.post_ticket(press("dan.jump@fabrikam.com", message))
+        .await
+        .status
+}
+
 #[tokio::test]
 async fn no_log_line_holds_a_password_key_or_token() {
+    // Secrets Manager is down: its endpoint is a port nothing listens on.
     // SAFETY: the only test in this binary, and nothing has started that reads the environment.
-    unsafe {
-        std::env::set_var("AWS_ENDPOINT_URL_SECRETS_MANAGER", closed_port_url());
-        std::env::set_var("AWS_REGION", "us-east-1");
-        std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-        std::env::remove_var("AWS_PROFILE");
-        std::env::remove_var("AWS_ENDPOINT_URL");
-    }
+    unsafe { helpers::secrets_manager_at(&closed_port_url()) }
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -55,49 +49,30 @@ async fn no_log_line_holds_a_password_key_or_token() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let secret = json!({"credentials": CREDENTIALS, "buttonKeys": [BUTTON_KEY, SECOND_KEY]});
-    let t = TestApp::spawn_with(&[
-        ("KASEYA_CREDENTIALS", &secret.to_string()),
-        ("KASEYA_RETRY_BASE_MS", "5"),
-        ("KASEYA_RETRY_CAP_MS", "20"),
-    ])
-    .await;
+    let t = TestApp::builder()
+        .env("KASEYA_CREDENTIALS", &secret.to_string())
+        .fast_retries()
+        .spawn()
+        .await;
     let mut body = press("dan.jump@fabrikam.com", "first");
     body["attachments"] =
         json!([{"name": "s.png", "contentType": "image/png", "data": "aGVsbG8="}]);
     assert_eq!(t.post_ticket(body).await.status, 201);
 
     // Throttling and outages, retried and not.
-    t.bms.fail_next(
-        "GET",
-        "/v2/crm/contacts/search",
+    let retried = [
         Failure::StatusRetryAfter(429, "0".into()),
-    );
-    t.bms
-        .fail_next("GET", "/v2/crm/contacts/search", Failure::Status(503));
-    t.bms
-        .fail_next("GET", "/v2/crm/contacts/search", Failure::DropAnswer);
-    assert_eq!(
-        t.post_ticket(press("dan.jump@fabrikam.com", "throttled"))
-            .await
-            .status,
-        201
-    );
-    t.bms
-        .fail_next("POST", "/v2/servicedesk/tickets", Failure::Status(503));
-    assert_eq!(
-        t.post_ticket(press("dan.jump@fabrikam.com", "maybe"))
-            .await
-            .status,
-        503
-    );
-    t.bms
-        .fail_next("POST", "/v2/servicedesk/tickets", Failure::DropAnswer);
-    assert_eq!(
-        t.post_ticket(press("dan.jump@fabrikam.com", "lost"))
-            .await
-            .status,
-        503
-    );
+        Failure::Status(503),
+        Failure::DropAnswer,
+    ];
+    for failure in retried {
+        t.bms.fail_next("GET", SEARCH, failure);
+    }
+    assert_eq!(status_of(&t, "throttled").await, 201);
+    t.bms.fail_next("POST", TICKETS, Failure::Status(503));
+    assert_eq!(status_of(&t, "maybe").await, 503);
+    t.bms.fail_next("POST", TICKETS, Failure::DropAnswer);
+    assert_eq!(status_of(&t, "lost").await, 503);
 
     // Token expiry, once and for good.
     t.bms.expire_tokens();
@@ -106,15 +81,9 @@ async fn no_log_line_holds_a_password_key_or_token() {
         .await;
     assert_eq!(a.status, 201, "{a:?}");
     for _ in 0..2 {
-        t.bms
-            .fail_next("GET", "/v2/crm/contacts/search", Failure::Status(401));
+        t.bms.fail_next("GET", SEARCH, Failure::Status(401));
     }
-    assert_eq!(
-        t.post_ticket(press("dan.jump@fabrikam.com", "always 401"))
-            .await
-            .status,
-        502
-    );
+    assert_eq!(status_of(&t, "always 401").await, 502);
 
     // Callers with the second key, a wrong key, and none.
     let second = format!("Bearer {SECOND_KEY}");
@@ -147,29 +116,15 @@ async fn no_log_line_holds_a_password_key_or_token() {
     // The password rotated in BMS but not (yet) in the secret.
     t.bms.set_password(ROTATED_PASSWORD);
     t.bms.expire_tokens();
-    assert_eq!(
-        t.post_ticket(press("dan.jump@fabrikam.com", "refused"))
-            .await
-            .status,
-        502
-    );
+    assert_eq!(status_of(&t, "refused").await, 502);
 
     // Secrets Manager down.
-    let sm = helpers::app_for(
-        &t.bms,
-        &[
-            ("KASEYA_CREDENTIALS", ""),
-            ("KASEYA_SECRET_ID", "kaseya-button/outage"),
-            ("KASEYA_TIMEOUT_SECONDS", "2"),
-        ],
-    )
-    .await;
-    assert_eq!(
-        helpers::post_ticket(&sm, &press("dan.jump@fabrikam.com", "no secret"))
-            .await
-            .status,
-        503
-    );
+    let sm = TestApp::builder()
+        .secret_id("kaseya-button/outage")
+        .env("KASEYA_TIMEOUT_SECONDS", "2")
+        .spawn()
+        .await;
+    assert_eq!(status_of(&sm, "no secret").await, 503);
 
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     for expected in [

@@ -6,7 +6,7 @@ mod helpers;
 
 use base64::Engine as _;
 use bms_sandbox::Failure;
-use helpers::{BUTTON_KEY, Gateway, TestApp, event, json_event, keyed_event, press};
+use helpers::{BUTTON_KEY, Gateway, TestApp, event, json_event, key_for, keyed_event, press};
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 
@@ -115,14 +115,8 @@ async fn send(t: &TestApp, req: Request) -> Response<Body> {
     t.app.handle(req).await
 }
 
-async fn app(vars: &[(&str, &str)]) -> TestApp {
-    let mut all = vec![("BUTTON_PREVIEW", "on")];
-    all.extend_from_slice(vars);
-    TestApp::spawn_with(&all).await
-}
-
 fn keyed(gw: Gateway, method: &str, path: &str, content_type: &str, body: &str) -> Request {
-    let auth = format!("Bearer {BUTTON_KEY}");
+    let auth = format!("Bearer {}", key_for(path));
     event(
         gw,
         method,
@@ -135,7 +129,10 @@ fn keyed(gw: Gateway, method: &str, path: &str, content_type: &str, body: &str) 
 #[tokio::test]
 async fn created_tickets_conform_through_both_gateways_under_a_base_path() {
     let spec = spec();
-    let t = app(&[("BUTTON_BASE_PATH", "/helpdesk")]).await;
+    let t = TestApp::builder()
+        .env("BUTTON_BASE_PATH", "/helpdesk")
+        .spawn()
+        .await;
     let png = base64::engine::general_purpose::STANDARD.encode(b"\x89PNG\r\n\x1a\nnot really");
     let body = json!({
         "email": "dan.jump@fabrikam.com",
@@ -176,7 +173,7 @@ async fn created_tickets_conform_through_both_gateways_under_a_base_path() {
 #[tokio::test]
 async fn a_repeated_press_conforms_as_a_duplicate() {
     let spec = spec();
-    let t = app(&[]).await;
+    let t = TestApp::spawn().await;
     let body = json!({"email": "dan.jump@fabrikam.com", "message": "Printer jammed"});
     let key = Some("0b6f1f9e-6a5e-4f4e-9d1c-2f6c1d3b7a10");
     let first = send(&t, keyed_event(Gateway::HttpV2, "/tickets", &body, key)).await;
@@ -197,7 +194,7 @@ async fn client_errors_conform() {
         "rules": [{"when": "email.endsWith('@fabrikam.com')", "reject": "Payment overdue."}],
     })
     .to_string();
-    let t = app(&[("BUTTON_RULES", &rules)]).await;
+    let t = TestApp::builder().env("BUTTON_RULES", &rules).spawn().await;
     let json_body = |v: Value| v.to_string();
     let too_large = "x".repeat(6 * 1024 * 1024 + 1);
     let mut cases: Vec<(u16, Request, &str, &str)> = vec![
@@ -330,7 +327,10 @@ fn not_utf8_json_body() -> Request {
 async fn server_errors_conform() {
     let spec = spec();
     // 500: a configuration error, answered to every request.
-    let t = app(&[("BUTTON_AUTH", "sometimes")]).await;
+    let t = TestApp::builder()
+        .env("BUTTON_AUTH", "sometimes")
+        .spawn()
+        .await;
     for (method, path) in [
         ("POST", "/tickets"),
         ("POST", "/tickets/preview"),
@@ -346,7 +346,7 @@ async fn server_errors_conform() {
     }
 
     // 502: BMS says Success=false; 503: BMS rate limits, with Retry-After passed on.
-    let t = app(&[]).await;
+    let t = TestApp::spawn().await;
     t.bms.fail_next(
         "POST",
         "/v2/servicedesk/tickets",
@@ -387,7 +387,10 @@ async fn server_errors_conform() {
 async fn preview_and_health_conform() {
     let spec = spec();
     // Both health answers, 200 and 503, each made afresh.
-    let t = app(&[("BUTTON_HEALTH_REUSE_SECONDS", "0")]).await;
+    let t = TestApp::builder()
+        .env("BUTTON_HEALTH_REUSE_SECONDS", "0")
+        .spawn()
+        .await;
     let resp = send(
         &t,
         json_event(
@@ -411,12 +414,12 @@ async fn preview_and_health_conform() {
             "",
         )
     };
-    let resp = send(&t, health(BUTTON_KEY)).await;
+    let resp = send(&t, health(key_for("/health"))).await;
     assert_eq!(resp.status(), 200);
     conforms(&spec, "GET", "/health", &resp);
 
     t.bms.set_password("changed");
-    let resp = send(&t, health(BUTTON_KEY)).await;
+    let resp = send(&t, health(key_for("/health"))).await;
     assert_eq!(resp.status(), 503);
     conforms(&spec, "GET", "/health", &resp);
 }

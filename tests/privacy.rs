@@ -4,6 +4,7 @@
 mod helpers;
 
 use bms_sandbox::Failure;
+use bms_sandbox::tenant::{CONTACT_DAN_JUMP, CONTACT_UNREGISTERED};
 use helpers::{Answer, Gateway, TestApp, keyed_event, press};
 use serde_json::{Value, json};
 
@@ -22,7 +23,7 @@ async fn answers_for_each_email(
 ) -> Vec<(Answer, TestApp)> {
     let mut out = Vec::new();
     for email in EMAILS {
-        let t = TestApp::spawn_with(vars).await;
+        let t = TestApp::builder().envs(vars).spawn().await;
         setup(&t);
         let a = t.post_ticket(body(email)).await;
         out.push((a, t));
@@ -55,9 +56,9 @@ async fn a_created_ticket_is_answered_alike_for_known_unknown_and_near_match_ema
     assert_eq!(a.body["warnings"], json!([]));
     // BMS got what tells them apart: the contact, and the registration block for strangers.
     let contact = |t: &TestApp| t.only_ticket()["ContactId"].clone();
-    assert_eq!(contact(&answers[0].1), 101);
-    assert_eq!(contact(&answers[1].1), 104);
-    assert_eq!(contact(&answers[2].1), 104);
+    assert_eq!(contact(&answers[0].1), CONTACT_DAN_JUMP);
+    assert_eq!(contact(&answers[1].1), CONTACT_UNREGISTERED);
+    assert_eq!(contact(&answers[2].1), CONTACT_UNREGISTERED);
 }
 
 #[tokio::test]
@@ -149,7 +150,10 @@ async fn errors_are_answered_alike_for_every_email() {
 #[tokio::test]
 async fn preview_is_off_unless_switched_on() {
     for setting in ["", "off"] {
-        let t = TestApp::spawn_with(&[("BUTTON_PREVIEW", setting)]).await;
+        let t = TestApp::builder()
+            .env("BUTTON_PREVIEW", setting)
+            .spawn()
+            .await;
         for gw in [Gateway::RestV1, Gateway::HttpV2] {
             let a = t
                 .send(keyed_event(
@@ -162,14 +166,17 @@ async fn preview_is_off_unless_switched_on() {
             assert_eq!(a.status, 404, "{setting:?} {gw:?}: {a:?}");
             assert_eq!(a.content_type, "application/problem+json");
             assert!(a.detail().contains("BUTTON_PREVIEW=on"), "{a:?}");
-            assert!(!a.body.to_string().contains("101"), "{a:?}");
+            assert!(
+                !a.body.to_string().contains(&CONTACT_DAN_JUMP.to_string()),
+                "{a:?}"
+            );
         }
         assert!(t.bms.calls().is_empty(), "{setting:?}: BMS was asked");
         // The ticket endpoint is unaffected.
         assert_eq!(t.post_ticket(press(KNOWN, "x")).await.status, 201);
     }
-    let on = TestApp::spawn_with(&[("BUTTON_PREVIEW", "on")]).await;
+    let on = TestApp::builder().env("BUTTON_PREVIEW", "on").spawn().await;
     let a = on.preview(press(KNOWN, "x")).await;
     assert_eq!(a.status, 200, "{a:?}");
-    assert_eq!(a.body["contact"]["contactId"], 101);
+    assert_eq!(a.body["contact"]["contactId"], CONTACT_DAN_JUMP);
 }

@@ -2,11 +2,19 @@
 
 mod helpers;
 
+use bms_sandbox::tenant::{
+    ASSIGNEE_JANE_TECH, CONTACT_DAN_JUMP, LOCATION_FABRIKAM_BRANCH, PRIORITY_CRITICAL,
+    PRIORITY_HIGH, PRIORITY_LOW, QUEUE_ESCALATIONS, QUEUE_SERVICE_DESK, SOURCE_OTHER, STATUS_NEW,
+    TYPE_SERVICE_REQUEST,
+};
 use helpers::{TestApp, press};
 use serde_json::{Value, json};
 
 async fn with_rules(rules: Value) -> TestApp {
-    TestApp::spawn_with(&[("BUTTON_RULES", &rules.to_string())]).await
+    TestApp::builder()
+        .env("BUTTON_RULES", &rules.to_string())
+        .spawn()
+        .await
 }
 
 fn design_rules() -> Value {
@@ -30,30 +38,26 @@ async fn rules_route_the_ticket_bms_receives() {
     let mut body = press("Dan.Jump@Fabrikam.com", "Server room is flooding");
     body["name"] = "Dan Jump".into();
     body["selections"] = json!(["This is an emergency"]);
-    let a = t.post_ticket(body).await;
-    assert_eq!(a.status, 201, "{a:?}");
-    let ticket = t.only_ticket();
-    assert_eq!(ticket["PriorityId"], 4, "Critical");
+    let ticket = t.file_ticket(body).await;
+    assert_eq!(ticket["PriorityId"], PRIORITY_CRITICAL);
     assert_eq!(ticket["Title"], "**EMERGENCY** Server room is flooding");
-    assert_eq!(ticket["QueueId"], 2, "Escalations, by e-mail domain");
-    assert_eq!(ticket["AssigneeId"], 501, "Jane Tech");
-    assert_eq!(ticket["StatusId"], 1);
-    assert_eq!(ticket["TypeId"], 1);
-    assert_eq!(ticket["SourceId"], 8);
+    assert_eq!(ticket["QueueId"], QUEUE_ESCALATIONS, "by e-mail domain");
+    assert_eq!(ticket["AssigneeId"], ASSIGNEE_JANE_TECH);
+    assert_eq!(ticket["StatusId"], STATUS_NEW);
+    assert_eq!(ticket["TypeId"], TYPE_SERVICE_REQUEST);
+    assert_eq!(ticket["SourceId"], SOURCE_OTHER);
 }
 
 #[tokio::test]
 async fn stop_ends_the_rules_and_unmatched_rules_change_nothing() {
     let t = with_rules(design_rules()).await;
     // Not Dan Jump: the last rule runs and sets Low; no emergency, no prefix.
-    let a = t
-        .post_ticket(press("ann.beebe@northwind.com", "Mouse is broken"))
+    let ticket = t
+        .file_ticket(press("ann.beebe@northwind.com", "Mouse is broken"))
         .await;
-    assert_eq!(a.status, 201, "{a:?}");
-    let ticket = t.only_ticket();
-    assert_eq!(ticket["PriorityId"], 1, "Low, from the last rule");
+    assert_eq!(ticket["PriorityId"], PRIORITY_LOW, "from the last rule");
     assert_eq!(ticket["Title"], "Mouse is broken");
-    assert_eq!(ticket["QueueId"], 1, "the default queue");
+    assert_eq!(ticket["QueueId"], QUEUE_SERVICE_DESK, "the default queue");
     assert!(ticket.get("AssigneeId").is_none_or(Value::is_null));
 }
 
@@ -106,7 +110,7 @@ async fn a_rule_failing_at_run_time_is_skipped_and_reported_in_the_ticket() {
     );
     let ticket = t.only_ticket();
     assert_eq!(
-        ticket["PriorityId"], 3,
+        ticket["PriorityId"], PRIORITY_HIGH,
         "the failing rule was skipped, the next one ran"
     );
     let details = ticket["Details"].as_str().unwrap();
@@ -149,19 +153,19 @@ async fn preview_shows_everything_and_creates_nothing() {
     assert_eq!(p["contextAfter"]["queue"], "Escalations");
     assert_eq!(p["contextAfter"]["assignee"], "Jane Tech");
     assert_eq!(p["rules"]["matched"], json!([0, 1, 2, 3]), "rules[3] stops");
-    assert_eq!(p["resolved"]["priority"]["id"], 4, "{p:#}");
-    assert_eq!(p["resolved"]["assignee"]["id"], 501);
+    assert_eq!(p["resolved"]["priority"]["id"], PRIORITY_CRITICAL, "{p:#}");
+    assert_eq!(p["resolved"]["assignee"]["id"], ASSIGNEE_JANE_TECH);
     assert_eq!(
         p["resolved"]["queue"],
-        json!({"id": 2, "name": "Escalations"})
+        json!({"id": QUEUE_ESCALATIONS, "name": "Escalations"})
     );
-    assert_eq!(p["contact"]["contactId"], 101);
-    assert_eq!(p["contact"]["locationId"], 12);
+    assert_eq!(p["contact"]["contactId"], CONTACT_DAN_JUMP);
+    assert_eq!(p["contact"]["locationId"], LOCATION_FABRIKAM_BRANCH);
     assert_eq!(
         p["ticket"]["Title"],
         "**EMERGENCY** Server room is flooding"
     );
-    assert_eq!(p["ticket"]["QueueId"], 2);
+    assert_eq!(p["ticket"]["QueueId"], QUEUE_ESCALATIONS);
     assert!(
         p["ticket"]["Details"]
             .as_str()

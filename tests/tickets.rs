@@ -3,6 +3,13 @@
 mod helpers;
 
 use base64::Engine as _;
+use bms_sandbox::tenant::{
+    ACCOUNT_FABRIKAM, ACCOUNT_NORTHWIND, ACCOUNT_UNREGISTERED, ASSIGNEE_JANE_TECH,
+    CONTACT_ANN_BEEBE, CONTACT_DAN_JUMP, CONTACT_UNREGISTERED, LOCATION_FABRIKAM_BRANCH,
+    LOCATION_NORTHWIND_MAIN, LOCATION_UNREGISTERED, PRIORITY_HIGH, PRIORITY_MEDIUM,
+    QUEUE_ESCALATIONS, QUEUE_SERVICE_DESK, SOURCE_EMAIL, SOURCE_OTHER, STATUS_IN_PROGRESS,
+    STATUS_NEW, TYPE_INCIDENT, TYPE_SERVICE_REQUEST,
+};
 use bms_sandbox::{Casing, Failure};
 use helpers::{BUTTON_KEY, Gateway, TestApp, event, json_event, press};
 use serde_json::json;
@@ -23,16 +30,28 @@ async fn known_contact_gets_a_ticket_through_both_gateway_formats() {
         assert_eq!(a.content_type, "application/json");
         assert_eq!(a.body["warnings"], json!([]));
         let ticket = t.only_ticket();
-        assert_eq!(ticket["AccountId"], 1);
+        assert_eq!(ticket["AccountId"], ACCOUNT_FABRIKAM);
         assert_eq!(a.body["ticketId"], ticket["Id"]);
         assert_eq!(a.body["ticketNumber"], ticket["TicketNumber"]);
-        assert_eq!(ticket["ContactId"], 101);
-        assert_eq!(ticket["LocationId"], 12, "the contact's own location");
-        assert_eq!(ticket["QueueId"], 1);
-        assert_eq!(ticket["StatusId"], 1, "BMS's status named New");
-        assert_eq!(ticket["PriorityId"], 2, "BMS's default priority");
-        assert_eq!(ticket["TypeId"], 1, "the default ticket type");
-        assert_eq!(ticket["SourceId"], 8, "the default ticket source");
+        assert_eq!(ticket["ContactId"], CONTACT_DAN_JUMP);
+        assert_eq!(
+            ticket["LocationId"], LOCATION_FABRIKAM_BRANCH,
+            "the contact's own location"
+        );
+        assert_eq!(ticket["QueueId"], QUEUE_SERVICE_DESK);
+        assert_eq!(ticket["StatusId"], STATUS_NEW, "BMS's status named New");
+        assert_eq!(
+            ticket["PriorityId"], PRIORITY_MEDIUM,
+            "BMS's default priority"
+        );
+        assert_eq!(
+            ticket["TypeId"], TYPE_SERVICE_REQUEST,
+            "the default ticket type"
+        );
+        assert_eq!(
+            ticket["SourceId"], SOURCE_OTHER,
+            "the default ticket source"
+        );
         assert_eq!(ticket["Title"], "Outlook keeps asking for my password");
         let details = ticket["Details"].as_str().unwrap();
         assert!(
@@ -46,23 +65,23 @@ async fn known_contact_gets_a_ticket_through_both_gateway_formats() {
 #[tokio::test]
 async fn email_matches_whatever_its_case() {
     let t = TestApp::spawn().await;
-    let a = t
-        .post_ticket(press("ANN.beebe@northwind.COM", "Printer jam"))
+    let ticket = t
+        .file_ticket(press("ANN.beebe@northwind.COM", "Printer jam"))
         .await;
-    assert_eq!(a.status, 201, "{a:?}");
-    assert_eq!(t.only_ticket()["ContactId"], 102);
+    assert_eq!(ticket["ContactId"], CONTACT_ANN_BEEBE);
 }
 
 #[tokio::test]
 async fn a_near_match_from_the_search_is_not_the_user() {
     let t = TestApp::spawn().await;
     // The sandbox's search, like a "contains" filter, answers dan.jump@ and danny.jump@ here.
-    let a = t
-        .post_ticket(press("jump@fabrikam.com", "Screen is black"))
+    let ticket = t
+        .file_ticket(press("jump@fabrikam.com", "Screen is black"))
         .await;
-    assert_eq!(a.status, 201, "{a:?}");
-    let ticket = t.only_ticket();
-    assert_eq!(ticket["ContactId"], 104, "the catch-all contact");
+    assert_eq!(
+        ticket["ContactId"], CONTACT_UNREGISTERED,
+        "the catch-all contact"
+    );
     assert!(
         ticket["Details"]
             .as_str()
@@ -74,13 +93,11 @@ async fn a_near_match_from_the_search_is_not_the_user() {
 #[tokio::test]
 async fn contact_without_location_uses_the_accounts_main_location() {
     let t = TestApp::spawn().await;
-    let a = t
-        .post_ticket(press("ann.beebe@northwind.com", "Need a new mouse"))
+    let ticket = t
+        .file_ticket(press("ann.beebe@northwind.com", "Need a new mouse"))
         .await;
-    assert_eq!(a.status, 201, "{a:?}");
-    let ticket = t.only_ticket();
-    assert_eq!(ticket["AccountId"], 2);
-    assert_eq!(ticket["LocationId"], 21);
+    assert_eq!(ticket["AccountId"], ACCOUNT_NORTHWIND);
+    assert_eq!(ticket["LocationId"], LOCATION_NORTHWIND_MAIN);
 }
 
 #[tokio::test]
@@ -93,12 +110,10 @@ async fn unknown_user_goes_to_the_catch_all_contact_with_a_registration_block() 
         "phone": "+1 555 0100",
         "message": "VPN does not connect",
     });
-    let a = t.post_ticket(body).await;
-    assert_eq!(a.status, 201, "{a:?}");
-    let ticket = t.only_ticket();
-    assert_eq!(ticket["ContactId"], 104);
-    assert_eq!(ticket["AccountId"], 3);
-    assert_eq!(ticket["LocationId"], 31);
+    let ticket = t.file_ticket(body).await;
+    assert_eq!(ticket["ContactId"], CONTACT_UNREGISTERED);
+    assert_eq!(ticket["AccountId"], ACCOUNT_UNREGISTERED);
+    assert_eq!(ticket["LocationId"], LOCATION_UNREGISTERED);
     let details = ticket["Details"].as_str().unwrap();
     assert!(
         details.starts_with(
@@ -139,9 +154,9 @@ async fn bms_answering_in_camel_case_works_the_same() {
         .post_ticket(press("ann.beebe@northwind.com", "Printer jam"))
         .await;
     assert_eq!(a.status, 201, "{a:?}");
-    assert_eq!(t.only_ticket()["ContactId"], 102);
+    assert_eq!(t.only_ticket()["ContactId"], CONTACT_ANN_BEEBE);
     assert!(a.body["ticketNumber"].as_str().unwrap().starts_with('T'));
-    assert_eq!(t.only_ticket()["LocationId"], 21);
+    assert_eq!(t.only_ticket()["LocationId"], LOCATION_NORTHWIND_MAIN);
 }
 
 #[tokio::test]
@@ -199,7 +214,10 @@ async fn warm_requests_reuse_the_token_and_the_lookups() {
 #[tokio::test]
 async fn unknown_queue_name_falls_back_and_warns() {
     let rules = json!({"defaults": {"queue": "Service Desk"}, "rules": [{"set": {"queue": "Servce Desk"}}]});
-    let t = TestApp::spawn_with(&[("BUTTON_RULES", &rules.to_string())]).await;
+    let t = TestApp::builder()
+        .env("BUTTON_RULES", &rules.to_string())
+        .spawn()
+        .await;
     let a = t
         .post_ticket(press("dan.jump@fabrikam.com", "Laptop is slow"))
         .await;
@@ -211,7 +229,7 @@ async fn unknown_queue_name_falls_back_and_warns() {
         "{warnings:?}"
     );
     let ticket = t.only_ticket();
-    assert_eq!(ticket["QueueId"], 1);
+    assert_eq!(ticket["QueueId"], QUEUE_SERVICE_DESK);
     let details = ticket["Details"].as_str().unwrap();
     assert!(
         details.contains("\n[Submission Errors]\n- Queue `Servce Desk`"),
@@ -221,7 +239,7 @@ async fn unknown_queue_name_falls_back_and_warns() {
 
 #[tokio::test]
 async fn neither_queue_nor_assignee_is_a_clear_error_and_no_ticket() {
-    let t = TestApp::spawn_with(&[("BUTTON_RULES", "{}")]).await;
+    let t = TestApp::builder().env("BUTTON_RULES", "{}").spawn().await;
     let a = t.post_ticket(press("dan.jump@fabrikam.com", "Help")).await;
     assert_eq!(a.status, 500, "{a:?}");
     assert_eq!(a.content_type, "application/problem+json");
@@ -293,7 +311,7 @@ async fn success_false_under_http_200_is_a_502() {
 
 #[tokio::test]
 async fn auth_none_takes_callers_without_a_key() {
-    let t = TestApp::spawn_with(&[("BUTTON_AUTH", "none")]).await;
+    let t = TestApp::builder().env("BUTTON_AUTH", "none").spawn().await;
     let req = event(
         Gateway::HttpV2,
         "POST",
@@ -306,11 +324,11 @@ async fn auth_none_takes_callers_without_a_key() {
 
 #[tokio::test]
 async fn a_configuration_error_answers_every_request_with_500() {
-    let t = TestApp::spawn_with(&[
-        ("KASEYA_API_URL", "ftp://nowhere"),
-        ("BUTTON_RULES", "{\"rules\": 5"),
-    ])
-    .await;
+    let t = TestApp::builder()
+        .env("KASEYA_API_URL", "ftp://nowhere")
+        .env("BUTTON_RULES", "{\"rules\": 5")
+        .spawn()
+        .await;
     let a = t.post_ticket(press("dan.jump@fabrikam.com", "x")).await;
     assert_eq!(a.status, 500);
     assert_eq!(a.content_type, "application/problem+json");
@@ -344,7 +362,10 @@ async fn unknown_paths_and_methods() {
 
 #[tokio::test]
 async fn a_missing_catch_all_contact_is_named() {
-    let t = TestApp::spawn_with(&[("KASEYA_UNREGISTERED_EMAIL", "catchall@nowhere.example")]).await;
+    let t = TestApp::builder()
+        .env("KASEYA_UNREGISTERED_EMAIL", "catchall@nowhere.example")
+        .spawn()
+        .await;
     let a = t.post_ticket(press("stranger@contoso.com", "x")).await;
     assert_eq!(a.status, 500, "{a:?}");
     assert!(
@@ -357,11 +378,12 @@ async fn a_missing_catch_all_contact_is_named() {
 
 #[tokio::test]
 async fn ticket_type_and_source_by_name_and_by_id() {
-    let rules = json!({"defaults": {"queue": "Escalations", "ticketType": "Incident", "ticketSource": 4, "priority": "High", "ticketStatus": "In Progress", "assignee": "Jane Tech"}});
-    let t = TestApp::spawn_with(&[("BUTTON_RULES", &rules.to_string())]).await;
-    let a = t.post_ticket(press("dan.jump@fabrikam.com", "x")).await;
-    assert_eq!(a.status, 201, "{a:?}");
-    let ticket = t.only_ticket();
+    let rules = json!({"defaults": {"queue": "Escalations", "ticketType": "Incident", "ticketSource": SOURCE_EMAIL, "priority": "High", "ticketStatus": "In Progress", "assignee": "Jane Tech"}});
+    let t = TestApp::builder()
+        .env("BUTTON_RULES", &rules.to_string())
+        .spawn()
+        .await;
+    let ticket = t.file_ticket(press("dan.jump@fabrikam.com", "x")).await;
     assert_eq!(
         (
             &ticket["QueueId"],
@@ -372,19 +394,22 @@ async fn ticket_type_and_source_by_name_and_by_id() {
             &ticket["AssigneeId"]
         ),
         (
-            &json!(2),
-            &json!(2),
-            &json!(4),
-            &json!(3),
-            &json!(2),
-            &json!(501)
+            &json!(QUEUE_ESCALATIONS),
+            &json!(TYPE_INCIDENT),
+            &json!(SOURCE_EMAIL),
+            &json!(PRIORITY_HIGH),
+            &json!(STATUS_IN_PROGRESS),
+            &json!(ASSIGNEE_JANE_TECH)
         )
     );
 }
 
 #[tokio::test]
 async fn an_undocumented_lookup_table_that_does_not_exist_is_named() {
-    let t = TestApp::spawn_with(&[("KASEYA_TICKET_TYPE_TABLE", "TicketTypes")]).await;
+    let t = TestApp::builder()
+        .env("KASEYA_TICKET_TYPE_TABLE", "TicketTypes")
+        .spawn()
+        .await;
     let a = t.post_ticket(press("dan.jump@fabrikam.com", "x")).await;
     assert_eq!(a.status, 500, "{a:?}");
     assert!(
@@ -392,12 +417,12 @@ async fn an_undocumented_lookup_table_that_does_not_exist_is_named() {
         "{a:?}"
     );
     // With the type given as an id the same setup files the ticket.
-    let rules = json!({"defaults": {"queue": "Service Desk", "ticketType": 1}});
-    let t = TestApp::spawn_with(&[
-        ("KASEYA_TICKET_TYPE_TABLE", "TicketTypes"),
-        ("BUTTON_RULES", &rules.to_string()),
-    ])
-    .await;
+    let rules = json!({"defaults": {"queue": "Service Desk", "ticketType": TYPE_SERVICE_REQUEST}});
+    let t = TestApp::builder()
+        .env("KASEYA_TICKET_TYPE_TABLE", "TicketTypes")
+        .env("BUTTON_RULES", &rules.to_string())
+        .spawn()
+        .await;
     assert_eq!(
         t.post_ticket(press("dan.jump@fabrikam.com", "x"))
             .await

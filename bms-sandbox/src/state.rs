@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::envelope::Casing;
+pub(crate) use crate::tenant::FIRST_TICKET_ID;
 use crate::tenant::Tenant;
 
 /// A failure injected with `Sandbox::fail_next`.
@@ -112,8 +113,6 @@ pub(crate) struct State {
     pub next_note_id: i64,
     pub next_attachment_id: i64,
 }
-
-pub(crate) const FIRST_TICKET_ID: i64 = 1001;
 
 impl State {
     pub fn new(

@@ -50,6 +50,9 @@ pub const ASSIGNEE_BOB_ADMIN: i64 = 502;
 /// An employee named like contact 101, so name lookups must not confuse the two.
 pub const ASSIGNEE_DAN_JUMP: i64 = 503;
 
+/// The id of the first ticket filed in a fresh sandbox; each later ticket's id is one more.
+pub const FIRST_TICKET_ID: i64 = 1001;
+
 /// Lookup table names served by `/v2/system/lookup/{tableName}` (matched case-insensitively).
 pub const TICKET_TYPE_TABLE: &str = "TicketType";
 pub const TICKET_SOURCE_TABLE: &str = "TicketSource";

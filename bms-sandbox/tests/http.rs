@@ -335,58 +335,49 @@ async fn camel_casing_rewrites_every_key() {
 async fn contact_search_is_a_case_insensitive_contains_match() {
     let bms = Sandbox::start().await;
     let token = token(&bms).await;
-    let ids = |body: &Value| -> Vec<i64> {
-        body["Result"]
-            .as_array()
-            .expect("a list")
-            .iter()
-            .filter_map(|c| c["Id"].as_i64())
-            .collect()
-    };
-    let (_, body) = get(
+    let (ids, body) = contact_search(
         &bms,
         &token,
-        "/v2/crm/contacts/search?Filter.EmailAddress=JUMP%40fabrikam.com&Filter.IsActive=true",
+        "Filter.EmailAddress=JUMP%40fabrikam.com&Filter.IsActive=true",
     )
     .await;
-    assert_eq!(ids(&body), [CONTACT_DAN_JUMP, CONTACT_DANNY_JUMPER]);
+    assert_eq!(ids, [CONTACT_DAN_JUMP, CONTACT_DANNY_JUMPER]);
     let dan = &body["Result"][0];
     assert_eq!(dan["AccountName"], json!("Fabrikam Inc"));
     assert_eq!(dan["LocationId"], json!(LOCATION_FABRIKAM_BRANCH));
     assert_eq!(dan["LocationName"], json!("Fabrikam Branch"));
     assert_eq!(dan["EmailAddress"], json!("dan.jump@fabrikam.com"));
 
-    let (_, body) = get(
+    let (ids, body) = contact_search(
         &bms,
         &token,
-        "/v2/crm/contacts/search?Filter.EmailAddress=ann.beebe%40northwind.com",
+        "Filter.EmailAddress=ann.beebe%40northwind.com",
     )
     .await;
-    assert_eq!(ids(&body), [CONTACT_ANN_BEEBE]);
+    assert_eq!(ids, [CONTACT_ANN_BEEBE]);
     assert_eq!(body["Result"][0]["LocationId"], Value::Null);
     assert_eq!(body["Result"][0]["LocationName"], Value::Null);
 
-    let (_, body) = get(
-        &bms,
-        &token,
-        "/v2/crm/contacts/search?Filter.EmailAddress=fabrikam.com&Filter.IsActive=false",
-    )
-    .await;
-    assert_eq!(ids(&body), [CONTACT_OLD_TIMER]);
-    let (_, body) = get(
-        &bms,
-        &token,
-        "/v2/crm/contacts/search?Filter.EmailAddress=fabrikam.com",
-    )
-    .await;
-    assert_eq!(ids(&body).len(), 3);
-    let (_, body) = get(
-        &bms,
-        &token,
-        "/v2/crm/contacts/search?Filter.EmailAddress=fabrikam.com&PageSize=2&PageNumber=2",
-    )
-    .await;
-    assert_eq!(ids(&body), [CONTACT_OLD_TIMER]);
+    for (query, found) in [
+        (
+            "Filter.EmailAddress=fabrikam.com&Filter.IsActive=false",
+            vec![CONTACT_OLD_TIMER],
+        ),
+        (
+            "Filter.EmailAddress=fabrikam.com",
+            vec![CONTACT_DAN_JUMP, CONTACT_DANNY_JUMPER, CONTACT_OLD_TIMER],
+        ),
+        (
+            "Filter.EmailAddress=fabrikam.com&PageSize=2&PageNumber=2",
+            vec![CONTACT_OLD_TIMER],
+        ),
+    ] {
+        assert_eq!(
+            contact_search(&bms, &token, query).await.0,
+            found,
+            "{query}"
+        );
+    }
 
     let (status, body) = get(
         &bms,
@@ -401,16 +392,32 @@ async fn contact_search_is_a_case_insensitive_contains_match() {
     );
 }
 
+/// A contact search with `query`, answered 200: the ids of the contacts found, and the answer.
+async fn contact_search(bms: &Sandbox, token: &str, query: &str) -> (Vec<i64>, Value) {
+    let (status, body) = get(bms, token, &format!("/v2/crm/contacts/search?{query}")).await;
+    assert_eq!(status, StatusCode::OK, "{query}: {body}");
+    let ids = body["Result"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|c| c["Id"].as_i64())
+        .collect();
+    (ids, body)
+}
+
 #[tokio::test]
 async fn locations_and_lookups() {
     let bms = Sandbox::start().await;
     let token = token(&bms).await;
-    let (_, body) = get(&bms, &token, "/v2/crm/accounts/2/locations/lookup").await;
+    let path = format!("/v2/crm/accounts/{ACCOUNT_NORTHWIND}/locations/lookup");
+    let (_, body) = get(&bms, &token, &path).await;
     assert_eq!(
         body["Result"],
         json!([
-            {"Id": 21, "Name": "Northwind Main", "AccountId": 2, "IsMain": true},
-            {"Id": 22, "Name": "Northwind Warehouse", "AccountId": 2, "IsMain": false},
+            {"Id": LOCATION_NORTHWIND_MAIN, "Name": "Northwind Main",
+             "AccountId": ACCOUNT_NORTHWIND, "IsMain": true},
+            {"Id": LOCATION_NORTHWIND_WAREHOUSE, "Name": "Northwind Warehouse",
+             "AccountId": ACCOUNT_NORTHWIND, "IsMain": false},
         ])
     );
     let (_, body) = get(&bms, &token, "/v2/crm/accounts/77/locations/lookup").await;
@@ -422,7 +429,7 @@ async fn locations_and_lookups() {
     let (_, body) = get(&bms, &token, "/v2/system/queues/lookup").await;
     assert_eq!(
         body["Result"][1],
-        json!({"Id": 2, "Name": "Escalations", "IsActive": true})
+        json!({"Id": QUEUE_ESCALATIONS, "Name": "Escalations", "IsActive": true})
     );
 
     let (_, body) = get(&bms, &token, "/v2/hr/assignees/lookup?Filter.Name=dan").await;
@@ -449,7 +456,8 @@ async fn lookup_tables_by_name() {
     let (_, body) = get(&bms, &token, "/v2/system/lookup/TicketType").await;
     assert_eq!(
         body["Result"][0],
-        json!({"Id": 1, "Name": "Service Request", "IsDefault": true, "IsActive": true})
+        json!({"Id": TYPE_SERVICE_REQUEST, "Name": "Service Request",
+               "IsDefault": true, "IsActive": true})
     );
     let (_, body) = get(&bms, &token, "/v2/system/tenantlookup/ticketsource").await;
     let sources = body["Result"].as_array().expect("a list");
@@ -474,17 +482,18 @@ async fn a_valid_ticket_is_created_and_recorded() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let today = chrono::Utc::now().format("%Y%m%d").to_string();
     let result = &body["Result"];
-    assert_eq!(result["Id"], json!(1001));
+    assert_eq!(result["Id"], json!(FIRST_TICKET_ID));
     assert_eq!(result["TicketNumber"], json!(format!("T{today}.0001")));
     assert_eq!(result["AccountName"], json!("Fabrikam Inc"));
     assert_eq!(result["StatusName"], json!("New"));
     assert_eq!(result["PriorityName"], json!("Medium"));
-    assert_eq!(result["SourceId"], json!(0));
+    assert_eq!(result["SourceId"], json!(SOURCE_CLIENT_PORTAL));
 
     // Field names are read case-insensitively, and an assignee alone is enough.
     let camel = json!({
-        "title": "Second", "details": "d", "accountId": 2, "locationId": 21, "statusId": 1,
-        "priorityId": 3, "typeId": 2, "sourceId": 4, "assigneeId": 501,
+        "title": "Second", "details": "d", "accountId": ACCOUNT_NORTHWIND,
+        "locationId": LOCATION_NORTHWIND_MAIN, "statusId": STATUS_NEW, "priorityId": PRIORITY_HIGH,
+        "typeId": TYPE_INCIDENT, "sourceId": SOURCE_EMAIL, "assigneeId": ASSIGNEE_JANE_TECH,
         "openDate": "2026-11-26T10:00:00+01:00"
     });
     let response = client()
@@ -505,35 +514,34 @@ async fn a_valid_ticket_is_created_and_recorded() {
 
     let tickets = bms.tickets();
     assert_eq!(tickets.len(), 2);
-    assert_eq!(tickets[0]["Id"], json!(1001));
+    assert_eq!(tickets[0]["Id"], json!(FIRST_TICKET_ID));
     assert_eq!(tickets[0]["Title"], json!("Help button pressed"));
     assert_eq!(tickets[1]["title"], json!("Second"));
     assert_eq!(bms.calls().last().and_then(|c| c.body.clone()), Some(camel));
 
-    let (_, body) = get(
-        &bms,
-        &token,
-        "/v2/servicedesk/tickets?Filter.ContactId=101&Filter.Title=button",
+    let search = format!("Filter.ContactId={CONTACT_DAN_JUMP}&Filter.Title=button");
+    assert_eq!(
+        ticket_search(&bms, &token, &search).await,
+        (json!(1), json!(FIRST_TICKET_ID))
+    );
+    assert_eq!(
+        ticket_search(&bms, &token, "Filter.OpenDateFrom=2026-11-26T09:15:00Z").await,
+        (json!(1), json!(FIRST_TICKET_ID))
+    );
+    assert_eq!(
+        ticket_search(&bms, &token, "PageSize=1&PageNumber=2").await,
+        (json!(2), json!(FIRST_TICKET_ID + 1))
+    );
+}
+
+/// A ticket search with `query`: the total it counts and the id of the first ticket it lists.
+async fn ticket_search(bms: &Sandbox, token: &str, query: &str) -> (Value, Value) {
+    let (status, body) = get(bms, token, &format!("/v2/servicedesk/tickets?{query}")).await;
+    assert_eq!(status, StatusCode::OK, "{query}: {body}");
+    (
+        body["TotalRecords"].clone(),
+        body["Result"][0]["Id"].clone(),
     )
-    .await;
-    assert_eq!(body["TotalRecords"], json!(1));
-    assert_eq!(body["Result"][0]["Id"], json!(1001));
-    let (_, body) = get(
-        &bms,
-        &token,
-        "/v2/servicedesk/tickets?Filter.OpenDateFrom=2026-11-26T09:15:00Z",
-    )
-    .await;
-    assert_eq!(body["TotalRecords"], json!(1));
-    assert_eq!(body["Result"][0]["Id"], json!(1001));
-    let (_, body) = get(
-        &bms,
-        &token,
-        "/v2/servicedesk/tickets?PageSize=1&PageNumber=2",
-    )
-    .await;
-    assert_eq!(body["TotalRecords"], json!(2));
-    assert_eq!(body["Result"][0]["Id"], json!(1002));
 }
 
 #[tokio::test]
@@ -578,7 +586,7 @@ async fn ticket_search_checks_typed_parameters_and_filters_details_and_dates() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["TotalRecords"], json!(1));
     let item = &body["Result"][0];
-    assert_eq!(item["Id"], json!(1002));
+    assert_eq!(item["Id"], json!(FIRST_TICKET_ID + 1));
     assert!(
         item["Details"]
             .as_str()
@@ -748,7 +756,12 @@ async fn fail_next_fails_one_matching_call() {
         Failure::SuccessFalse("Database busy".to_owned()),
     );
 
-    let (status, body) = get(&bms, &token, "/v2/crm/accounts/1/locations/lookup").await;
+    let (status, body) = get(
+        &bms,
+        &token,
+        &format!("/v2/crm/accounts/{ACCOUNT_FABRIKAM}/locations/lookup"),
+    )
+    .await;
     assert_eq!(
         status,
         StatusCode::OK,

@@ -11,6 +11,7 @@
 SANDBOX_PORT=${SANDBOX_PORT:-9100}
 INVOKE_PORT=${INVOKE_PORT:-9000}
 DEMO_BUTTON_KEY=demo-button-key
+DEMO_OPERATOR_KEY=demo-operator-key
 
 # shellcheck source=scripts/lib/venv.sh
 source scripts/lib/venv.sh
@@ -64,7 +65,7 @@ start_local_stack() {
   # The function's environment as template.yaml sets it in AWS, except that the secret's value
   # is given directly instead of through Secrets Manager.
   export KASEYA_API_URL="$SANDBOX_URL"
-  export KASEYA_CREDENTIALS="{\"credentials\": \"$credentials\", \"buttonKeys\": [\"$DEMO_BUTTON_KEY\"]}"
+  export KASEYA_CREDENTIALS="{\"credentials\": \"$credentials\", \"buttonKeys\": [\"$DEMO_BUTTON_KEY\"], \"operatorKeys\": [\"$DEMO_OPERATOR_KEY\"]}"
   BUTTON_RULES=$(cat docs/rules.example.json)
   export BUTTON_RULES
   export BUTTON_PREVIEW=on

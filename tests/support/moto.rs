@@ -1,6 +1,6 @@
 //! A real Secrets Manager API: `moto_server` (PyPI `moto[server]`) on a free loopback port,
 //! started once per test binary and reached through the SDK's standard
-//! `AWS_ENDPOINT_URL_SECRETS_MANAGER`.
+//! `AWS_ENDPOINT_URL_SECRETS_MANAGER`. A test binary that uses it declares `mod helpers` too.
 
 use std::io::ErrorKind;
 use std::net::{TcpListener, TcpStream};
@@ -78,14 +78,7 @@ pub fn moto() -> &'static Moto {
         let url = format!("http://127.0.0.1:{port}");
         // SAFETY: every test in this binary calls `moto()` before doing anything else, and
         // OnceLock blocks them until this returns, so no other thread reads the environment now.
-        unsafe {
-            std::env::set_var("AWS_ENDPOINT_URL_SECRETS_MANAGER", &url);
-            std::env::set_var("AWS_REGION", "us-east-1");
-            std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-            std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-            std::env::remove_var("AWS_PROFILE");
-            std::env::remove_var("AWS_ENDPOINT_URL");
-        }
+        unsafe { crate::helpers::secrets_manager_at(&url) }
         Moto {
             _child: child,
             _lifeline: lifeline,
@@ -98,4 +91,30 @@ pub async fn client() -> aws_sdk_secretsmanager::Client {
     moto();
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     aws_sdk_secretsmanager::Client::new(&sdk)
+}
+
+/// A secret holding `value`, under an id made from `name` that no other test binary uses; its id.
+pub async fn create_secret(name: &str, value: &str) -> String {
+    let id = format!("kaseya-button/{name}-{}", std::process::id());
+    client()
+        .await
+        .create_secret()
+        .name(&id)
+        .secret_string(value)
+        .send()
+        .await
+        .expect("moto creates the secret");
+    id
+}
+
+/// A new value for the secret `id`.
+pub async fn put_secret(id: &str, value: &str) {
+    client()
+        .await
+        .put_secret_value()
+        .secret_id(id)
+        .secret_string(value)
+        .send()
+        .await
+        .expect("moto stores the new value");
 }

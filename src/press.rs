@@ -59,13 +59,16 @@ pub(crate) enum Next {
 pub(crate) struct Filed {
     pub ticket: CreatedTicket,
     pub warnings: Vec<String>,
+    /// Another container filed the same press at the same moment, and its ticket stands.
+    pub duplicate: bool,
 }
 
 /// What BMS holds from an earlier press with the same e-mail and `Idempotency-Key`.
 enum Earlier {
     /// No key, or no ticket of the last ten minutes carries the marker.
     Nothing,
-    Found(CreatedTicket),
+    /// The tickets that carry the marker, oldest first.
+    Found(Vec<CreatedTicket>),
     /// The search failed in a way no retry would cure; the reason goes into the warnings.
     Unchecked(String),
 }
@@ -121,21 +124,21 @@ pub(crate) async fn prepare(
         Box::pin(plan(app, &ev))
     );
     let next = match earlier? {
-        // The ticket exists: the answer the client lost is what it needs.
-        Earlier::Found(first) if plan.as_ref().is_ok_and(|p| p.is_for(&first)) => {
-            Next::Duplicate { first, plan: plan? }
-        }
-        // Another contact's ticket is not this press's, whoever put the marker there; and
-        // without this press's contact it cannot be told whose it is.
-        Earlier::Found(other) => {
-            if plan.is_ok() {
-                tracing::warn!(
-                    ticket_id = other.id,
-                    "a ticket of another contact carries this press's marker: filing anew"
-                );
-            }
-            Next::File(plan?)
-        }
+        Earlier::Found(found) => match plan {
+            // The oldest ticket of this press's contact: the answer the client lost. Another
+            // contact's ticket is not this press's, whoever put the marker there.
+            Ok(plan) => match found.into_iter().find(|t| plan.is_for(t)) {
+                Some(first) => Next::Duplicate { first, plan },
+                None => {
+                    tracing::warn!(
+                        "a ticket of another contact carries this press's marker: filing anew"
+                    );
+                    Next::File(plan)
+                }
+            },
+            // Without this press's contact it cannot be told whose the ticket is.
+            Err(p) => return Err(p),
+        },
         Earlier::Nothing => Next::File(plan?),
         Earlier::Unchecked(warning) => {
             let mut plan = plan?;
@@ -146,7 +149,8 @@ pub(crate) async fn prepare(
     Ok(Prepared { ev, marker, next })
 }
 
-/// Create the planned ticket and add its attachments.
+/// Create the planned ticket and add its attachments; for a keyed press, then make sure it is
+/// the only ticket of this press.
 pub(crate) async fn file(
     app: &Ready,
     ev: &Evaluated,
@@ -161,20 +165,83 @@ pub(crate) async fn file(
         unregistered = plan.requester.unregistered,
         "ticket created"
     );
-    if let Some(note) = &plan.note {
+    let attach = async {
+        let note = plan.note.as_ref()?;
         // The ticket exists: failing the request now would make the button retry and file it
         // twice. The attachments are reported lost instead.
-        if let Err(e) = app.bms.add_note(created.id, note).await {
-            tracing::warn!(ticket_id = created.id, error = %e, "attachments not added");
-            plan.warnings.push(format!(
-                "the attachments could not be added to the ticket: {e}"
-            ));
-        }
+        let e = app.bms.add_note(created.id, note).await.err()?;
+        tracing::warn!(ticket_id = created.id, error = %e, "attachments not added");
+        Some(format!(
+            "the attachments could not be added to the ticket: {e}"
+        ))
+    };
+    // Side by side: the search that closes the race costs a call, not a round trip more than
+    // the attachments do.
+    let (lost_attachments, winner) =
+        tokio::join!(attach, settle_race(app, ev, &plan, &created, marker));
+    if let Some(winner) = winner {
+        return Ok(Filed {
+            ticket: winner,
+            warnings: Vec::new(),
+            duplicate: true,
+        });
     }
+    plan.warnings.extend(lost_attachments);
     Ok(Filed {
         ticket: created,
         warnings: plan.warnings,
+        duplicate: false,
     })
+}
+
+/// Two containers that take the same keyed press at the same moment both find nothing and both
+/// file. Stateless, the race is closed after the fact: once filed, the marker is looked for
+/// again, and the ticket with the lowest id wins (BMS ids grow with creation, so of two racing
+/// containers at least the later one sees both tickets). A container whose own ticket lost
+/// resolves it as a duplicate of the winner, nothing deleted, and answers with the winner.
+///
+/// `None`: this ticket stands (it won, or the search could not tell, which leaves at worst the
+/// two tickets the race would have left anyway).
+async fn settle_race(
+    app: &Ready,
+    ev: &Evaluated,
+    plan: &Plan,
+    created: &CreatedTicket,
+    marker: Option<&Marker>,
+) -> Option<CreatedTicket> {
+    let marker = marker?;
+    let since = idempotency::window_start(ev.now);
+    let found = match app.bms.find_marked_tickets(marker, since).await {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::warn!(ticket_id = created.id, error = %e, "the search after filing failed");
+            return None;
+        }
+    };
+    let winner = found.into_iter().find(|t| plan.is_for(t))?;
+    if winner.id >= created.id {
+        return None;
+    }
+    let number = winner.ticket_number.as_deref().unwrap_or("?");
+    let comment = format!(
+        "Duplicate of ticket {number} (id {}): the same button press was filed twice at the same \
+         moment. That ticket stays open; this one was resolved automatically.",
+        winner.id
+    );
+    match app.bms.resolve_ticket(created.id, &comment).await {
+        Ok(()) => tracing::info!(
+            ticket_id = created.id,
+            winner = winner.id,
+            "a racing press filed this ticket twice: resolved as a duplicate"
+        ),
+        Err(e) => tracing::warn!(
+            ticket_id = created.id,
+            winner = winner.id,
+            error = %e,
+            "a racing press filed this ticket twice, and resolving the second failed"
+        ),
+    }
+    Some(winner)
 }
 
 fn evaluate(app: &Ready, button: ButtonRequest, now: DateTime<Utc>) -> Evaluated {
@@ -206,9 +273,9 @@ async fn earlier_ticket(
         return Ok(Earlier::Nothing);
     };
     let since = idempotency::window_start(now);
-    match app.bms.find_marked_ticket(marker, since).await {
-        Ok(Some(first)) => Ok(Earlier::Found(first)),
-        Ok(None) => Ok(Earlier::Nothing),
+    match app.bms.find_marked_tickets(marker, since).await {
+        Ok(found) if found.is_empty() => Ok(Earlier::Nothing),
+        Ok(found) => Ok(Earlier::Found(found)),
         Err(
             e @ (BmsError::Unreachable { .. }
             | BmsError::RateLimited { .. }

@@ -230,7 +230,7 @@ async fn a_list_only_a_rule_names_is_fetched_beside_the_contact_search() {
 }
 
 #[tokio::test]
-async fn an_idempotency_key_adds_a_search_but_no_round_trip() {
+async fn an_idempotency_key_adds_a_search_beside_the_contact_and_one_after_the_create() {
     let bms = sandbox().await;
     let app = app_for(&bms, &[]).await;
     press_counted(&app, &bms, KNOWN).await;
@@ -249,8 +249,9 @@ async fn an_idempotency_key_adds_a_search_but_no_round_trip() {
     assert_eq!(first.status, 201, "{first:?}");
     assert_eq!(
         (bms.calls().len(), bms.round_trips()),
-        (3, 2),
-        "contact and ticket searches together, then the create: {:#?}",
+        (4, 3),
+        "contact and ticket searches together, the create, then the search that makes sure no \
+         racing container filed the same press: {:#?}",
         paths(&bms)
     );
 

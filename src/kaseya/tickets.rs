@@ -118,11 +118,13 @@ impl Bms {
     /// `OpenDate` this client sent, in UTC; a ticket is found by the search as soon as its create
     /// has answered. If the details filter were ignored, only the first
     /// [`MARKED_PAGE_SIZE`] tickets of the window are checked.
-    pub async fn find_marked_ticket(
+    /// Every ticket of the window that carries `marker`, oldest (lowest id) first: BMS ids grow
+    /// with creation, so the first is the one a repeat answers with.
+    pub async fn find_marked_tickets(
         &self,
         marker: &Marker,
         since: DateTime<Utc>,
-    ) -> Result<Option<CreatedTicket>, BmsError> {
+    ) -> Result<Vec<CreatedTicket>, BmsError> {
         const WHAT: &str = "ticket search";
         let result = self
             .get(
@@ -140,15 +142,31 @@ impl Bms {
             )
             .await?;
         let listed: Vec<ListedTicket> = envelope::read_list(WHAT, result)?;
-        Ok(listed
+        let mut found: Vec<CreatedTicket> = listed
             .into_iter()
             .filter(|t| t.matches(marker, since))
-            .min_by_key(|t| t.id)
             .map(|t| CreatedTicket {
                 id: t.id,
                 ticket_number: t.ticket_number,
                 contact_id: t.contact_id,
-            }))
+            })
+            .collect();
+        found.sort_by_key(|t| t.id);
+        Ok(found)
+    }
+
+    /// Resolve a ticket, with `comment` saying why. Used for the loser of two containers that
+    /// filed one press at the same moment: nothing is deleted, and the comment names the
+    /// ticket that stays.
+    pub async fn resolve_ticket(&self, ticket_id: i64, comment: &str) -> Result<(), BmsError> {
+        let body = serde_json::json!({"Comment": comment, "IsInternal": true});
+        self.post(
+            "resolve duplicate ticket",
+            &format!("/v2/servicedesk/tickets/{ticket_id}/resolve"),
+            &body,
+        )
+        .await
+        .map(|_| ())
     }
 
     pub async fn create_ticket(&self, ticket: &TicketInput) -> Result<CreatedTicket, BmsError> {

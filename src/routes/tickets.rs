@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::{button_press, json_response};
 use crate::Ready;
+use crate::kaseya::CreatedTicket;
 use crate::press::{self, Next};
 use crate::problem::Problem;
 
@@ -24,17 +25,14 @@ pub(super) async fn create(app: &Ready, req: &Request) -> Result<Response<Body>,
                 ticket_id = first.id,
                 "repeated press: answered with its ticket"
             );
-            let body = json!({
-                "ticketId": first.id,
-                "ticketNumber": first.ticket_number,
-                "warnings": [],
-                "duplicate": true,
-            });
-            return Ok(json_response(StatusCode::OK, &body));
+            return Ok(duplicate(&first));
         }
         Next::File(plan) => plan,
     };
     let filed = press::file(app, &prepared.ev, plan, prepared.marker.as_ref()).await?;
+    if filed.duplicate {
+        return Ok(duplicate(&filed.ticket));
+    }
     // Nothing here may tell a known e-mail from an unknown one: no contact, no account, no
     // "unregistered" flag (the ticket in BMS says all that to the technicians).
     let body = json!({
@@ -43,4 +41,15 @@ pub(super) async fn create(app: &Ready, req: &Request) -> Result<Response<Body>,
         "warnings": filed.warnings,
     });
     Ok(json_response(StatusCode::CREATED, &body))
+}
+
+/// `200` with the ticket an earlier (or a racing) try of the same press filed.
+fn duplicate(first: &CreatedTicket) -> Response<Body> {
+    let body = json!({
+        "ticketId": first.id,
+        "ticketNumber": first.ticket_number,
+        "warnings": [],
+        "duplicate": true,
+    });
+    json_response(StatusCode::OK, &body)
 }

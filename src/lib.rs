@@ -77,10 +77,15 @@ impl App {
         App { ready }
     }
 
-    /// What a request would otherwise wait for, done before the first one: the secret, the BMS
-    /// login, and (concurrently) the lookup lists the rules' defaults need and the catch-all
-    /// contact. Lambda runs this in its init phase, outside any request's time. Failures are
-    /// logged and left to the request path, which fetches whatever is still missing.
+    /// What must come one after the other before any press can reach BMS, done before the first
+    /// one: the secret, then the BMS login. Lambda runs this in its init phase. Everything else a
+    /// first press needs (the lookup lists, the catch-all contact) goes out beside its contact
+    /// search, in one round trip, so it is not fetched here: a container that Lambda starts
+    /// for a waiting request then answers in four round trips from spawn (secret, login,
+    /// contact and lists together, create), and one started ahead of traffic answers its first
+    /// press in two. Nothing is left in flight when init ends, so a container frozen between
+    /// init and its first event has no half-done call to lose. Failures are logged and left to
+    /// the request path, which fetches whatever is still missing.
     pub async fn warm_up(&self) {
         if let Ok(ready) = &self.ready {
             ready.warm_up().await;
@@ -170,16 +175,6 @@ impl Ready {
         }
         if let Err(e) = self.bms.login_now().await {
             tracing::warn!(error = %e, "warm-up: BMS login failed; requests will retry");
-            return;
-        }
-        let needed = resolve::needed_by_defaults(self.config.rules.defaults());
-        let (tables, catch_all) =
-            tokio::join!(press::tables(self, &needed), press::catch_all(self));
-        if let Err(p) = tables {
-            tracing::warn!(detail = %p.detail, "warm-up: lookup lists not fetched; requests will retry");
-        }
-        if let Err(p) = catch_all {
-            tracing::warn!(detail = %p.detail, "warm-up: catch-all contact not found; requests will retry");
         }
     }
 }

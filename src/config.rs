@@ -61,6 +61,8 @@ pub struct Config {
     /// `BUTTON_BASE_PATH`: the path a custom domain maps the API under (`/helpdesk`), or empty.
     /// Routes match exactly below it, so no other prefix reaches an endpoint.
     pub base_path: String,
+    /// `BUTTON_WEB`, `BUTTON_WEB_TITLE`, `BUTTON_WEB_INTRO`: the help page.
+    pub web: crate::web::WebSettings,
 }
 
 /// Everything wrong with the environment, each line naming its variable.
@@ -201,6 +203,7 @@ impl Config {
         let ticket_type_table = table("KASEYA_TICKET_TYPE_TABLE", DEFAULT_TICKET_TYPE_TABLE);
         let ticket_source_table = table("KASEYA_TICKET_SOURCE_TABLE", DEFAULT_TICKET_SOURCE_TABLE);
         let base_path = base_path(get("BUTTON_BASE_PATH").as_deref());
+        let web = crate::web::WebSettings::from_lookup(get, &mut problems);
 
         match (
             secret,
@@ -237,6 +240,7 @@ impl Config {
                 backoff,
                 lookup_ttl,
                 base_path,
+                web,
             }),
             _ => Err(ConfigError { problems }),
         }

@@ -25,6 +25,7 @@ mod routes;
 pub mod rules;
 pub mod secret;
 pub mod ticket;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -150,10 +151,18 @@ impl Ready {
     }
 
     /// Authenticate first: until the caller shows a key, nothing is said about the endpoints.
+    /// The web pages alone are public: they hold no secret, and a page that needs a key gets it
+    /// from the link that opened it.
     async fn answer(&self, method: &Method, req: Request) -> Result<Response<Body>, Problem> {
+        let path = routes::route_path(&req, &self.config.base_path);
+        if let Some(page) = path
+            .as_deref()
+            .and_then(|p| routes::Page::parse(method, p, self))
+        {
+            return Ok(page.answer(self));
+        }
         keys::authenticate(self, req.headers()).await?;
-        let path =
-            routes::route_path(&req, &self.config.base_path).ok_or_else(Problem::not_found)?;
+        let path = path.ok_or_else(Problem::not_found)?;
         Route::parse(method, &path, self.config.preview)?
             .apply(self, req)
             .await

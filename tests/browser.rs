@@ -38,6 +38,8 @@ struct Driver {
     child: Child,
     url: String,
     profile: PathBuf,
+    /// The browser's own setting for dark pages, which `prefers-color-scheme` reports.
+    dark: bool,
 }
 
 impl Driver {
@@ -62,6 +64,7 @@ impl Driver {
             child,
             url: format!("http://127.0.0.1:{port}"),
             profile,
+            dark: false,
         }
     }
 
@@ -81,6 +84,12 @@ impl Driver {
                 ],
             }
         });
+        if self.dark {
+            caps["goog:chromeOptions"]["args"]
+                .as_array_mut()
+                .expect("the args")
+                .push("--force-dark-mode".into());
+        }
         if width < 500 {
             // A desktop window is at least 500 px wide: a phone is emulated, as DevTools does.
             caps["goog:chromeOptions"]["mobileEmulation"] = json!({
@@ -602,10 +611,11 @@ async fn with_bms_unreachable_the_page_says_so_plainly() {
 }
 
 #[tokio::test]
-async fn a_double_click_files_one_ticket() {
-    let s = stage(&[]).await;
+async fn a_double_click_files_one_ticket_in_dark_mode() {
+    let mut s = stage(&[]).await;
+    s.driver.dark = true;
     let link = help_link(&s.front, "&email=dan.jump%40fabrikam.com");
-    with_browser(&s, 1280, 900, move |c| async move {
+    with_browser(&s, 1280, 1250, move |c| async move {
         c.goto(&link).await.expect("the page loads");
         wait_for(&c, "message").await;
         set_value(&c, "message", "Printer jammed").await;
@@ -617,13 +627,24 @@ async fn a_double_click_files_one_ticket() {
         )
         .await
         .unwrap();
+        wait_for_text(&c, "status", "Ticket T").await;
+        let background = c
+            .execute(
+                "return getComputedStyle(document.body).backgroundColor;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(background, "rgb(15, 20, 25)", "the dark colours are used");
+        screenshot(&c, "help-dark.png").await;
+        // Once sent, the form is empty: another press files nothing and says why.
         c.find(Locator::Id("send"))
             .await
             .unwrap()
             .click()
             .await
-            .ok();
-        wait_for_text(&c, "status", "Ticket T").await;
+            .unwrap();
+        wait_for_text(&c, "message-err", "Tell the help desk what is wrong").await;
     })
     .await;
     assert_eq!(s.bms.tickets().len(), 1, "{:#?}", s.bms.tickets());

@@ -7,6 +7,7 @@
 //! - [`press`] takes the press through the [`rules`] into a [`context::Context`], looks up the
 //!   contact and the ids in BMS ([`kaseya`], [`resolve`]) and files the [`ticket`].
 //! - [`problem`] turns every error into the answer the caller sees.
+//! - [`web`] holds the help page and the rules playground, which the routes serve.
 //!
 //! The [`App`] is built once per Lambda container and borrowed by every invocation; what it
 //! caches (the secret, the BMS token, lookup lists, the catch-all contact) can be thrown away at

@@ -3,6 +3,9 @@
 //! [`Route::apply`] hands the request to that endpoint's file, which adapts it to a press (or a
 //! report) and the outcome to an answer.
 //!
+//! The web pages ([`Page`]) are the exception: public, they are matched before anyone is
+//! authenticated.
+//!
 //! A new endpoint is a new file here, a variant of [`Route`] and a line in `parse`.
 
 mod health;

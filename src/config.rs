@@ -67,6 +67,8 @@ pub struct Config {
     /// `BUTTON_HEALTH_REUSE_SECONDS`: how long a health report is answered again instead of
     /// made afresh (each costs a login and about eight BMS calls).
     pub health_reuse: Duration,
+    /// `BUTTON_WEB`, `BUTTON_WEB_TITLE`, `BUTTON_WEB_INTRO`: the help page.
+    pub web: crate::web::WebSettings,
 }
 
 /// Everything wrong with the environment, each line naming its variable.
@@ -114,6 +116,11 @@ impl Config {
         let base = vars.millis("KASEYA_RETRY_BASE_MS", defaults.base, 1);
         let cap = vars.millis("KASEYA_RETRY_CAP_MS", defaults.cap, 1);
         let health_reuse = vars.seconds("BUTTON_HEALTH_REUSE_SECONDS", DEFAULT_HEALTH_REUSE, 0);
+        let web_on = vars.switch(
+            "BUTTON_WEB",
+            &[("on", true), ("off", false)],
+            "use `on` (GET / and GET /help serve the help page, the default) or `off`",
+        );
 
         let config = (|| {
             Some(Config {
@@ -136,6 +143,11 @@ impl Config {
                 lookup_ttl: lookup_ttl?,
                 base_path: base_path(&vars.text("BUTTON_BASE_PATH", "")),
                 health_reuse: health_reuse?,
+                web: crate::web::WebSettings {
+                    on: web_on?,
+                    title: vars.text("BUTTON_WEB_TITLE", crate::web::DEFAULT_TITLE),
+                    intro: vars.text("BUTTON_WEB_INTRO", crate::web::DEFAULT_INTRO),
+                },
             })
         })();
         vars.finish(config)
@@ -325,6 +337,16 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn the_help_page_is_on_unless_switched_off_and_a_bad_switch_is_named() {
+        let c = config(&[("KASEYA_SECRET_ID", "s")]).unwrap();
+        assert_eq!(c.web, crate::web::WebSettings::default());
+        let off = config(&[("KASEYA_SECRET_ID", "s"), ("BUTTON_WEB", " OFF ")]).unwrap();
+        assert!(!off.web.on);
+        let e = config(&[("KASEYA_SECRET_ID", "s"), ("BUTTON_WEB", "maybe")]).unwrap_err();
+        assert!(e.to_string().contains("BUTTON_WEB is `maybe`"), "{e}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! - [`press`] takes the press through the [`rules`] into a [`context::Context`], looks up the
 //!   contact and the ids in BMS ([`kaseya`], [`resolve`]) and files the [`ticket`].
 //! - [`problem`] turns every error into the answer the caller sees.
+//! - [`web`] holds the help page and the rules playground, which the routes serve.
 //!
 //! The [`App`] is built once per Lambda container and borrowed by every invocation; what it
 //! caches (the secret, the BMS token, lookup lists, the catch-all contact) can be thrown away at
@@ -25,6 +26,7 @@ mod routes;
 pub mod rules;
 pub mod secret;
 pub mod ticket;
+pub mod web;
 pub mod wording;
 
 use std::sync::Arc;
@@ -159,10 +161,18 @@ impl Ready {
     }
 
     /// Authenticate first: until the caller shows a key, nothing is said about the endpoints.
+    /// The web pages alone are public: they hold no secret, and a page that needs a key gets it
+    /// from the link that opened it.
     async fn answer(&self, method: &Method, req: Request) -> Result<Response<Body>, Problem> {
+        let path = routes::route_path(&req, &self.config.base_path);
+        if let Some(page) = path
+            .as_deref()
+            .and_then(|p| routes::Page::parse(method, p, self))
+        {
+            return Ok(page.answer(self));
+        }
         let caller = keys::authenticate(self, &req).await?;
-        let path =
-            routes::route_path(&req, &self.config.base_path).ok_or_else(Problem::not_found)?;
+        let path = path.ok_or_else(Problem::not_found)?;
         Route::parse(method, &path, &caller, self.config.preview)?
             .apply(self, req)
             .await

@@ -82,7 +82,8 @@ impl Problem {
             404,
             "not-found",
             "No such endpoint",
-            "no such endpoint: use POST /tickets, POST /tickets/preview or GET /health",
+            "no such endpoint: use POST /tickets, POST /tickets/preview, GET /health or \
+             POST /rules/try",
         )
     }
 
@@ -107,7 +108,8 @@ impl Problem {
         }
         let mut builder = Response::builder()
             .status(StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
-            .header(header::CONTENT_TYPE, "application/problem+json");
+            .header(header::CONTENT_TYPE, "application/problem+json")
+            .header(header::CACHE_CONTROL, "no-store");
         if let Some(secs) = self.retry_after {
             builder = builder.header(header::RETRY_AFTER, secs.to_string());
         }

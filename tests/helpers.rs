@@ -24,7 +24,10 @@ pub fn secret_json() -> String {
 
 /// The key a test presents on `path`: the operator key where only an operator may go.
 pub fn key_for(path: &str) -> &'static str {
-    if path.ends_with("/health") || path.contains("/tickets/preview") {
+    if path.ends_with("/health")
+        || path.contains("/tickets/preview")
+        || path.ends_with("/rules/try")
+    {
         OPERATOR_KEY
     } else {
         BUTTON_KEY

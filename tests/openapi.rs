@@ -481,3 +481,54 @@ fn the_sample_requests_conform_to_the_request_schemas() {
     }
     assert!(checked >= 10, "{checked}");
 }
+
+#[tokio::test]
+async fn rules_try_and_the_pages_conform() {
+    let spec = spec();
+    let t = TestApp::spawn().await;
+    let try_rules = |body: Value| {
+        keyed(
+            Gateway::HttpV2,
+            "POST",
+            "/rules/try",
+            "application/json",
+            &body.to_string(),
+        )
+    };
+    let cases = [
+        (
+            json!({"rules": {"rules": [{"when": "prority == 'High'", "stop": true}]}}),
+            200,
+        ),
+        (
+            json!({
+                "rules": "{\"rules\": [{\"when\": \"'Printer' in selections\", \"set\": {\"queue\": \"Printers\"}}]}",
+                "press": {"email": "dan.jump@fabrikam.com", "message": "Jam", "selections": ["Printer"]},
+            }),
+            200,
+        ),
+        (
+            json!({"rules": {}, "press": {"email": "not-an-email", "message": "x"}}),
+            400,
+        ),
+        (json!({"press": {}}), 400),
+    ];
+    for (body, status) in cases {
+        let resp = send(&t, try_rules(body.clone())).await;
+        assert_eq!(resp.status(), status, "{body}");
+        assert_eq!(resp.headers()["cache-control"], "no-store");
+        let answer = conforms(&spec, "POST", "/rules/try", &resp);
+        if status == 200 && body.get("press").is_some() {
+            assert_eq!(answer["after"]["queue"], "Printers", "{answer}");
+        }
+    }
+    for path in ["/help", "/playground"] {
+        let resp = send(&t, event(Gateway::HttpV2, "GET", path, &[], "")).await;
+        assert_eq!(resp.status(), 200, "{path}");
+        conforms(&spec, "GET", path, &resp);
+    }
+    assert!(
+        t.bms.calls().is_empty(),
+        "neither the pages nor /rules/try call BMS"
+    );
+}

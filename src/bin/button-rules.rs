@@ -22,7 +22,7 @@ const HELP: &str = "\
 button-rules: check a BUTTON_RULES document and try it on button requests before deploying it
 
 USAGE:
-    button-rules check [--minify] <RULES>
+    button-rules check [--minify | --pack] <RULES>
     button-rules preview [--at <TIME>] <RULES> <REQUEST>
     button-rules --help
 
@@ -43,6 +43,10 @@ OPTIONS:
     --minify       check: print the document minified (whitespace removed, key order kept) on
                    standard output, ready to paste as the value of BUTTON_RULES; the report
                    then goes to standard error.
+    --pack         check: print the document packed (`gz:` + base64 of the gzipped, minified
+                   JSON) on standard output, for documents too long for Lambda's 4 KB; the
+                   report, with the sizes before and after, goes to standard error. A packed
+                   document given as <RULES> is checked as what it unpacks to.
     --at <TIME>    preview: when the button was pressed, in RFC 3339 (e.g.
                    2024-05-06T18:30:00Z); the default is now. For rules that use openDate.
     -h, --help     Print this help.
@@ -59,7 +63,7 @@ The format of the rules is described in docs/rules.md.
 /// The commands, as `--help` lists them; `help` prints the help too.
 const COMMANDS: [&str; 3] = ["check", "preview", "help"];
 /// The options of each command, as `--help` lists them.
-const CHECK_OPTIONS: [&str; 1] = ["--minify"];
+const CHECK_OPTIONS: [&str; 2] = ["--minify", "--pack"];
 const PREVIEW_OPTIONS: [&str; 1] = ["--at"];
 
 fn main() -> ExitCode {
@@ -77,7 +81,7 @@ fn main() -> ExitCode {
             println!("button-rules {}", env!("CARGO_PKG_VERSION"));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check { path, minify } => check(&path, minify),
+        Command::Check { path, minify, pack } => check(&path, minify, pack),
         Command::Preview { rules, request, at } => preview(&rules, &request, at),
     });
     match outcome {
@@ -113,6 +117,7 @@ enum Command {
     Check {
         path: String,
         minify: bool,
+        pack: bool,
     },
     Preview {
         rules: String,
@@ -151,6 +156,7 @@ fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, Failure> {
 
 fn parse_check(parser: &mut lexopt::Parser) -> Result<Command, Failure> {
     let mut minify = false;
+    let mut pack = false;
     let mut help = false;
     let mut positional = Vec::new();
     while let Some(arg) = parser.next().map_err(usage)? {
@@ -160,6 +166,10 @@ fn parse_check(parser: &mut lexopt::Parser) -> Result<Command, Failure> {
                 no_value(parser, "--minify")?;
                 minify = true;
             }
+            Arg::Long("pack") => {
+                no_value(parser, "--pack")?;
+                pack = true;
+            }
             Arg::Value(v) => positional.push(v.string().map_err(usage)?),
             other => return Err(unknown_option("check", &other, &CHECK_OPTIONS)),
         }
@@ -168,7 +178,7 @@ fn parse_check(parser: &mut lexopt::Parser) -> Result<Command, Failure> {
         return Ok(Command::Help { asked: true });
     }
     match <[String; 1]>::try_from(positional) {
-        Ok([path]) => Ok(Command::Check { path, minify }),
+        Ok([path]) => Ok(Command::Check { path, minify, pack }),
         Err(positional) if positional.is_empty() => Err(Failure::Usage(
             "`check` needs the rules file: `button-rules check rules.json` (or `-` for standard input)".into(),
         )),
@@ -301,44 +311,43 @@ fn display_name(path: &str) -> &str {
     if path == "-" { "<stdin>" } else { path }
 }
 
-fn check(path: &str, minify: bool) -> Result<ExitCode, Failure> {
+fn check(path: &str, minify: bool, pack: bool) -> Result<ExitCode, Failure> {
     let text = read_input(path, "rules document")?;
     let name = display_name(path);
 
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
-    // with --minify, standard output carries only the minified document
-    let mut report: Box<dyn Write> = if minify {
+    // with --minify or --pack, standard output carries only the document to paste
+    let mut report: Box<dyn Write> = if minify || pack {
         Box::new(stderr.lock())
     } else {
         Box::new(stdout.lock())
     };
 
-    let mut ok = true;
-    match Rules::parse(&text) {
-        Ok(rules) => {
-            let _ = writeln!(report, "OK: {}", summary(&rules));
-            for w in rules.warnings() {
-                let _ = writeln!(report, "warning: {name}: {w}");
-            }
-        }
-        Err(e) => {
-            ok = false;
-            let n = e.problems.len();
-            let _ = writeln!(
-                report,
-                "{name}: {n} problem{} found:",
-                if n == 1 { "" } else { "s" }
-            );
-            for p in &e.problems {
-                let _ = writeln!(report, "error: {p}");
-            }
-        }
+    let parsed_rules = Rules::parse(&text);
+    let mut ok = parsed_rules.is_ok();
+    for line in rules::check_report(name, &parsed_rules) {
+        let _ = writeln!(report, "{line}");
     }
 
+    let packed = if pack || is_packed(&text) {
+        let (fits, packed) = pack_report(&mut *report, &text);
+        ok &= fits;
+        packed
+    } else {
+        None
+    };
     let minified = rules::minify(&text);
-    ok &= size_report(&mut *report, &text, minified.as_deref());
+    if packed.is_none() {
+        ok &= size_report(&mut *report, &text, minified.as_deref());
+    }
     drop(report);
+    if pack {
+        match &packed {
+            Some(p) => println!("{p}"),
+            None => eprintln!("button-rules: {name} is not valid JSON, so it cannot be packed"),
+        }
+    }
 
     if minify {
         match &minified {
@@ -351,35 +360,6 @@ fn check(path: &str, minify: bool) -> Result<ExitCode, Failure> {
     } else {
         ExitCode::FAILURE
     })
-}
-
-/// `4 rules, 2 let variables (impact, urgency), defaults: priority="Medium", ...`
-fn summary(rules: &Rules) -> String {
-    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
-    let lets = rules.lets();
-    let mut s = format!(
-        "{}, {}",
-        plural(rules.len(), "rule"),
-        plural(lets.len(), "let variable")
-    );
-    if !lets.is_empty() {
-        let names: Vec<&str> = lets.keys().map(String::as_str).collect();
-        s += &format!(" ({})", names.join(", "));
-    }
-    let defaults: Vec<String> = rules
-        .defaults()
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    s += &format!(
-        ", defaults: {}",
-        if defaults.is_empty() {
-            "none".to_string()
-        } else {
-            defaults.join(", ")
-        }
-    );
-    s
 }
 
 /// Report the document's size against Lambda's limit; `false` when it is over the limit.
@@ -427,6 +407,48 @@ fn size_report(out: &mut dyn Write, text: &str, minified: Option<&str>) -> bool 
         );
     }
     true
+}
+
+fn is_packed(text: &str) -> bool {
+    text.trim_start().starts_with(rules::PACKED_PREFIX)
+}
+
+/// `--pack`, or a packed document given: its size unpacked and packed, against Lambda's limit;
+/// `false` when even packed it does not fit. Gives the packed form to paste.
+fn pack_report(out: &mut dyn Write, text: &str) -> (bool, Option<String>) {
+    let Some(min) = rules::unpack(text)
+        .ok()
+        .and_then(|json| rules::minify(&json))
+    else {
+        let _ = writeln!(
+            out,
+            "size: {} bytes as given; not a valid JSON document, so it cannot be packed",
+            text.len()
+        );
+        return (true, None);
+    };
+    let packed = rules::pack(&min);
+    let used = VAR_PREFIX.len() + packed.len();
+    let _ = writeln!(
+        out,
+        "size: {} bytes minified, {} bytes packed (`gz:` + base64 of the gzipped JSON); as the variable `BUTTON_RULES=<packed>` it takes {used} of the {ENV_LIMIT} bytes Lambda allows for all environment variables together (names and values)",
+        min.len(),
+        packed.len()
+    );
+    if used > ENV_LIMIT {
+        let _ = writeln!(
+            out,
+            "error: the rules are {} bytes over Lambda's limit even when packed: remove rules, or shorten expressions and messages",
+            used - ENV_LIMIT
+        );
+        return (false, Some(packed));
+    }
+    let _ = writeln!(
+        out,
+        "{} bytes are left for the other environment variables",
+        ENV_LIMIT - used
+    );
+    (true, Some(packed))
 }
 
 fn preview(
@@ -565,14 +587,16 @@ mod tests {
             parsed(&["check", "--", "--odd.json"]).unwrap(),
             Command::Check {
                 path: "--odd.json".into(),
-                minify: false
+                minify: false,
+                pack: false
             }
         );
         assert_eq!(
             parsed(&["check", "rules.json", "--minify"]).unwrap(),
             Command::Check {
                 path: "rules.json".into(),
-                minify: true
+                minify: true,
+                pack: false
             }
         );
         let msg = usage_error(&["check", "--minfy"]);
@@ -638,7 +662,7 @@ mod tests {
             .filter(|w| w.starts_with('-'));
         for option in documented {
             let line: &[&str] = match option {
-                "--minify" => &["check", option, "r.json"],
+                "--minify" | "--pack" => &["check", option, "r.json"],
                 "--at" => &[
                     "preview",
                     option,
@@ -683,18 +707,5 @@ mod tests {
         let (ok, text) = report(&over);
         assert!(!ok);
         assert!(text.contains("1 byte over"), "{text}");
-    }
-
-    #[test]
-    fn the_summary_names_lets_and_defaults() {
-        let rules = Rules::parse(
-            r#"{"defaults": {"queue": "Service Desk"}, "let": {"a": 1, "b": 2},
-                "rules": [{"when": "a * b > 1", "set": {"priority": "High"}}]}"#,
-        )
-        .unwrap();
-        assert_eq!(
-            summary(&rules),
-            "1 rule, 2 let variables (a, b), defaults: queue=\"Service Desk\""
-        );
     }
 }

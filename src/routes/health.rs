@@ -36,6 +36,7 @@ pub(super) async fn report(app: &Ready) -> Response<Body> {
     Response::builder()
         .status(status)
         .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+        .header(header::CACHE_CONTROL, "no-store")
         .body(Body::Text(text))
         .unwrap_or_else(|_| Response::new(Body::Empty))
 }

@@ -3,11 +3,18 @@
 //! [`Route::apply`] hands the request to that endpoint's file, which adapts it to a press (or a
 //! report) and the outcome to an answer.
 //!
+//! The web pages ([`Page`]) are the exception: public, they are matched before anyone is
+//! authenticated.
+//!
 //! A new endpoint is a new file here, a variant of [`Route`] and a line in `parse`.
 
 pub(crate) mod health;
+mod pages;
 mod preview;
+mod rules_try;
 mod tickets;
+
+pub(crate) use pages::Page;
 
 use lambda_http::http::{HeaderMap, Method, StatusCode, header};
 use lambda_http::request::RequestContext;
@@ -28,6 +35,9 @@ pub(crate) enum Route {
     Preview,
     /// `GET /health`: every link of the chain, checked.
     Health,
+    /// `POST /rules/try`: a rules document checked and tried on a press (`BUTTON_PREVIEW=on`
+    /// only).
+    RulesTry,
 }
 
 impl Route {
@@ -44,17 +54,23 @@ impl Route {
             "/tickets" => (Route::Tickets, "/tickets", Method::POST),
             "/tickets/preview" => (Route::Preview, "/tickets/preview", Method::POST),
             "/health" => (Route::Health, "/health", Method::GET),
+            "/rules/try" => (Route::RulesTry, "/rules/try", Method::POST),
             _ => return Err(Problem::not_found()),
         };
         if !matches!(route, Route::Tickets) {
             keys::require_operator(caller, name)?;
         }
-        if matches!(route, Route::Preview) && !preview_on {
+        let why_off = match route {
+            Route::Preview => Some("it shows the BMS contact an e-mail matches"),
+            Route::RulesTry => Some("it is a tool for writing rules"),
+            _ => None,
+        };
+        if let Some(why) = why_off.filter(|_| !preview_on) {
             return Err(Problem {
-                detail: "/tickets/preview is switched off: it shows the BMS contact an e-mail \
-                         matches, so it answers only when the function runs with \
-                         BUTTON_PREVIEW=on"
-                    .into(),
+                detail: format!(
+                    "{name} is switched off: {why}, so it answers only when the function runs \
+                     with BUTTON_PREVIEW=on"
+                ),
                 ..Problem::not_found()
             });
         }
@@ -74,6 +90,7 @@ impl Route {
             Route::Tickets => tickets::create(app, &req).await,
             Route::Preview => preview::preview(app, &req).await,
             Route::Health => Ok(health::report(app).await),
+            Route::RulesTry => rules_try::answer(&req).await,
         }
     }
 }
@@ -123,6 +140,7 @@ fn json_response(status: StatusCode, body: &Value) -> Response<Body> {
     Response::builder()
         .status(status)
         .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CACHE_CONTROL, "no-store")
         .body(Body::Text(body.to_string()))
         .unwrap_or_else(|_| Response::new(Body::Empty))
 }

@@ -14,7 +14,7 @@ use super::{Compute, Expression, Rule, Rules, Target};
 use crate::context::{self, Access, Lookup};
 use crate::wording::{capitalised, json_kind};
 
-const TOP_KEYS: [&str; 3] = ["defaults", "let", "rules"];
+const TOP_KEYS: [&str; 4] = ["defaults", "let", "rules", "selections"];
 const RULE_KEYS: [&str; 5] = ["when", "set", "compute", "reject", "stop"];
 
 /// Words CEL reserves, which cannot name a `let` variable.
@@ -73,7 +73,7 @@ pub(super) fn parse(text: &str) -> Result<Rules, Vec<String>> {
                 did_you_mean(
                     key,
                     TOP_KEYS.iter().copied(),
-                    "; the keys are `defaults`, `let` and `rules`"
+                    "; the keys are `defaults`, `let` and `rules`, and `selections` for the help page's check boxes"
                 )
             ));
         }
@@ -86,6 +86,7 @@ pub(super) fn parse(text: &str) -> Result<Rules, Vec<String>> {
     let vars = Vars::new(&lets);
     let defaults = read_defaults(top.get("defaults"), &vars, &mut p);
     p.0.append(&mut let_problems.0);
+    let selections = read_selections(top.get("selections"), &mut p);
     let mut regexes = Regexes::default();
     let rules = match top.get("rules") {
         None | Some(Value::Null) => Vec::new(),
@@ -117,6 +118,7 @@ pub(super) fn parse(text: &str) -> Result<Rules, Vec<String>> {
     Ok(Rules {
         defaults,
         lets,
+        selections,
         rules,
         reads: reads.into_iter().collect(),
         regexes: Arc::new(regexes),
@@ -247,6 +249,43 @@ fn read_lets(v: Option<&Value>, p: &mut Problems) -> BTreeMap<String, Value> {
         }
     }
     lets
+}
+
+/// The check boxes the help page offers: what the button sends in `selections`.
+fn read_selections(v: Option<&Value>, p: &mut Problems) -> Vec<String> {
+    let items = match v {
+        None | Some(Value::Null) => return Vec::new(),
+        Some(Value::Array(items)) => items,
+        Some(other) => {
+            p.push(format!(
+                "selections: must be a list of the check boxes the help page shows, such as [\"Network\", \"Printer\", \"This is an emergency\"], not {}",
+                json_kind(other)
+            ));
+            return Vec::new();
+        }
+    };
+    let mut selections: Vec<String> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("selections[{i}]");
+        match item {
+            Value::String(s) if s.trim().is_empty() => p.push(format!(
+                "{at}: is empty: give the text of the check box, or remove it from the list"
+            )),
+            Value::String(s) if s.chars().any(char::is_control) => p.push(format!(
+                "{at}: holds a control character (a line break or a tab): a check box is one line of text"
+            )),
+            Value::String(s) if selections.iter().any(|x| x == s.trim()) => p.push(format!(
+                "{at}: `{}` is in the list twice: remove one",
+                s.trim()
+            )),
+            Value::String(s) => selections.push(s.trim().to_string()),
+            other => p.push(format!(
+                "{at}: must be the text of a check box (a string), not {}",
+                json_kind(other)
+            )),
+        }
+    }
+    selections
 }
 
 fn read_defaults(v: Option<&Value>, vars: &Vars, p: &mut Problems) -> BTreeMap<String, Value> {

@@ -14,6 +14,8 @@ mod check;
 mod doc;
 mod eval;
 mod functions;
+mod pack;
+mod report;
 #[cfg(test)]
 mod tests;
 
@@ -27,12 +29,16 @@ use serde_json::Value;
 use crate::context::{Context, Lookup};
 
 pub use check::suggest;
+pub use pack::{MAX_UNPACKED_BYTES, PACKED_PREFIX, pack, unpack};
+pub use report::{check_report, summary};
 
 /// A checked rules document, every expression compiled, ready to [`apply`](Rules::apply).
 #[derive(Debug, Clone, Default)]
 pub struct Rules {
     defaults: BTreeMap<String, Value>,
     lets: BTreeMap<String, Value>,
+    /// The check boxes the help page offers, in the document's order.
+    selections: Vec<String>,
     rules: Vec<Rule>,
     /// Every variable some expression reads: the ones the CEL context is given.
     reads: Vec<String>,
@@ -125,8 +131,14 @@ impl Rules {
     /// JSON syntax, unknown keys, wrong types, CEL syntax, unknown variables and functions,
     /// writes to read-only or undeclared variables, values of the wrong type, rules that do
     /// nothing, and CEL expressions whose types visibly do not fit.
+    ///
+    /// `text` may be packed (`gz:` + base64 of the gzipped JSON, see [`pack`]); problems name
+    /// places in the unpacked document.
     pub fn parse(text: &str) -> Result<Rules, RulesError> {
-        doc::parse(text).map_err(|problems| RulesError { problems })
+        let text = unpack(text).map_err(|problem| RulesError {
+            problems: vec![problem],
+        })?;
+        doc::parse(&text).map_err(|problems| RulesError { problems })
     }
 
     /// The `defaults`: values for read/write variables the request leaves empty.
@@ -137,6 +149,12 @@ impl Rules {
     /// The `let` variables and their initial values.
     pub fn lets(&self) -> &BTreeMap<String, Value> {
         &self.lets
+    }
+
+    /// The check boxes the help page shows (`selections` in the document), in order. The
+    /// button sends the ticked ones in its own `selections`, which the rules read.
+    pub fn selections(&self) -> &[String] {
+        &self.selections
     }
 
     /// How many rules the document has.

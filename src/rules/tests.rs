@@ -1068,3 +1068,44 @@ fn rules_are_cheap_to_share_and_clone() {
     assert_eq!(handle.join().unwrap(), vec![0, 1, 2]);
     assert!(format!("{r:?}").contains("Expression(\"priority == 'Critical'\")"));
 }
+
+#[test]
+fn selections_list_the_help_pages_check_boxes() {
+    let r = rules(json!({"selections": ["Network", " Printer ", "This is an emergency"]}));
+    assert_eq!(
+        r.selections(),
+        ["Network", "Printer", "This is an emergency"]
+    );
+    assert!(rules(json!({})).selections().is_empty());
+    assert_rejected(
+        json!({"selections": "Network, Printer"}),
+        &["selections: must be a list", "not a string"],
+    );
+    let p = problems(&json!({"selections": ["Network", "", 3, "Network", "a\nb"]}).to_string());
+    assert_problem(&p, &["selections[1]: is empty"]);
+    assert_problem(
+        &p,
+        &["selections[2]: must be the text of a check box", "a number"],
+    );
+    assert_problem(&p, &["selections[3]: `Network` is in the list twice"]);
+    assert_problem(&p, &["selections[4]: holds a control character"]);
+    assert_problem(
+        &problems(r#"{"selection": []}"#),
+        &["unknown key `selection`", "did you mean `selections`?"],
+    );
+}
+
+#[test]
+fn a_packed_document_is_read_and_its_problems_name_unpacked_places() {
+    let doc = json!({"selections": ["Network"], "rules": [{"when": "'Network' in selections", "set": {"queue": "Network"}}]});
+    let packed = super::pack(&doc.to_string());
+    let r = Rules::parse(&packed).unwrap();
+    assert_eq!(r.selections(), ["Network"]);
+    assert_eq!(r.len(), 1);
+    let bad = super::pack(r#"{"rules": [{"when": "prority == 'High'", "stop": true}]}"#);
+    assert_problem(
+        &problems(&bad),
+        &["rules[0].when", "did you mean `priority`?"],
+    );
+    assert_problem(&problems("gz:!!"), &["not valid base64"]);
+}

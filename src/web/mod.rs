@@ -1,0 +1,220 @@
+//! The help page and the rules playground: self-contained HTML pages compiled into the binary.
+//!
+//! Each page is one HTML document with its style and script inline, so it needs nothing from
+//! any other host. The Content-Security-Policy admits exactly those inline blocks by their
+//! SHA-256 hashes, computed once from the compiled-in text; what the server puts into a page
+//! (title, intro, check boxes) is HTML-escaped and lies outside them, so the hashes hold.
+
+use std::sync::OnceLock;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use lambda_http::http::{StatusCode, header};
+use lambda_http::{Body, Response};
+use sha2::{Digest, Sha256};
+
+use crate::button::{MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, MAX_BODY_BYTES};
+
+const STYLE: &str = include_str!("page.css");
+const HELP_HTML: &str = include_str!("help.html");
+const HELP_JS: &str = include_str!("help.js");
+const PLAYGROUND_HTML: &str = include_str!("playground.html");
+const PLAYGROUND_JS: &str = include_str!("playground.js");
+
+pub const DEFAULT_TITLE: &str = "Help desk";
+pub const DEFAULT_INTRO: &str = "Tell us what is wrong. Your message goes straight to the help \
+                                 desk as a ticket, and you get its number at once.";
+
+/// `BUTTON_WEB`, `BUTTON_WEB_TITLE`, `BUTTON_WEB_INTRO`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebSettings {
+    /// `BUTTON_WEB=on` (the default): `GET /` and `GET /help` serve the help page.
+    pub on: bool,
+    /// The page's title and heading, as plain text.
+    pub title: String,
+    /// The line under the heading, as plain text.
+    pub intro: String,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        WebSettings {
+            on: true,
+            title: DEFAULT_TITLE.into(),
+            intro: DEFAULT_INTRO.into(),
+        }
+    }
+}
+
+/// The help page, with the check boxes of the rules document's `selections`.
+pub fn help_page(settings: &WebSettings, selections: &[String]) -> Response<Body> {
+    let boxes = if selections.is_empty() {
+        String::new()
+    } else {
+        let mut html = String::from(
+            "<fieldset>\n<legend>Tick what applies <span class=\"opt\">(optional)</span></legend>\n",
+        );
+        for s in selections {
+            let s = escape(s);
+            html += &format!(
+                "<label class=\"check\"><input type=\"checkbox\" name=\"selections\" value=\"{s}\"> {s}</label>\n"
+            );
+        }
+        html + "</fieldset>"
+    };
+    let html = HELP_HTML
+        .replace("{{TITLE}}", &escape(&settings.title))
+        .replace("{{INTRO}}", &escape(&settings.intro))
+        .replace("{{SELECTIONS}}", &boxes)
+        .replace("{{MAX_FILES}}", &MAX_ATTACHMENTS.to_string())
+        .replace("{{MAX_FILE_BYTES}}", &MAX_ATTACHMENT_BYTES.to_string())
+        .replace("{{MAX_BODY_BYTES}}", &MAX_BODY_BYTES.to_string())
+        .replace("{{MAX_FILE_MB}}", &megabytes(MAX_ATTACHMENT_BYTES))
+        .replace("{{MAX_BODY_MB}}", &megabytes(MAX_BODY_BYTES));
+    page(inline(&html, HELP_JS))
+}
+
+/// The rules playground.
+pub fn playground_page() -> Response<Body> {
+    page(inline(PLAYGROUND_HTML, PLAYGROUND_JS))
+}
+
+/// The style and `script` put into `html`, last, so that nothing the server filled in can land
+/// inside the hashed blocks.
+fn inline(html: &str, script: &str) -> String {
+    html.replace("{{STYLE}}", STYLE)
+        .replace("{{SCRIPT}}", script)
+}
+
+fn page(html: String) -> Response<Body> {
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+        .header(header::CONTENT_SECURITY_POLICY, csp())
+        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+        .header(header::REFERRER_POLICY, "no-referrer")
+        .header(header::CACHE_CONTROL, "public, max-age=300")
+        .body(Body::Text(html))
+        .unwrap_or_else(|_| Response::new(Body::Empty))
+}
+
+/// The policy both pages share: nothing from anywhere, except the inline blocks by hash, calls
+/// to the function's own origin, and images of pasted screenshots.
+pub fn csp() -> &'static str {
+    static CSP: OnceLock<String> = OnceLock::new();
+    CSP.get_or_init(|| {
+        format!(
+            "default-src 'none'; script-src {} {}; style-src {}; connect-src 'self'; \
+             img-src 'self' data: blob:; frame-ancestors 'none'; base-uri 'none'; \
+             form-action 'none'",
+            sha256(HELP_JS),
+            sha256(PLAYGROUND_JS),
+            sha256(STYLE)
+        )
+    })
+}
+
+fn sha256(text: &str) -> String {
+    format!(
+        "'sha256-{}'",
+        STANDARD.encode(Sha256::digest(text.as_bytes()))
+    )
+}
+
+fn megabytes(bytes: usize) -> String {
+    format!("{} MB", bytes / (1024 * 1024))
+}
+
+/// `text` safe as HTML text and as a double-quoted attribute value.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            // `{{…}}` marks where the server fills in a page: never let the filling carry one
+            '{' => out.push_str("&#123;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(resp: &Response<Body>) -> String {
+        match resp.body() {
+            Body::Text(t) => t.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn what_the_server_fills_in_is_escaped_and_outside_the_hashed_blocks() {
+        let settings = WebSettings {
+            on: true,
+            title: "<script>alert(1)</script>".into(),
+            intro: "Fish & \"chips\"".into(),
+        };
+        let html = text(&help_page(
+            &settings,
+            &["Wi-Fi <5 GHz>".into(), "a\"b".into()],
+        ));
+        assert!(!html.contains("<script>alert"), "{html}");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(html.contains("Fish &amp; &quot;chips&quot;"));
+        assert!(html.contains("value=\"Wi-Fi &lt;5 GHz&gt;\""));
+        assert!(html.contains("value=\"a&quot;b\""));
+        assert!(!html.contains("{{"), "a placeholder was left");
+        // the inline blocks are byte for byte the hashed ones
+        assert!(html.contains(&format!("<script>{HELP_JS}</script>")));
+        assert!(html.contains(&format!("<style>{STYLE}</style>")));
+    }
+
+    #[test]
+    fn the_pages_are_small_and_strictly_framed() {
+        let help = help_page(&WebSettings::default(), &["Network".into()]);
+        let playground = playground_page();
+        for page in [&help, &playground] {
+            assert!(text(page).len() < 30 * 1024, "{}", text(page).len());
+            let h = page.headers();
+            let csp = h["content-security-policy"].to_str().unwrap();
+            for part in [
+                "default-src 'none'",
+                "connect-src 'self'",
+                "frame-ancestors 'none'",
+                "base-uri 'none'",
+                "form-action 'none'",
+                "img-src 'self' data: blob:",
+            ] {
+                assert!(csp.contains(part), "{csp}");
+            }
+            assert!(!csp.contains("unsafe"), "{csp}");
+            assert_eq!(h["x-content-type-options"], "nosniff");
+            assert_eq!(h["referrer-policy"], "no-referrer");
+            assert_eq!(h["cache-control"], "public, max-age=300");
+        }
+        assert!(csp().contains(&sha256(HELP_JS)));
+        assert!(csp().contains(&sha256(STYLE)));
+    }
+
+    #[test]
+    fn no_script_writes_html() {
+        for js in [HELP_JS, PLAYGROUND_JS] {
+            for sink in [
+                "innerHTML",
+                "outerHTML",
+                "insertAdjacentHTML",
+                "document.write",
+                "eval(",
+            ] {
+                assert!(!js.contains(sink), "{sink}");
+            }
+        }
+    }
+}

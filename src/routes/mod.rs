@@ -6,6 +6,7 @@
 //! A new endpoint is a new file here, a variant of [`Route`] and a line in `parse`.
 
 pub(crate) mod health;
+pub(crate) mod osticket;
 mod preview;
 mod tickets;
 
@@ -27,6 +28,8 @@ pub(crate) enum Route {
     Preview,
     /// `GET /health`: every link of the chain, checked.
     Health,
+    /// `POST /api/tickets.json` (or `/api/http.php/tickets.json`): osTicket's ticket API.
+    OsTicket,
 }
 
 impl Route {
@@ -37,6 +40,9 @@ impl Route {
             "/tickets" => (Route::Tickets, "/tickets", Method::POST),
             "/tickets/preview" => (Route::Preview, "/tickets/preview", Method::POST),
             "/health" => (Route::Health, "/health", Method::GET),
+            osticket::JSON => (Route::OsTicket, osticket::JSON, Method::POST),
+            osticket::JSON_NO_REWRITE => (Route::OsTicket, osticket::JSON_NO_REWRITE, Method::POST),
+            p if osticket::other_format(p) => return Err(osticket::only_json()),
             _ => return Err(Problem::not_found()),
         };
         if matches!(route, Route::Preview) && !preview_on {
@@ -64,6 +70,7 @@ impl Route {
             Route::Tickets => tickets::create(app, &req).await,
             Route::Preview => preview::preview(app, &req).await,
             Route::Health => Ok(health::report(app).await),
+            Route::OsTicket => osticket::create(app, &req).await,
         }
     }
 }

@@ -27,25 +27,7 @@ const SAME_NAME: [&str; 6] = ["name", "ip", "phone", "hostname", "mac", "selecti
 
 /// Read an osTicket ticket body. Errors name osTicket's field (`subject`, not `title`).
 pub fn parse(body: &[u8]) -> Result<ButtonRequest, RequestError> {
-    if body.len() > MAX_BODY_BYTES {
-        return Err(RequestError::TooLarge { size: body.len() });
-    }
-    let mut fields = match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => map,
-        Ok(other) => {
-            return Err(RequestError::Malformed(format!(
-                "the body must be a JSON object such as {{\"email\": …, \"subject\": …, \
-                 \"message\": …}}, not {}",
-                json_kind(&other)
-            )));
-        }
-        Err(e) => {
-            return Err(RequestError::Malformed(format!(
-                "the body is not valid JSON ({e}): /api/tickets.json takes osTicket's JSON \
-                 format, whatever the Content-Type"
-            )));
-        }
-    };
+    let mut fields = json_object(body)?;
     let mut out: BTreeMap<String, Value> = BTreeMap::new();
     out.insert("email".into(), required(&mut fields, "email")?);
     out.insert("title".into(), required(&mut fields, "subject")?);
@@ -57,15 +39,8 @@ pub fn parse(body: &[u8]) -> Result<ButtonRequest, RequestError> {
         }
     }
     if let (Some(Value::String(phone)), Some(ext)) = (out.get("phone"), fields.get("phone_ext")) {
-        let ext = match ext {
-            Value::String(s) => s.trim().to_string(),
-            Value::Number(n) => n.to_string(),
-            _ => String::new(),
-        };
-        if !ext.is_empty() {
-            let phone = format!("{phone} x{ext}");
-            out.insert("phone".into(), phone.into());
-        }
+        let phone = with_extension(phone, ext);
+        out.insert("phone".into(), phone.into());
     }
     if let Some(v) = fields.remove("attachments") {
         out.insert("attachments".into(), attachments(v)?);
@@ -80,6 +55,38 @@ pub fn parse(body: &[u8]) -> Result<ButtonRequest, RequestError> {
         },
         other => other,
     })
+}
+
+fn json_object(body: &[u8]) -> Result<Map<String, Value>, RequestError> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(RequestError::TooLarge { size: body.len() });
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(other) => Err(RequestError::Malformed(format!(
+            "the body must be a JSON object such as {{\"email\": …, \"subject\": …, \
+             \"message\": …}}, not {}",
+            json_kind(&other)
+        ))),
+        Err(e) => Err(RequestError::Malformed(format!(
+            "the body is not valid JSON ({e}): /api/tickets.json takes osTicket's JSON format, \
+             whatever the Content-Type"
+        ))),
+    }
+}
+
+/// osTicket's `phone_ext`, written the way its `phone` may embed one: `318-555-8634 x123`.
+fn with_extension(phone: &str, ext: &Value) -> String {
+    let ext = match ext {
+        Value::String(s) => s.trim().to_string(),
+        Value::Number(n) => n.to_string(),
+        _ => String::new(),
+    };
+    if ext.is_empty() {
+        phone.to_string()
+    } else {
+        format!("{phone} x{ext}")
+    }
 }
 
 fn required(fields: &mut Map<String, Value>, field: &'static str) -> Result<Value, RequestError> {
@@ -153,13 +160,56 @@ fn attachments(v: Value) -> Result<Value, RequestError> {
 
 /// `{"file.txt": "data:…"}`, or `{"name", "type", "data", "encoding"}` (osTicket's XML form).
 fn attachment(item: Value) -> Result<Value, String> {
-    let Value::Object(mut map) = item else {
+    let Value::Object(map) = item else {
         return Err(format!(
             "must be an object such as {{\"file.txt\": \"data:text/plain,content\"}}, not {}",
             json_kind(&item)
         ));
     };
-    let (name, declared_type, data) = if map.contains_key("data") {
+    let file = if map.contains_key("data") {
+        File::from_object(map)?
+    } else {
+        File::from_named_data_url(map)?
+    };
+    let (content_type, base64) = match file.content {
+        Content::DataUrl(url) => {
+            let url =
+                data_url::parse(&url).map_err(|e| format!("the data of `{}` {e}", file.name))?;
+            (Some(url.media_type), STANDARD.encode(&url.data))
+        }
+        // The button API's parser checks it, and says so when it is not base64.
+        Content::Base64(b64) => (None, b64),
+        Content::Raw(text) => (None, STANDARD.encode(text.as_bytes())),
+    };
+    let content_type = file
+        .declared_type
+        .filter(|t| !t.trim().is_empty())
+        .or(content_type)
+        .unwrap_or_else(|| data_url::DEFAULT_MEDIA_TYPE.into());
+    let mut out = Map::new();
+    out.insert("name".into(), file.name.into());
+    out.insert("contentType".into(), content_type.into());
+    out.insert("data".into(), base64.into());
+    Ok(Value::Object(out))
+}
+
+/// An attachment as sent, before its content is decoded.
+struct File {
+    name: String,
+    declared_type: Option<String>,
+    content: Content,
+}
+
+enum Content {
+    DataUrl(String),
+    Base64(String),
+    Raw(String),
+}
+
+impl File {
+    /// `{"name", "type", "data", "encoding"}`: `data` is a data URL, base64 with
+    /// `"encoding": "base64"`, or else the text itself.
+    fn from_object(mut map: Map<String, Value>) -> Result<File, String> {
         let mut text = |key: &str| match map.remove(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
@@ -172,7 +222,7 @@ fn attachment(item: Value) -> Result<Value, String> {
         let declared_type = text("type")?;
         let data = text("data")?.unwrap_or_default();
         let encoding = text("encoding")?.unwrap_or_default();
-        let bytes = if data_url::is_data_url(&data) {
+        let content = if data_url::is_data_url(&data) {
             Content::DataUrl(data)
         } else if encoding.trim().eq_ignore_ascii_case("base64") {
             Content::Base64(data)
@@ -183,10 +233,22 @@ fn attachment(item: Value) -> Result<Value, String> {
                 "`encoding` is `{encoding}`: use `base64`, or leave it out for text"
             ));
         };
-        (name, declared_type, bytes)
-    } else if map.len() == 1 {
-        let Some((name, url)) = map.into_iter().next() else {
-            return Err("is empty".into());
+        Ok(File {
+            name,
+            declared_type,
+            content,
+        })
+    }
+
+    /// `{"file.txt": "data:text/plain;charset=utf-8,content"}`.
+    fn from_named_data_url(map: Map<String, Value>) -> Result<File, String> {
+        let mut entries = map.into_iter();
+        let (Some((name, url)), None) = (entries.next(), entries.next()) else {
+            return Err(
+                "must be {\"<file name>\": \"data:<type>[;base64],<data>\"} or {\"name\", \
+                 \"type\", \"data\", \"encoding\"}"
+                    .into(),
+            );
         };
         let Value::String(url) = url else {
             return Err(format!(
@@ -194,39 +256,12 @@ fn attachment(item: Value) -> Result<Value, String> {
                 json_kind(&url)
             ));
         };
-        (name, None, Content::DataUrl(url))
-    } else {
-        return Err(
-            "must be {\"<file name>\": \"data:<type>[;base64],<data>\"} or {\"name\", \"type\", \
-             \"data\", \"encoding\"}"
-                .into(),
-        );
-    };
-    let (content_type, base64) = match data {
-        Content::DataUrl(url) => {
-            let url = data_url::parse(&url).map_err(|e| format!("the data of `{name}` {e}"))?;
-            (Some(url.media_type), STANDARD.encode(&url.data))
-        }
-        // The button API's parser checks it, and says so when it is not base64.
-        Content::Base64(b64) => (None, b64),
-        Content::Raw(text) => (None, STANDARD.encode(text.as_bytes())),
-    };
-    let content_type = declared_type
-        .filter(|t| !t.trim().is_empty())
-        .or(content_type)
-        .unwrap_or_else(|| data_url::DEFAULT_MEDIA_TYPE.into());
-    let mut out = Map::new();
-    out.insert("name".into(), name.into());
-    out.insert("contentType".into(), content_type.into());
-    out.insert("data".into(), base64.into());
-    Ok(Value::Object(out))
-}
-
-/// An attachment's content, as sent.
-enum Content {
-    DataUrl(String),
-    Base64(String),
-    Raw(String),
+        Ok(File {
+            name,
+            declared_type: None,
+            content: Content::DataUrl(url),
+        })
+    }
 }
 
 /// The key a request without an `Idempotency-Key` is known by: a hash of what makes it the

@@ -119,7 +119,7 @@ pub struct Text(String);
 
 impl Text {
     /// `None` for a blank value: optional fields that arrive empty count as absent.
-    fn parse(field: &'static str, raw: &str) -> Result<Option<Self>, RequestError> {
+    pub(crate) fn parse(field: &'static str, raw: &str) -> Result<Option<Self>, RequestError> {
         if raw.len() > MAX_FIELD_BYTES {
             return Err(RequestError::invalid(
                 field,
@@ -262,7 +262,8 @@ impl ButtonRequest {
         Self::from_fields(fields)
     }
 
-    fn from_fields(mut f: BTreeMap<String, Value>) -> Result<Self, RequestError> {
+    /// Check fields already taken out of a body (another API's, translated to these names).
+    pub(crate) fn from_fields(mut f: BTreeMap<String, Value>) -> Result<Self, RequestError> {
         let email_raw =
             string(&f, "email")?.ok_or_else(|| RequestError::invalid("email", "is required"))?;
         let email = Email::parse(&email_raw).map_err(|r| RequestError::invalid("email", r))?;

@@ -20,6 +20,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// endpoint, and a monitor polling every few seconds must not spend them.
 pub const DEFAULT_HEALTH_REUSE: Duration = Duration::from_secs(60);
 pub use crate::kaseya::DEFAULT_LOOKUP_TTL;
+/// osTicket clients send no `Idempotency-Key` and retry for minutes after a slow answer.
+pub const DEFAULT_OSTICKET_DEDUPE_MINUTES: i64 = 10;
+/// A day: a longer window would swallow a problem reported again the next morning.
+pub const MAX_OSTICKET_DEDUPE_MINUTES: i64 = 24 * 60;
 
 /// Where the BMS credentials come from.
 #[derive(Debug, Clone)]
@@ -37,6 +41,15 @@ pub enum ButtonAuth {
     Key,
     /// The API in front (an API Gateway authorizer, IAM) has already authenticated the caller.
     None,
+}
+
+/// What a created ticket is answered with on osTicket's route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OsTicketAnswer {
+    /// The BMS ticket id, digits only: what osTicket clients parse.
+    Id,
+    /// The BMS ticket number (`T20261126.0001`).
+    Number,
 }
 
 #[derive(Debug, Clone)]
@@ -69,6 +82,11 @@ pub struct Config {
     pub health_reuse: Duration,
     /// `BUTTON_WEB`, `BUTTON_WEB_TITLE`, `BUTTON_WEB_INTRO`: the help page.
     pub web: crate::web::WebSettings,
+    /// `OSTICKET_DEDUPE_MINUTES`: how long a request on osTicket's route without an
+    /// `Idempotency-Key` answers the ticket an identical one filed; zero turns it off.
+    pub osticket_dedupe: Duration,
+    /// `OSTICKET_ANSWER`: `id` or `number`.
+    pub osticket_answer: OsTicketAnswer,
 }
 
 /// Everything wrong with the environment, each line naming its variable.
@@ -121,6 +139,16 @@ impl Config {
             &[("on", true), ("off", false)],
             "use `on` (GET / and GET /help serve the help page, the default) or `off`",
         );
+        let osticket_dedupe = osticket_dedupe(&mut vars);
+        let osticket_answer = vars.switch(
+            "OSTICKET_ANSWER",
+            &[
+                ("id", OsTicketAnswer::Id),
+                ("number", OsTicketAnswer::Number),
+            ],
+            "use `id` (the BMS ticket id, digits only, which osTicket clients read) or `number` \
+             (the BMS ticket number)",
+        );
 
         let config = (|| {
             Some(Config {
@@ -148,10 +176,26 @@ impl Config {
                     title: vars.text("BUTTON_WEB_TITLE", crate::web::DEFAULT_TITLE),
                     intro: vars.text("BUTTON_WEB_INTRO", crate::web::DEFAULT_INTRO),
                 },
+                osticket_dedupe: osticket_dedupe?,
+                osticket_answer: osticket_answer?,
             })
         })();
         vars.finish(config)
     }
+}
+
+/// `OSTICKET_DEDUPE_MINUTES`: 0 to a day.
+fn osticket_dedupe(vars: &mut Vars<impl Fn(&str) -> Option<String>>) -> Option<Duration> {
+    const NAME: &str = "OSTICKET_DEDUPE_MINUTES";
+    let minutes = vars.number(NAME, DEFAULT_OSTICKET_DEDUPE_MINUTES, 0)?;
+    if minutes > MAX_OSTICKET_DEDUPE_MINUTES {
+        vars.problem(format!(
+            "{NAME} is `{minutes}`: at most {MAX_OSTICKET_DEDUPE_MINUTES} (a day) is accepted; \
+             a ticket sent again after that is a new one"
+        ));
+        return None;
+    }
+    Some(Duration::from_secs(minutes.unsigned_abs() * 60))
 }
 
 /// `/helpdesk`, `helpdesk/` and `/helpdesk/` all mean `/helpdesk`; nothing means no prefix.
@@ -441,6 +485,34 @@ mod tests {
             !printed.contains("pa55w0rd") && !printed.contains("btn-key-123"),
             "{printed}"
         );
+    }
+
+    #[test]
+    fn osticket_settings() {
+        let with = |vars: &[(&str, &str)]| {
+            let mut all = vec![("KASEYA_SECRET_ID", "s")];
+            all.extend_from_slice(vars);
+            config(&all)
+        };
+        let c = with(&[]).unwrap();
+        assert_eq!(c.osticket_dedupe, Duration::from_secs(600));
+        assert_eq!(c.osticket_answer, OsTicketAnswer::Id);
+        let c = with(&[
+            ("OSTICKET_DEDUPE_MINUTES", "0"),
+            ("OSTICKET_ANSWER", "Number"),
+        ])
+        .unwrap();
+        assert_eq!(c.osticket_dedupe, Duration::ZERO);
+        assert_eq!(c.osticket_answer, OsTicketAnswer::Number);
+        for (var, value) in [
+            ("OSTICKET_DEDUPE_MINUTES", "1441"),
+            ("OSTICKET_DEDUPE_MINUTES", "-1"),
+            ("OSTICKET_DEDUPE_MINUTES", "ten"),
+            ("OSTICKET_ANSWER", "digits"),
+        ] {
+            let err = with(&[(var, value)]).unwrap_err().to_string();
+            assert!(err.contains(&format!("{var} is `{value}`")), "{err}");
+        }
     }
 
     #[test]

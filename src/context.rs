@@ -24,7 +24,7 @@ pub const READ_WRITE: [&str; 8] = [
 ];
 
 /// Variables that describe the request itself; rules can read them but not change them.
-pub const READ_ONLY: [&str; 8] = [
+pub const READ_ONLY: [&str; 9] = [
     "selections",
     "name",
     "email",
@@ -33,6 +33,7 @@ pub const READ_ONLY: [&str; 8] = [
     "hostname",
     "mac",
     "openDate",
+    "button",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,7 +155,17 @@ impl Context {
             "openDate".into(),
             open_date.to_rfc3339_opts(SecondsFormat::Secs, true).into(),
         );
+        vars.insert("button".into(), Value::String(String::new()));
         Context { vars }
+    }
+
+    /// The name of the key the caller presented (`button`); the context of an unnamed key, or
+    /// of `BUTTON_AUTH=none`, keeps `""`.
+    pub fn with_key_name(mut self, name: Option<&str>) -> Self {
+        if let Some(name) = name {
+            self.vars.insert("button".into(), name.into());
+        }
+        self
     }
 
     pub fn get(&self, name: &str) -> Option<&Value> {
@@ -215,6 +226,9 @@ mod tests {
         }
         assert_eq!(ctx.text("openDate"), "1970-01-01T00:00:00Z");
         assert_eq!(ctx.text("name"), "");
+        assert_eq!(ctx.text("button"), "", "no key name unless one is given");
+        let named = Context::new(&request(), DateTime::UNIX_EPOCH).with_key_name(Some("tier2"));
+        assert_eq!(named.text("button"), "tier2");
         assert_eq!(ctx.get("selections"), Some(&serde_json::json!(["A"])));
     }
 

@@ -90,3 +90,44 @@ pub(crate) fn require_operator(caller: &Caller, endpoint: &str) -> Result<(), Pr
         ))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    /// A sample event whose `X-Forwarded-For` says one address and whose connection came from
+    /// another.
+    fn spoofed(event: &str) -> Request {
+        let mut ev: Value = serde_json::from_str(event).unwrap();
+        let headers = ev["headers"].as_object_mut().unwrap();
+        headers.retain(|k, _| !k.eq_ignore_ascii_case("x-forwarded-for"));
+        headers.insert("X-Forwarded-For".into(), "34.202.14.153".into());
+        if let Some(multi) = ev["multiValueHeaders"].as_object_mut() {
+            multi.retain(|k, _| !k.eq_ignore_ascii_case("x-forwarded-for"));
+            multi.insert(
+                "X-Forwarded-For".into(),
+                serde_json::json!(["34.202.14.153"]),
+            );
+        }
+        lambda_http::request::from_str(&ev.to_string()).unwrap()
+    }
+
+    #[test]
+    fn the_callers_address_is_the_connections_not_a_header() {
+        for event in [
+            include_str!("../events/rest-v1-ticket.json"),
+            include_str!("../events/http-v2-ticket.json"),
+        ] {
+            let req = spoofed(event);
+            assert_eq!(req.headers()["x-forwarded-for"], "34.202.14.153");
+            assert_eq!(
+                secret::source_ip(&req),
+                Some("203.0.113.10".parse().unwrap())
+            );
+        }
+        // No request context (not from API Gateway): no address, rather than a guess.
+        let bare = Request::new(lambda_http::Body::Empty);
+        assert_eq!(secret::source_ip(&bare), None);
+    }
+}

@@ -19,6 +19,7 @@ pub mod context;
 pub mod idempotency;
 pub mod kaseya;
 mod keys;
+pub mod osticket;
 mod press;
 pub mod problem;
 pub mod resolve;
@@ -94,10 +95,12 @@ impl App {
         }
     }
 
-    /// One invocation. Never fails: every error becomes a problem+json answer.
+    /// One invocation. Never fails: every error becomes a problem+json answer (plain text on
+    /// osTicket's routes, which its clients read).
     pub async fn handle(&self, req: Request) -> Response<Body> {
         let started = Instant::now();
         let method = req.method().clone();
+        let osticket = routes::osticket::answers_in_text(req.uri().path());
         // Lambda hands an event over before its deadline. One already past is not a real
         // deadline (local emulators send a duration, e.g. 600000, where the epoch time belongs)
         // and is ignored: API Gateway's budget still bounds the invocation.
@@ -117,7 +120,11 @@ impl App {
             } else {
                 tracing::info!(status = p.status, detail = ?p.detail, "request refused");
             }
-            p.to_response()
+            if osticket {
+                routes::osticket::error(&p)
+            } else {
+                p.to_response()
+            }
         });
         tracing::info!(
             %method,

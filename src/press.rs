@@ -3,9 +3,9 @@
 //!
 //! Every route that files a ticket calls `prepare` and then `file`; the preview calls only
 //! `prepare` and shows what it found. A route is a thin adapter: it turns its wire format into a
-//! [`ButtonRequest`] and an optional [`IdempotencyKey`], and the outcome into its own answer.
+//! [`ButtonRequest`] and an optional [`Repeat`], and the outcome into its own answer.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use crate::Ready;
 use crate::button::{ButtonRequest, Email};
@@ -35,6 +35,23 @@ pub(crate) struct Plan {
     /// Listed in the ticket only: what the caller must not learn (that the e-mail is a contact).
     pub for_technicians: Vec<String>,
     pub note: Option<NoteInput>,
+}
+
+/// How a press finds the ticket an earlier try of it filed: the key both tries carry, and how
+/// far back a ticket still answers a repeat.
+pub(crate) struct Repeat {
+    pub key: IdempotencyKey,
+    pub window: Duration,
+}
+
+impl Repeat {
+    /// A client's own `Idempotency-Key`, over the usual window.
+    pub fn keyed(key: IdempotencyKey) -> Repeat {
+        Repeat {
+            key,
+            window: idempotency::WINDOW,
+        }
+    }
 }
 
 /// A press, prepared: where it goes next.
@@ -102,13 +119,15 @@ impl Plan {
 }
 
 /// Run the rules on `button`; unless they reject it, look up the contact, the ids and (for a
-/// keyed press) the ticket an earlier try created, side by side.
+/// keyed press) the ticket an earlier try created, side by side. `key_name` is the name of the
+/// key the caller presented, the rules' `button`.
 pub(crate) async fn prepare(
     app: &Ready,
     button: ButtonRequest,
-    key: Option<IdempotencyKey>,
+    repeat: Option<Repeat>,
+    key_name: Option<&str>,
 ) -> Result<Prepared, Problem> {
-    let ev = evaluate(app, button, Utc::now());
+    let ev = evaluate(app, button, Utc::now(), key_name);
     if let Some(rejection) = ev.outcome.rejected.clone() {
         return Ok(Prepared {
             ev,
@@ -117,10 +136,13 @@ pub(crate) async fn prepare(
         });
     }
     let secret = app.secrets.get().await?;
-    let marker = key.map(|k| Marker::new(secret.marker_key(), &ev.button.email, &k));
+    let marker = repeat
+        .as_ref()
+        .map(|r| Marker::new(secret.marker_key(), &ev.button.email, &r.key));
+    let since = ev.now - repeat.map_or(idempotency::WINDOW, |r| r.window);
     // Boxed: side by side, the two futures are too large for a debug build's test thread.
     let (earlier, plan) = tokio::join!(
-        Box::pin(earlier_ticket(app, marker.as_ref(), ev.now)),
+        Box::pin(earlier_ticket(app, marker.as_ref(), since)),
         Box::pin(plan(app, &ev))
     );
     let next = match earlier? {
@@ -244,8 +266,13 @@ async fn settle_race(
     Some(winner)
 }
 
-fn evaluate(app: &Ready, button: ButtonRequest, now: DateTime<Utc>) -> Evaluated {
-    let before = Context::new(&button, now);
+fn evaluate(
+    app: &Ready,
+    button: ButtonRequest,
+    now: DateTime<Utc>,
+    key_name: Option<&str>,
+) -> Evaluated {
+    let before = Context::new(&button, now).with_key_name(key_name);
     let mut after = before.clone();
     let outcome = app.config.rules.apply(&mut after);
     Evaluated {
@@ -257,7 +284,7 @@ fn evaluate(app: &Ready, button: ButtonRequest, now: DateTime<Utc>) -> Evaluated
     }
 }
 
-/// The ticket an earlier press with this marker created within the window.
+/// The ticket an earlier press with this marker created since `since`.
 ///
 /// A failing search must neither file a repeat twice nor lose the press. So a failure a retry can
 /// outlast (BMS unreachable, rate limiting, an HTTP 5xx) files nothing and answers 503: the client
@@ -267,12 +294,11 @@ fn evaluate(app: &Ready, button: ButtonRequest, now: DateTime<Utc>) -> Evaluated
 async fn earlier_ticket(
     app: &Ready,
     marker: Option<&Marker>,
-    now: DateTime<Utc>,
+    since: DateTime<Utc>,
 ) -> Result<Earlier, Problem> {
     let Some(marker) = marker else {
         return Ok(Earlier::Nothing);
     };
-    let since = idempotency::window_start(now);
     match app.bms.find_marked_tickets(marker, since).await {
         Ok(found) if found.is_empty() => Ok(Earlier::Nothing),
         Ok(found) => Ok(Earlier::Found(found)),
@@ -466,4 +492,58 @@ fn unreadable_table(app: &Ready, l: Lookup, message: &str) -> String {
         l.label(),
         l.variable()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use bms_sandbox::tenant::{QUEUE_ESCALATIONS, QUEUE_SERVICE_DESK};
+    use bms_sandbox::{CREDENTIALS, Sandbox};
+    use serde_json::json;
+
+    use super::*;
+    use crate::config::Config;
+
+    /// The rules' `button` is the name of the caller's key: a rule routes one key's tickets.
+    #[tokio::test]
+    async fn the_key_name_routes_a_ticket() {
+        let bms = Sandbox::start().await;
+        let rules = json!({
+            "defaults": {"queue": "Service Desk"},
+            "rules": [{"when": "button == 'contoso-office'", "set": {"queue": "Escalations"}}],
+        });
+        let env = HashMap::from([
+            ("KASEYA_API_URL", bms.url()),
+            (
+                "KASEYA_CREDENTIALS",
+                json!({"credentials": CREDENTIALS}).to_string(),
+            ),
+            ("BUTTON_RULES", rules.to_string()),
+        ]);
+        let config = Config::from_lookup(|k| env.get(k).cloned()).unwrap();
+        let app = Ready::new(config).await.unwrap();
+        let button = || {
+            ButtonRequest::parse(
+                Some("application/json"),
+                br#"{"email": "dan.jump@fabrikam.com", "message": "Printer jammed"}"#,
+            )
+            .unwrap()
+        };
+        for (key_name, queue) in [
+            (Some("contoso-office"), QUEUE_ESCALATIONS),
+            (Some("tier2"), QUEUE_SERVICE_DESK),
+            (None, QUEUE_SERVICE_DESK),
+        ] {
+            let prepared = prepare(&app, button(), None, key_name).await.unwrap();
+            assert_eq!(prepared.ev.after.text("button"), key_name.unwrap_or(""));
+            let Next::File(plan) = prepared.next else {
+                panic!("{key_name:?}: a ticket to file");
+            };
+            let filed = file(&app, &prepared.ev, plan, None).await.unwrap();
+            let tickets = bms.tickets();
+            let ticket = tickets.iter().find(|t| t["Id"] == filed.ticket.id).unwrap();
+            assert_eq!(ticket["QueueId"], queue, "{key_name:?}");
+        }
+    }
 }

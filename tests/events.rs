@@ -142,6 +142,48 @@ fn expect(kind: &str, a: &Answer, t: &TestApp, event: &Value) {
             assert!(text.lines().all(|l| l.starts_with("ok   ")), "{text}");
             assert!(tickets.is_empty());
         }
+        // osTicket's API documentation's example: an HTML message and two files.
+        "osticket" => {
+            assert_eq!(a.status, 201, "{a:?}");
+            assert_eq!(a.content_type, "text/plain; charset=utf-8");
+            let ticket = t.only_ticket();
+            assert_eq!(a.body, ticket["Id"], "the ticket id, in digits");
+            assert_eq!(ticket["Title"], "Testing API");
+            assert_eq!(ticket["ContactId"], CONTACT_UNREGISTERED);
+            let body = details(&ticket);
+            assert!(
+                body.contains("\nMESSAGE HERE\n") && !body.contains('<'),
+                "{body}"
+            );
+            let notes = t.bms.notes();
+            assert_eq!(notes.len(), 1, "{notes:?}");
+            let names: Vec<&Value> = notes[0].1["Attachments"]
+                .as_array()
+                .map(|a| a.iter().map(|f| &f["Name"]).collect())
+                .unwrap_or_default();
+            assert_eq!(names, ["file.txt", "image.png"]);
+        }
+        // osTicket's PHP client: JSON labelled as a form, to osTicket's path without rewriting.
+        "osticket-php" => {
+            assert_eq!(a.status, 201, "{a:?}");
+            assert_eq!(
+                event["headers"]
+                    .as_object()
+                    .and_then(|h| h
+                        .iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case("content-type")))
+                    .map(|(_, v)| v.clone()),
+                Some(json!("application/x-www-form-urlencoded"))
+            );
+            let ticket = t.only_ticket();
+            assert_eq!(a.body, ticket["Id"]);
+            assert_eq!(ticket["ContactId"], CONTACT_ANN_BEEBE);
+            assert_eq!(ticket["QueueId"], QUEUE_ESCALATIONS, "the Northwind rule");
+            assert!(
+                details(&ticket).contains("says \"Paper jam\" but there is no paper in it."),
+                "{ticket}"
+            );
+        }
         other => panic!(
             "events/: no expectation for the kind `{other}`: add it to `expect` in tests/events.rs"
         ),
@@ -159,7 +201,7 @@ fn kind_of(file: &str) -> (&str, &str) {
         })
 }
 
-const KINDS: [&str; 7] = [
+const KINDS: [&str; 9] = [
     "ticket",
     "unknown-user",
     "form",
@@ -167,6 +209,8 @@ const KINDS: [&str; 7] = [
     "attachment",
     "preview",
     "health",
+    "osticket",
+    "osticket-php",
 ];
 
 #[tokio::test]

@@ -438,6 +438,11 @@ fn the_sample_requests_conform_to_the_request_schemas() {
         body_schema("application/json"),
         body_schema("application/x-www-form-urlencoded"),
     );
+    // osTicket's route reads JSON whatever the label.
+    let osticket_schema = validator(
+        &spec,
+        &spec["components"]["requestBodies"]["OsTicket"]["content"]["application/json"]["schema"],
+    );
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
     let mut checked = 0;
     for entry in std::fs::read_dir(dir).expect("events/") {
@@ -455,7 +460,13 @@ fn the_sample_requests_conform_to_the_request_schemas() {
         } else {
             raw.to_string()
         };
-        let (v, body) = if raw.trim_start().starts_with('{') {
+        let path_of_event = ev["path"].as_str().or(ev["rawPath"].as_str());
+        let (v, body) = if path_of_event.is_some_and(|p| p.ends_with("tickets.json")) {
+            (
+                &osticket_schema,
+                serde_json::from_str(&raw).expect("a JSON body"),
+            )
+        } else if raw.trim_start().starts_with('{') {
             (
                 &json_schema,
                 serde_json::from_str(&raw).expect("a JSON body"),
@@ -531,4 +542,112 @@ async fn rules_try_and_the_pages_conform() {
         t.bms.calls().is_empty(),
         "neither the pages nor /rules/try call BMS"
     );
+}
+
+/// osTicket's route: answers in plain text, each as the document says.
+#[tokio::test]
+async fn osticket_answers_conform() {
+    let spec = spec();
+    let rules = json!({
+        "defaults": {"queue": "Service Desk"},
+        "rules": [{"when": "email.endsWith('@fabrikam.com')", "reject": "Payment overdue."}],
+    })
+    .to_string();
+    let t = TestApp::builder().env("BUTTON_RULES", &rules).spawn().await;
+    let osticket = |method: &str, path: &str, key: Option<&str>, body: &Value| {
+        let headers: Vec<(&str, &str)> = key.map(|k| ("X-API-Key", k)).into_iter().collect();
+        event(Gateway::HttpV2, method, path, &headers, &body.to_string())
+    };
+    let ticket = |email: &str| {
+        json!({"email": email, "subject": "Printer", "message": "data:text/html,<p>Jammed</p>",
+               "attachments": [{"a.txt": "data:,x"}]})
+    };
+    let ok = Some(BUTTON_KEY);
+    let too_large = Value::String("x".repeat(6 * 1024 * 1024 + 1));
+    let cases = [
+        (
+            201,
+            osticket(
+                "POST",
+                "/api/tickets.json",
+                ok,
+                &ticket("sam.new@contoso.com"),
+            ),
+        ),
+        (
+            201,
+            osticket(
+                "POST",
+                "/api/http.php/tickets.json",
+                ok,
+                &ticket("a@contoso.com"),
+            ),
+        ),
+        (
+            400,
+            osticket(
+                "POST",
+                "/api/tickets.json",
+                ok,
+                &json!({"subject": "s", "message": "m"}),
+            ),
+        ),
+        (
+            401,
+            osticket("POST", "/api/tickets.json", None, &ticket("a@contoso.com")),
+        ),
+        (
+            403,
+            osticket(
+                "POST",
+                "/api/tickets.json",
+                ok,
+                &ticket("dan.jump@fabrikam.com"),
+            ),
+        ),
+        (404, osticket("POST", "/x/api/tickets.json", ok, &json!({}))),
+        (
+            405,
+            osticket("GET", "/api/http.php/tickets.json", ok, &json!({})),
+        ),
+        (413, osticket("POST", "/api/tickets.json", ok, &too_large)),
+    ];
+    for (status, req) in cases {
+        let path = req.uri().path().to_string();
+        let resp = send(&t, req).await;
+        assert_eq!(resp.status(), status, "{path}");
+        let documented_as = if path.contains("http.php") {
+            "/api/http.php/tickets.json"
+        } else {
+            "/api/tickets.json"
+        };
+        let body = conforms(&spec, "POST", documented_as, &resp);
+        assert!(body.is_string(), "{body}");
+    }
+    assert_eq!(t.bms.tickets().len(), 2);
+
+    t.bms.fail_next(
+        "GET",
+        "/v2/crm/contacts/search",
+        Failure::StatusRetryAfter(429, "60".into()),
+    );
+    let resp = send(
+        &t,
+        osticket("POST", "/api/tickets.json", ok, &ticket("b@contoso.com")),
+    )
+    .await;
+    assert_eq!(resp.status(), 503);
+    conforms(&spec, "POST", "/api/tickets.json", &resp);
+
+    let broken = TestApp::builder()
+        .env("BUTTON_AUTH", "sometimes")
+        .spawn()
+        .await;
+    let resp = send(
+        &broken,
+        osticket("POST", "/api/tickets.json", ok, &json!({})),
+    )
+    .await;
+    assert_eq!(resp.status(), 500);
+    conforms(&spec, "POST", "/api/tickets.json", &resp);
 }

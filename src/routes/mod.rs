@@ -9,6 +9,7 @@
 //! A new endpoint is a new file here, a variant of [`Route`] and a line in `parse`.
 
 pub(crate) mod health;
+pub(crate) mod osticket;
 mod pages;
 mod preview;
 mod rules_try;
@@ -38,6 +39,8 @@ pub(crate) enum Route {
     /// `POST /rules/try`: a rules document checked and tried on a press (`BUTTON_PREVIEW=on`
     /// only).
     RulesTry,
+    /// `POST /api/tickets.json` (or `/api/http.php/tickets.json`): osTicket's ticket API.
+    OsTicket,
 }
 
 impl Route {
@@ -55,9 +58,13 @@ impl Route {
             "/tickets/preview" => (Route::Preview, "/tickets/preview", Method::POST),
             "/health" => (Route::Health, "/health", Method::GET),
             "/rules/try" => (Route::RulesTry, "/rules/try", Method::POST),
+            osticket::JSON => (Route::OsTicket, osticket::JSON, Method::POST),
+            osticket::JSON_NO_REWRITE => (Route::OsTicket, osticket::JSON_NO_REWRITE, Method::POST),
+            p if osticket::other_format(p) => return Err(osticket::only_json()),
             _ => return Err(Problem::not_found()),
         };
-        if !matches!(route, Route::Tickets) {
+        // A button key files tickets, through either API, and nothing else.
+        if !matches!(route, Route::Tickets | Route::OsTicket) {
             keys::require_operator(caller, name)?;
         }
         let why_off = match route {
@@ -91,6 +98,7 @@ impl Route {
             Route::Preview => preview::preview(app, &req).await,
             Route::Health => Ok(health::report(app).await),
             Route::RulesTry => rules_try::answer(&req).await,
+            Route::OsTicket => osticket::create(app, &req).await,
         }
     }
 }

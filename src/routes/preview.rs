@@ -6,14 +6,14 @@ use serde_json::{Value, json};
 
 use super::{button_press, json_response};
 use crate::Ready;
-use crate::press::{self, Next, Plan};
+use crate::press::{self, Next, Plan, Repeat};
 use crate::problem::Problem;
 
 /// The context before and after the rules, the contact, the resolved ids and the exact ticket
 /// and note BMS would receive.
 pub(super) async fn preview(app: &Ready, req: &Request) -> Result<Response<Body>, Problem> {
     let (button, key) = button_press(req)?;
-    let prepared = press::prepare(app, button, key).await?;
+    let prepared = press::prepare(app, button, key.map(Repeat::keyed), None).await?;
     let ev = &prepared.ev;
     let mut body = json!({
         "contextBefore": ev.before.vars(),

@@ -181,7 +181,7 @@ impl Ready {
         let caller = keys::authenticate(self, &req).await?;
         let path = path.ok_or_else(Problem::not_found)?;
         Route::parse(method, &path, &caller, self.config.preview)?
-            .apply(self, req)
+            .apply(self, req, &caller)
             .await
     }
 

@@ -677,3 +677,74 @@ proptest! {
         let _ = kaseya_button::osticket::parse(body.to_string().as_bytes());
     }
 }
+
+/// The secret with named button keys: one limited to the events' source address
+/// (`203.0.113.10`), one to an address the request does not come from.
+async fn app_with_named_keys(rules: &str) -> TestApp {
+    let secret = json!({
+        "credentials": bms_sandbox::CREDENTIALS,
+        "buttonKeys": [
+            {"key": "contoso-office-key-0123", "name": "contoso-office", "allowFrom": ["203.0.113.0/24"]},
+            {"key": "elsewhere-key-0123456789", "name": "elsewhere", "allowFrom": ["198.51.100.7"]},
+        ],
+    });
+    TestApp::builder()
+        .env("KASEYA_CREDENTIALS", &secret.to_string())
+        .env("BUTTON_RULES", rules)
+        .spawn()
+        .await
+}
+
+fn keyed_osticket(key: &str, extra: &[(&str, &str)]) -> Request {
+    let mut headers = vec![("X-API-Key", key), ("content-type", "application/json")];
+    headers.extend_from_slice(extra);
+    event(
+        Gateway::HttpV2,
+        "POST",
+        ROUTE,
+        &headers,
+        &documented_example().to_string(),
+    )
+}
+
+#[tokio::test]
+async fn a_key_from_a_wrong_address_is_refused_and_forwarded_for_is_ignored() {
+    let t = app_with_named_keys(r#"{"defaults": {"queue": "Service Desk"}}"#).await;
+    let wrong = send(&t.app, keyed_osticket("no-such-key-0123456789", &[])).await;
+    assert_eq!(
+        (wrong.status, wrong.body.as_str()),
+        (401, "Valid API key required")
+    );
+    // The right key from an address it may not be used from, claiming in a header to come from
+    // one it may: refused like a wrong key.
+    let elsewhere = send(
+        &t.app,
+        keyed_osticket(
+            "elsewhere-key-0123456789",
+            &[("X-Forwarded-For", "198.51.100.7")],
+        ),
+    )
+    .await;
+    assert_eq!(
+        (elsewhere.status, elsewhere.body.as_str()),
+        (401, "Valid API key required")
+    );
+    assert!(t.bms.tickets().is_empty());
+    assert_created(&send(&t.app, keyed_osticket("contoso-office-key-0123", &[])).await);
+}
+
+#[tokio::test]
+async fn the_button_variable_routes_by_the_keys_name() {
+    let rules = json!({
+        "defaults": {"queue": "Service Desk"},
+        "rules": [{"when": "button == 'contoso-office'", "set": {"queue": "Escalations"}}],
+    })
+    .to_string();
+    let t = app_with_named_keys(&rules).await;
+    assert_created(&send(&t.app, keyed_osticket("contoso-office-key-0123", &[])).await);
+    assert_eq!(t.bms.tickets()[0]["QueueId"], QUEUE_ESCALATIONS);
+    // An unnamed key (the helpers' BUTTON_KEY) leaves `button` empty.
+    let plain = TestApp::builder().env("BUTTON_RULES", &rules).spawn().await;
+    assert_created(&post(&plain.app, &documented_example()).await);
+    assert_eq!(plain.bms.tickets()[0]["QueueId"], QUEUE_SERVICE_DESK);
+}

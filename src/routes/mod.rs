@@ -92,13 +92,18 @@ impl Route {
     }
 
     /// Answer an authenticated caller.
-    pub async fn apply(self, app: &Ready, req: Request) -> Result<Response<Body>, Problem> {
+    pub async fn apply(
+        self,
+        app: &Ready,
+        req: Request,
+        caller: &Caller,
+    ) -> Result<Response<Body>, Problem> {
         match self {
-            Route::Tickets => tickets::create(app, &req).await,
-            Route::Preview => preview::preview(app, &req).await,
+            Route::Tickets => tickets::create(app, &req, caller).await,
+            Route::Preview => preview::preview(app, &req, caller).await,
             Route::Health => Ok(health::report(app).await),
             Route::RulesTry => rules_try::answer(&req).await,
-            Route::OsTicket => osticket::create(app, &req).await,
+            Route::OsTicket => osticket::create(app, &req, caller).await,
         }
     }
 }

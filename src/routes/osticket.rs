@@ -13,6 +13,7 @@ use crate::Ready;
 use crate::button::{RequestError, Text};
 use crate::config::OsTicketAnswer;
 use crate::kaseya::CreatedTicket;
+use crate::keys::Caller;
 use crate::press::{self, Next, Plan, Repeat};
 use crate::problem::Problem;
 
@@ -54,7 +55,11 @@ pub(crate) fn answers_in_text(path: &str) -> bool {
 }
 
 /// File the ticket, or answer the one an identical request filed within the window.
-pub(super) async fn create(app: &Ready, req: &Request) -> Result<Response<Body>, Problem> {
+pub(super) async fn create(
+    app: &Ready,
+    req: &Request,
+    caller: &Caller,
+) -> Result<Response<Body>, Problem> {
     let explicit = idempotency_key(req.headers())?;
     let button = crate::osticket::parse(req.body().as_ref())?;
     let repeat = match explicit {
@@ -66,7 +71,7 @@ pub(super) async fn create(app: &Ready, req: &Request) -> Result<Response<Body>,
                 .unwrap_or(crate::idempotency::WINDOW),
         }),
     };
-    let prepared = press::prepare(app, button, repeat, None).await?;
+    let prepared = press::prepare(app, button, repeat, caller.name.as_deref()).await?;
     let ticket = match prepared.next {
         Next::Rejected(rejection) => {
             tracing::info!(rule = rejection.rule, "a rule rejected the ticket");

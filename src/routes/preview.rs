@@ -6,14 +6,20 @@ use serde_json::{Value, json};
 
 use super::{button_press, json_response};
 use crate::Ready;
+use crate::keys::Caller;
 use crate::press::{self, Next, Plan, Repeat};
 use crate::problem::Problem;
 
 /// The context before and after the rules, the contact, the resolved ids and the exact ticket
 /// and note BMS would receive.
-pub(super) async fn preview(app: &Ready, req: &Request) -> Result<Response<Body>, Problem> {
+pub(super) async fn preview(
+    app: &Ready,
+    req: &Request,
+    caller: &Caller,
+) -> Result<Response<Body>, Problem> {
     let (button, key) = button_press(req)?;
-    let prepared = press::prepare(app, button, key.map(Repeat::keyed), None).await?;
+    let prepared =
+        press::prepare(app, button, key.map(Repeat::keyed), caller.name.as_deref()).await?;
     let ev = &prepared.ev;
     let mut body = json!({
         "contextBefore": ev.before.vars(),

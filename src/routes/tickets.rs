@@ -7,14 +7,20 @@ use serde_json::json;
 use super::{button_press, json_response};
 use crate::Ready;
 use crate::kaseya::CreatedTicket;
+use crate::keys::Caller;
 use crate::press::{self, Next, Repeat};
 use crate::problem::Problem;
 
 /// A keyed press first looks for the ticket an earlier try created, at the same time as the
 /// contact search: a repeat costs one call more, but no extra round trip.
-pub(super) async fn create(app: &Ready, req: &Request) -> Result<Response<Body>, Problem> {
+pub(super) async fn create(
+    app: &Ready,
+    req: &Request,
+    caller: &Caller,
+) -> Result<Response<Body>, Problem> {
     let (button, key) = button_press(req)?;
-    let prepared = press::prepare(app, button, key.map(Repeat::keyed), None).await?;
+    let prepared =
+        press::prepare(app, button, key.map(Repeat::keyed), caller.name.as_deref()).await?;
     let plan = match prepared.next {
         Next::Rejected(rejection) => {
             tracing::info!(rule = rejection.rule, "a rule rejected the ticket");

@@ -4,13 +4,19 @@
 //! `Invoke-RestMethod -Body @{...}` and plain HTML forms send the latter). Unknown fields are
 //! ignored so that newer button clients keep working against an older function.
 
-use std::borrow::Cow;
-use std::collections::BTreeMap;
-use std::fmt;
+mod attachment;
+mod text;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use std::collections::BTreeMap;
+
 use serde_json::Value;
+
+pub use attachment::Attachment;
+use attachment::attachments;
+#[cfg(test)]
+use attachment::{base_name, media_type_essence};
+use text::cleaned;
+pub use text::{Email, Text, one_line};
 
 use crate::wording::json_kind;
 
@@ -48,169 +54,6 @@ impl RequestError {
             field,
             reason: reason.into(),
         }
-    }
-}
-
-/// An e-mail address that has the shape of one: `local@domain.tld`, no spaces, at most 254 bytes.
-/// The original spelling is kept (BMS shows it); comparisons use [`Email::eq_ignore_case`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Email(String);
-
-impl Email {
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let s = raw.trim();
-        if s.is_empty() {
-            return Err("is empty; the end user's e-mail address is required".into());
-        }
-        if s.len() > 254 {
-            return Err("is longer than 254 characters".into());
-        }
-        // Errors show the value escaped: they reach the log, where a raw line break would
-        // start a line of the caller's choosing.
-        let shown = format!("`{}`", s.escape_debug());
-        if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(format!("{shown} contains a space or a control character"));
-        }
-        let Some((local, domain)) = s.rsplit_once('@') else {
-            return Err(format!("{shown} has no `@`"));
-        };
-        if local.is_empty() || local.contains('@') {
-            return Err(format!("{shown} is not of the form name@domain"));
-        }
-        let labels: Vec<&str> = domain.split('.').collect();
-        if labels.len() < 2
-            || labels
-                .iter()
-                .any(|l| l.is_empty() || l.starts_with('-') || l.ends_with('-'))
-        {
-            return Err(format!(
-                "{shown} does not end in a domain such as example.com"
-            ));
-        }
-        Ok(Email(s.to_string()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// E-mail addresses are compared without regard to ASCII case (what BMS and every mail
-    /// system do in practice, though RFC 5321 allows case-sensitive local parts).
-    pub fn eq_ignore_case(&self, other: &str) -> bool {
-        self.0.eq_ignore_ascii_case(other.trim())
-    }
-}
-
-impl fmt::Display for Email {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A piece of text that is not blank, fits [`MAX_FIELD_BYTES`] and holds no control character
-/// other than tab, line feed and carriage return; a single-line field ([`Text::parse_line`])
-/// holds no line break either.
-///
-/// Other control characters are removed rather than refused: script output sent as `append`
-/// often carries terminal escapes or NULs, and losing the ticket over them would help no one.
-/// Markup such as `<script>` is kept as the literal text the user typed; BMS gets it as text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Text(String);
-
-impl Text {
-    /// `None` for a blank value: optional fields that arrive empty count as absent.
-    pub(crate) fn parse(field: &'static str, raw: &str) -> Result<Option<Self>, RequestError> {
-        if raw.len() > MAX_FIELD_BYTES {
-            return Err(RequestError::invalid(
-                field,
-                format!(
-                    "is {} bytes; at most {MAX_FIELD_BYTES} bytes are accepted",
-                    raw.len()
-                ),
-            ));
-        }
-        let clean = without_controls(raw);
-        let t = clean.trim();
-        Ok((!t.is_empty()).then(|| Text(t.to_string())))
-    }
-
-    /// A field that is one line in the ticket (a title, a name, a host name): every line break
-    /// becomes a space, so the value cannot start a line of its own, such as a forged `Email:`
-    /// or `[User Registration Requested]` in the details.
-    fn parse_line(field: &'static str, raw: &str) -> Result<Option<Self>, RequestError> {
-        if raw.len() > MAX_FIELD_BYTES {
-            return Text::parse(field, raw);
-        }
-        Text::parse(field, &one_line(raw))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// Line feed, carriage return and every other character that ends a line somewhere: vertical
-/// tab, form feed, NEL and the Unicode line and paragraph separators.
-fn is_line_break(c: char) -> bool {
-    matches!(
-        c,
-        '\n' | '\r' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}'
-    )
-}
-
-/// `raw` on one line: each line break, with the blanks around it, becomes one space.
-pub fn one_line(raw: &str) -> Cow<'_, str> {
-    if !raw.contains(is_line_break) {
-        return Cow::Borrowed(raw);
-    }
-    let pieces: Vec<&str> = raw
-        .split(is_line_break)
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .collect();
-    Cow::Owned(pieces.join(" "))
-}
-
-/// `raw` without control characters other than `\t`, `\n` and `\r`.
-fn without_controls(raw: &str) -> std::borrow::Cow<'_, str> {
-    let keep = |c: char| !c.is_control() || matches!(c, '\t' | '\n' | '\r');
-    if raw.chars().all(keep) {
-        std::borrow::Cow::Borrowed(raw)
-    } else {
-        std::borrow::Cow::Owned(raw.chars().filter(|&c| keep(c)).collect())
-    }
-}
-
-/// A short value (a selection, a file name) as it is kept: one line, no control characters,
-/// trimmed.
-fn cleaned(raw: &str) -> String {
-    without_controls(&one_line(raw)).trim().to_string()
-}
-
-impl fmt::Display for Text {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A file the user attached (a screenshot, usually), its content checked to be valid base64.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Attachment {
-    pub name: String,
-    pub content_type: String,
-    /// Standard base64 with padding, whitespace removed: what BMS takes inline.
-    pub base64: String,
-    pub size: usize,
-}
-
-impl fmt::Debug for Attachment {
-    // The data can be megabytes; a log line needs only its shape.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Attachment")
-            .field("name", &self.name)
-            .field("content_type", &self.content_type)
-            .field("size", &self.size)
-            .finish()
     }
 }
 
@@ -404,124 +247,6 @@ fn selections(v: Option<Value>) -> Result<Vec<String>, RequestError> {
         .collect())
 }
 
-fn attachments(v: Option<Value>) -> Result<Vec<Attachment>, RequestError> {
-    let items = match v {
-        None | Some(Value::Null) => return Ok(Vec::new()),
-        Some(Value::Array(a)) => a,
-        Some(other) => {
-            return Err(RequestError::invalid(
-                "attachments",
-                format!(
-                    "must be an array of {{name, contentType, data}}, not {}",
-                    json_kind(&other)
-                ),
-            ));
-        }
-    };
-    if items.len() > MAX_ATTACHMENTS {
-        return Err(RequestError::invalid(
-            "attachments",
-            format!(
-                "holds {} files; at most {MAX_ATTACHMENTS} are accepted",
-                items.len()
-            ),
-        ));
-    }
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(i, item)| attachment(i, item))
-        .collect()
-}
-
-fn attachment(index: usize, item: Value) -> Result<Attachment, RequestError> {
-    let bad = |reason: String| RequestError::invalid("attachments", format!("[{index}]: {reason}"));
-    let Value::Object(map) = item else {
-        return Err(bad(format!(
-            "must be an object {{name, contentType, data}}, not {}",
-            json_kind(&item)
-        )));
-    };
-    let get = |key: &str| -> Result<Option<String>, RequestError> {
-        match map.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            // File names and media types are short; only `data` may be large.
-            Some(Value::String(s)) if key != "data" && s.len() > 255 => Err(bad(format!(
-                "`{key}` is {} bytes; at most 255 are accepted",
-                s.len()
-            ))),
-            Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
-            Some(other) => Err(bad(format!(
-                "`{key}` must be a string, not {}",
-                json_kind(other)
-            ))),
-        }
-    };
-    let name = get("name")?
-        .filter(|n| !cleaned(n).is_empty())
-        .map(|n| base_name(&n))
-        .ok_or_else(|| bad("`name` is required".into()))?;
-    let content_type = match get("contentType")?.filter(|c| !c.is_empty()) {
-        None => "application/octet-stream".into(),
-        Some(c) => media_type_essence(&c).ok_or_else(|| {
-            bad(
-                "`contentType` is not a media type of the form type/subtype (such as \
-                 image/png)"
-                    .into(),
-            )
-        })?,
-    };
-    let data = get("data")?.ok_or_else(|| bad("`data` (base64) is required".into()))?;
-    // Clients wrap long base64 lines; BMS wants one unbroken string.
-    let compact: String = data.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    let decoded = STANDARD
-        .decode(compact.as_bytes())
-        .map_err(|e| bad(format!("`data` of `{name}` is not valid base64: {e}")))?;
-    if decoded.is_empty() {
-        return Err(bad(format!("`data` of `{name}` is empty")));
-    }
-    if decoded.len() > MAX_ATTACHMENT_BYTES {
-        return Err(bad(format!(
-            "`{name}` is {} bytes; at most {MAX_ATTACHMENT_BYTES} bytes are accepted per attachment",
-            decoded.len()
-        )));
-    }
-    Ok(Attachment {
-        name,
-        content_type,
-        size: decoded.len(),
-        base64: compact,
-    })
-}
-
-/// A file name without any folder: BMS and whoever downloads the file get `x.png`, never
-/// `../../x.png` or `C:\\Users\\...`. A name that leaves nothing (`logs/`, `..`) becomes
-/// `attachment`.
-fn base_name(raw: &str) -> String {
-    let name = cleaned(raw);
-    let base = name.rsplit(['/', '\\']).next().unwrap_or_default().trim();
-    match base {
-        "" | "." | ".." => "attachment".into(),
-        base => base.to_string(),
-    }
-}
-
-/// `type/subtype` in lower case, when `raw` starts with one (RFC 6838 names: a letter or digit,
-/// then letters, digits and `!#$&^_.+-`). Parameters such as `; charset=utf-8` are dropped: BMS
-/// needs the type only, and dropping them keeps whatever they hold out of BMS. Every type that
-/// matches is kept as sent, `text/html` too: the file is stored, not shown as a page.
-fn media_type_essence(raw: &str) -> Option<String> {
-    let name_ok = |s: &str| {
-        s.len() <= 127
-            && s.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "!#$&^_.+-".contains(c))
-    };
-    let essence = raw.split(';').next().unwrap_or_default().trim();
-    let (kind, subtype) = essence.split_once('/')?;
-    (name_ok(kind) && name_ok(subtype)).then(|| essence.to_ascii_lowercase())
-}
-
 /// The first [`DEFAULT_TITLE_CHARS`] characters of the message, on one line, cut at a word
 /// boundary when a word would be split.
 pub fn default_title(message: &str) -> String {
@@ -689,7 +414,7 @@ mod tests {
         assert_eq!(r.append.unwrap().as_str(), "a\nb");
         assert_eq!(
             one_line("no breaks  here"),
-            Cow::Borrowed("no breaks  here")
+            std::borrow::Cow::Borrowed("no breaks  here")
         );
         assert_eq!(one_line("a \u{85} b\u{2029}c"), "a b c");
     }

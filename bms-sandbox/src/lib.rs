@@ -22,6 +22,7 @@ mod routes;
 mod schema;
 mod state;
 pub mod tenant;
+mod ticket_updates;
 mod tickets;
 
 use std::net::{Ipv4Addr, SocketAddr};

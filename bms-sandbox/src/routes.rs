@@ -14,7 +14,7 @@ use crate::envelope::Reply;
 use crate::middleware::{bms_layer, require_token};
 use crate::query::Params;
 use crate::state::Shared;
-use crate::{login, tickets};
+use crate::{login, ticket_updates, tickets};
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let protected = Router::new()
@@ -35,11 +35,11 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         )
         .route(
             "/v2/servicedesk/tickets/{ticket_id}/notes",
-            post(tickets::add_note),
+            post(ticket_updates::add_note),
         )
         .route(
             "/v2/servicedesk/tickets/{ticket_id}/resolve",
-            post(tickets::resolve),
+            post(ticket_updates::resolve),
         )
         // A route layer, so unknown paths answer 404 whether or not the caller is logged in,
         // as ASP.NET's endpoint routing does.

@@ -1,19 +1,17 @@
-//! Service-desk tickets and their notes: create, list, add a note, resolve.
+//! Service-desk tickets: create and list. What is done to a ticket once it exists (a note, a
+//! resolve) is in `ticket_updates.rs`.
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use crate::envelope::Reply;
 use crate::query::Params;
-use crate::schema::{
-    field, int_field, str_field, validate_note_input, validate_resolve_ticket,
-    validate_ticket_input,
-};
+use crate::schema::{field, int_field, str_field, validate_ticket_input};
 use crate::state::{FIRST_TICKET_ID, Shared, StoredTicket, rfc3339};
 use crate::tenant::Tenant;
 
@@ -198,143 +196,8 @@ fn list_item(output: &Value) -> Value {
     Value::Object(item)
 }
 
-pub(crate) async fn add_note(
-    State(shared): State<Arc<Shared>>,
-    Path(ticket_id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Reply {
-    let Ok(ticket_id) = ticket_id.parse::<i32>().map(i64::from) else {
-        return Reply::invalid(vec![format!(
-            "ticketId: the value '{ticket_id}' is not valid"
-        )]);
-    };
-    let body = match json_body(&headers, &body) {
-        Ok(body) => body,
-        Err(reply) => return reply,
-    };
-    let errors = validate_note_input(&body);
-    let Some(obj) = body.as_object().filter(|_| errors.is_empty()) else {
-        return Reply::invalid(errors);
-    };
-    let mut state = shared.lock();
-    if !state
-        .tickets
-        .iter()
-        .any(|t| t.output["Id"].as_i64() == Some(ticket_id))
-    {
-        return Reply::fail(
-            StatusCode::NOT_FOUND,
-            &format!("Ticket {ticket_id} not found"),
-        );
-    }
-    if let Some(status) = int_field(obj, "StatusId")
-        && state.tenant.status(status).is_none()
-    {
-        return Reply::invalid(vec![format!("StatusId: status {status} does not exist")]);
-    }
-    let note_id = state.next_note_id;
-    state.next_note_id += 1;
-    let now = rfc3339(Utc::now());
-    let mut attachments = Vec::new();
-    for item in field(obj, "Attachments")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let Some(attachment) = item.as_object() else {
-            continue;
-        };
-        let name = str_field(attachment, "Name");
-        attachments.push(json!({
-            "Id": state.next_attachment_id,
-            "OriginalFileName": name,
-            "AliasName": str_field(attachment, "Alias").or(name),
-            "FileType": str_field(attachment, "Type"),
-            "ObjectId": ticket_id,
-            "CreatedOn": now,
-        }));
-        state.next_attachment_id += 1;
-    }
-    state.notes.push((ticket_id, body.clone()));
-    Reply::ok(json!({
-        "Id": note_id,
-        "CreatedOn": now,
-        "Details": str_field(obj, "Details"),
-        "IsInternal": field(obj, "IsInternal"),
-        "TypeId": int_field(obj, "TypeId"),
-        "Attachments": attachments,
-    }))
-}
-
-/// The status type of the seeded "Completed" status: where a resolve that names no status
-/// moves the ticket.
-const COMPLETED_STATUS_TYPE: i64 = 3;
-
-/// `POST /v2/servicedesk/tickets/{ticketId}/resolve`: the `ResolveTicketDto` is checked, the
-/// ticket moves to the status it names (else the tenant's completed status), and the request
-/// is kept for `Sandbox::resolutions`. The answer is the ticket, as `TicketOutputDto`.
-pub(crate) async fn resolve(
-    State(shared): State<Arc<Shared>>,
-    Path(ticket_id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Reply {
-    let Ok(ticket_id) = ticket_id.parse::<i32>().map(i64::from) else {
-        return Reply::invalid(vec![format!(
-            "ticketId: the value '{ticket_id}' is not valid"
-        )]);
-    };
-    let body = match json_body(&headers, &body) {
-        Ok(body) => body,
-        Err(reply) => return reply,
-    };
-    let errors = validate_resolve_ticket(&body);
-    let Some(obj) = body.as_object().filter(|_| errors.is_empty()) else {
-        return Reply::invalid(errors);
-    };
-    let mut state = shared.lock();
-    let status = match int_field(obj, "StatusId") {
-        Some(id) => match state.tenant.status(id) {
-            Some(s) if s.is_active => s.clone(),
-            Some(_) => return Reply::invalid(vec![format!("StatusId: status {id} is inactive")]),
-            None => {
-                return Reply::invalid(vec![format!("StatusId: status {id} does not exist")]);
-            }
-        },
-        None => match state
-            .tenant
-            .statuses
-            .iter()
-            .find(|s| s.type_id == COMPLETED_STATUS_TYPE && s.is_active)
-        {
-            Some(s) => s.clone(),
-            None => {
-                return Reply::invalid(vec![
-                    "StatusId: the tenant has no completed status; name one".to_owned(),
-                ]);
-            }
-        },
-    };
-    let Some(ticket) = state
-        .tickets
-        .iter_mut()
-        .find(|t| t.output["Id"].as_i64() == Some(ticket_id))
-    else {
-        return Reply::fail(
-            StatusCode::NOT_FOUND,
-            &format!("Ticket {ticket_id} not found"),
-        );
-    };
-    ticket.output["StatusId"] = json!(status.id);
-    ticket.output["StatusName"] = json!(status.name);
-    let output = ticket.output.clone();
-    state.resolutions.push((ticket_id, body.clone()));
-    Reply::ok(output)
-}
-
 /// ASP.NET answers 415 to a body it has no input formatter for, before any validation.
-fn json_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, Reply> {
+pub(crate) fn json_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, Reply> {
     let media_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

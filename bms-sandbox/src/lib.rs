@@ -20,6 +20,7 @@ mod middleware;
 mod query;
 mod routes;
 mod schema;
+mod seed;
 mod state;
 pub mod tenant;
 mod ticket_updates;

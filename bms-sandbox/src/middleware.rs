@@ -17,7 +17,9 @@ use crate::state::{Call, Failure, Shared};
 /// Attachments travel inline as base64, so bodies can be large; this only stops runaway input.
 const BODY_LIMIT: usize = 64 * 1024 * 1024;
 
-/// Outermost layer for everything but `/_sandbox/...`.
+/// Outermost layer for everything but `/_sandbox/...`. Long because it is the one place every
+/// call passes in order (record, inject the failure asked for, apply latency, answer), and the
+/// order is the point: split up, it would have to be read across functions.
 pub(crate) async fn bms_layer(
     State(shared): State<Arc<Shared>>,
     req: Request,

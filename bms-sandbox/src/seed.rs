@@ -88,6 +88,7 @@ fn lookup(id: i64, name: &str, is_default: bool) -> LookupItem {
     }
 }
 
+/// Long because it is data: one record per line, as the README lists them.
 impl Default for Tenant {
     fn default() -> Self {
         let mut old_timer = contact(

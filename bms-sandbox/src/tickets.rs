@@ -221,7 +221,8 @@ pub(crate) fn json_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, Reply
 }
 
 /// What a real tenant checks beyond the schema. Fields the schema already rejected are skipped
-/// so each problem is reported once.
+/// so each problem is reported once. Long because it is a list of independent checks, one per
+/// referenced record, read top to bottom.
 fn check_references(tenant: &Tenant, obj: &Map<String, Value>) -> Vec<String> {
     let id = |name: &str| int_field(obj, name).filter(|n| (1..=INT32_MAX).contains(n));
     let mut errors = Vec::new();

@@ -202,6 +202,8 @@ impl Walker<'_> {
         }
     }
 
+    /// The static type of `e`. Long because it is one match over CEL's expression kinds, each
+    /// arm short; the operators, the largest kind, have their own function below.
     fn infer(&mut self, e: &IdedExpr) -> Ty {
         match &e.expr {
             Expr::Unspecified => Ty::DYN,
@@ -496,6 +498,8 @@ impl Walker<'_> {
         }
     }
 
+    /// The type of an operator's result, or a problem. Long because it is one table-like match
+    /// over CEL's operators, one short arm each.
     fn operator(&mut self, op: &str, exprs: &[IdedExpr], args: &[Ty]) -> Ty {
         match (op, args) {
             ("_&&_" | "_||_", [l, r]) => {

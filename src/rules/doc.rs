@@ -393,6 +393,10 @@ fn example(l: Lookup) -> &'static str {
     }
 }
 
+/// One rule: every key checked and every problem kept, each with its place. Long because it is
+/// one match over the rule's keys (`when`, `set`, `compute`, `reject`, `stop`), each arm a few
+/// lines of its own checks; split up, the arms would share the rule's state through a struct
+/// for no gain in clarity.
 fn read_rule(
     i: usize,
     item: &Value,

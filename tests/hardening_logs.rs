@@ -2,35 +2,19 @@
 //! tracing caches per call site whether anyone listens (see tests/logging.rs).
 
 mod helpers;
+mod support {
+    pub mod logs;
+}
 
 use helpers::{Gateway, TestApp, event};
 use serde_json::json;
-
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use support::logs;
 
 const FORGED: &str = "2026-11-26T10:00:00.000000Z  INFO kaseya_button: ticket created ticket_id=1";
 
 #[tokio::test]
 async fn a_newline_in_an_invalid_email_cannot_forge_a_log_line() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = logs::capture();
 
     let t = TestApp::spawn().await;
     for brk in ["\n", "\r\n", "\r"] {
@@ -57,7 +41,7 @@ async fn a_newline_in_an_invalid_email_cannot_forge_a_log_line() {
     );
     assert_eq!(t.send(form).await.status, 400);
 
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     assert!(log.contains("request refused"), "{log}");
     for line in log.split(['\n', '\r']) {
         assert!(

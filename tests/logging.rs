@@ -3,24 +3,14 @@
 //! anyone listens, and tests logging on other threads at the same time would race with that.
 
 mod helpers;
+mod support {
+    pub mod logs;
+}
 
 use bms_sandbox::{CREDENTIALS, Failure};
 use helpers::{BUTTON_KEY, Gateway, TestApp, closed_port_url, event, press};
 use serde_json::json;
-
-/// Everything logged, at every level, into a buffer.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use support::logs;
 
 const SEARCH: &str = "/v2/crm/contacts/search";
 const TICKETS: &str = "/v2/servicedesk/tickets";
@@ -40,13 +30,7 @@ async fn no_log_line_holds_a_password_key_or_token() {
     // Secrets Manager is down: its endpoint is a port nothing listens on.
     // SAFETY: the only test in this binary, and nothing has started that reads the environment.
     unsafe { helpers::secrets_manager_at(&closed_port_url()) }
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = logs::capture();
 
     let secret = json!({"credentials": CREDENTIALS, "buttonKeys": [BUTTON_KEY, SECOND_KEY]});
     let t = TestApp::builder()
@@ -126,7 +110,7 @@ async fn no_log_line_holds_a_password_key_or_token() {
         .await;
     assert_eq!(status_of(&sm, "no secret").await, 503);
 
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     for expected in [
         "ticket created",
         "retrying",

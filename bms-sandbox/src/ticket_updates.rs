@@ -13,24 +13,39 @@ use crate::schema::{field, int_field, str_field, validate_note_input, validate_r
 use crate::state::{Shared, rfc3339};
 use crate::tickets::json_body;
 
+/// The ticket id of the path and the JSON body, checked as the spec declares both: what every
+/// request on an existing ticket starts with.
+fn checked(
+    ticket_id: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    validate: fn(&Value) -> Vec<String>,
+) -> Result<(i64, Value), Reply> {
+    let Ok(id) = ticket_id.parse::<i32>().map(i64::from) else {
+        return Err(Reply::invalid(vec![format!(
+            "ticketId: the value '{ticket_id}' is not valid"
+        )]));
+    };
+    let body = json_body(headers, body)?;
+    let errors = validate(&body);
+    if !errors.is_empty() || !body.is_object() {
+        return Err(Reply::invalid(errors));
+    }
+    Ok((id, body))
+}
+
 pub(crate) async fn add_note(
     State(shared): State<Arc<Shared>>,
     Path(ticket_id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Reply {
-    let Ok(ticket_id) = ticket_id.parse::<i32>().map(i64::from) else {
-        return Reply::invalid(vec![format!(
-            "ticketId: the value '{ticket_id}' is not valid"
-        )]);
-    };
-    let body = match json_body(&headers, &body) {
-        Ok(body) => body,
+    let (ticket_id, body) = match checked(&ticket_id, &headers, &body, validate_note_input) {
+        Ok(checked) => checked,
         Err(reply) => return reply,
     };
-    let errors = validate_note_input(&body);
-    let Some(obj) = body.as_object().filter(|_| errors.is_empty()) else {
-        return Reply::invalid(errors);
+    let Some(obj) = body.as_object() else {
+        return Reply::invalid(vec!["the body is not a JSON object".into()]);
     };
     let mut state = shared.lock();
     if !state
@@ -95,18 +110,12 @@ pub(crate) async fn resolve(
     headers: HeaderMap,
     body: Bytes,
 ) -> Reply {
-    let Ok(ticket_id) = ticket_id.parse::<i32>().map(i64::from) else {
-        return Reply::invalid(vec![format!(
-            "ticketId: the value '{ticket_id}' is not valid"
-        )]);
-    };
-    let body = match json_body(&headers, &body) {
-        Ok(body) => body,
+    let (ticket_id, body) = match checked(&ticket_id, &headers, &body, validate_resolve_ticket) {
+        Ok(checked) => checked,
         Err(reply) => return reply,
     };
-    let errors = validate_resolve_ticket(&body);
-    let Some(obj) = body.as_object().filter(|_| errors.is_empty()) else {
-        return Reply::invalid(errors);
+    let Some(obj) = body.as_object() else {
+        return Reply::invalid(vec!["the body is not a JSON object".into()]);
     };
     let mut state = shared.lock();
     let status = match int_field(obj, "StatusId") {

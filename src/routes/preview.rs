@@ -4,10 +4,10 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 
-use super::{button_press, json_response};
+use super::{json_response, prepare_press};
 use crate::Ready;
 use crate::keys::Caller;
-use crate::press::{self, Next, Plan, Repeat};
+use crate::press::{Next, Plan};
 use crate::problem::Problem;
 
 /// The context before and after the rules, the contact, the resolved ids and the exact ticket
@@ -17,9 +17,7 @@ pub(super) async fn preview(
     req: &Request,
     caller: &Caller,
 ) -> Result<Response<Body>, Problem> {
-    let (button, key) = button_press(req)?;
-    let prepared =
-        press::prepare(app, button, key.map(Repeat::keyed), caller.name.as_deref()).await?;
+    let prepared = prepare_press(app, req, caller).await?;
     let ev = &prepared.ev;
     let mut body = json!({
         "contextBefore": ev.before.vars(),

@@ -4,11 +4,11 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
-use super::{button_press, json_response};
+use super::{json_response, prepare_press};
 use crate::Ready;
 use crate::kaseya::CreatedTicket;
 use crate::keys::Caller;
-use crate::press::{self, Next, Repeat};
+use crate::press::{self, Next};
 use crate::problem::Problem;
 
 /// A keyed press first looks for the ticket an earlier try created, at the same time as the
@@ -18,9 +18,7 @@ pub(super) async fn create(
     req: &Request,
     caller: &Caller,
 ) -> Result<Response<Body>, Problem> {
-    let (button, key) = button_press(req)?;
-    let prepared =
-        press::prepare(app, button, key.map(Repeat::keyed), caller.name.as_deref()).await?;
+    let prepared = prepare_press(app, req, caller).await?;
     let plan = match prepared.next {
         Next::Rejected(rejection) => {
             tracing::info!(rule = rejection.rule, "a rule rejected the ticket");

@@ -172,6 +172,8 @@ impl From<SecretError> for Problem {
     }
 }
 
+/// One arm per kind of BMS failure, each deciding what the caller may learn of it; the few over
+/// eighty lines are that list, read top to bottom.
 impl From<BmsError> for Problem {
     fn from(e: BmsError) -> Self {
         match e {

@@ -20,6 +20,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// endpoint, and a monitor polling every few seconds must not spend them.
 pub const DEFAULT_HEALTH_REUSE: Duration = Duration::from_secs(60);
 pub use crate::kaseya::DEFAULT_LOOKUP_TTL;
+/// A button key removed from the secret stops working within this time.
+pub const DEFAULT_SECRET_TTL: Duration = Duration::from_secs(300);
 
 /// Where the BMS credentials come from.
 #[derive(Debug, Clone)]
@@ -67,6 +69,9 @@ pub struct Config {
     /// `BUTTON_HEALTH_REUSE_SECONDS`: how long a health report is answered again instead of
     /// made afresh (each costs a login and about eight BMS calls).
     pub health_reuse: Duration,
+    /// `KASEYA_SECRET_TTL_SECONDS`: how often the secret is read again, in the background of a
+    /// request, so that a key removed from it stops working.
+    pub secret_ttl: Duration,
 }
 
 /// Everything wrong with the environment, each line naming its variable.
@@ -114,6 +119,7 @@ impl Config {
         let base = vars.millis("KASEYA_RETRY_BASE_MS", defaults.base, 1);
         let cap = vars.millis("KASEYA_RETRY_CAP_MS", defaults.cap, 1);
         let health_reuse = vars.seconds("BUTTON_HEALTH_REUSE_SECONDS", DEFAULT_HEALTH_REUSE, 0);
+        let secret_ttl = vars.seconds("KASEYA_SECRET_TTL_SECONDS", DEFAULT_SECRET_TTL, 1);
 
         let config = (|| {
             Some(Config {
@@ -136,6 +142,7 @@ impl Config {
                 lookup_ttl: lookup_ttl?,
                 base_path: base_path(&vars.text("BUTTON_BASE_PATH", "")),
                 health_reuse: health_reuse?,
+                secret_ttl: secret_ttl?,
             })
         })();
         vars.finish(config)
@@ -337,6 +344,19 @@ mod tests {
         assert_eq!(c.ticket_type_table, "TicketType");
         assert!(!c.preview, "preview is off unless asked for");
         assert_eq!(c.lookup_ttl, Duration::from_secs(300));
+        assert_eq!(c.secret_ttl, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn secret_lifetime() {
+        let ttl = |v: &str| {
+            config(&[("KASEYA_SECRET_ID", "s"), ("KASEYA_SECRET_TTL_SECONDS", v)])
+                .map(|c| c.secret_ttl)
+        };
+        assert_eq!(ttl("60"), Ok(Duration::from_secs(60)));
+        // Every request would start a read of the secret.
+        let err = ttl("0").unwrap_err().to_string();
+        assert!(err.contains("KASEYA_SECRET_TTL_SECONDS is `0`"), "{err}");
     }
 
     #[test]

@@ -139,6 +139,33 @@ impl Rules {
         &self.lets
     }
 
+    /// Every name the document can give a lookup variable: the string values of `defaults`
+    /// and of each rule's `set`, where it gives them (names `compute` makes are not known
+    /// before a press). Ids are left out: they need no lookup.
+    pub fn literal_names(&self) -> Vec<crate::resolve::RulesName> {
+        let from_defaults = self
+            .defaults
+            .iter()
+            .map(|(var, v)| (format!("defaults.{var}"), var, v));
+        let from_rules = self.rules.iter().enumerate().flat_map(|(i, rule)| {
+            rule.set
+                .iter()
+                .map(move |(var, v)| (format!("rules[{i}].set.{var}"), var, v))
+        });
+        from_defaults
+            .chain(from_rules)
+            .filter_map(|(at, var, v)| {
+                let lookup = Lookup::from_variable(var)?;
+                let name = v.as_str().map(str::trim).filter(|n| !n.is_empty())?;
+                Some(crate::resolve::RulesName {
+                    lookup,
+                    name: name.to_string(),
+                    at,
+                })
+            })
+            .collect()
+    }
+
     /// How many rules the document has.
     pub fn len(&self) -> usize {
         self.rules.len()

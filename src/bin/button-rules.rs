@@ -314,28 +314,7 @@ fn check(path: &str, minify: bool) -> Result<ExitCode, Failure> {
         Box::new(stdout.lock())
     };
 
-    let mut ok = true;
-    match Rules::parse(&text) {
-        Ok(rules) => {
-            let _ = writeln!(report, "OK: {}", summary(&rules));
-            for w in rules.warnings() {
-                let _ = writeln!(report, "warning: {name}: {w}");
-            }
-        }
-        Err(e) => {
-            ok = false;
-            let n = e.problems.len();
-            let _ = writeln!(
-                report,
-                "{name}: {n} problem{} found:",
-                if n == 1 { "" } else { "s" }
-            );
-            for p in &e.problems {
-                let _ = writeln!(report, "error: {p}");
-            }
-        }
-    }
-
+    let mut ok = rules_report(&mut *report, name, &text);
     let minified = rules::minify(&text);
     ok &= size_report(&mut *report, &text, minified.as_deref());
     drop(report);
@@ -351,6 +330,33 @@ fn check(path: &str, minify: bool) -> Result<ExitCode, Failure> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The document's errors, then its warnings, one a line; whether it has no errors (warnings
+/// never fail the check).
+fn rules_report(report: &mut dyn Write, name: &str, text: &str) -> bool {
+    let (ok, warnings) = match Rules::parse(text) {
+        Ok(rules) => {
+            let _ = writeln!(report, "OK: {}", summary(&rules));
+            (true, rules.warnings().to_vec())
+        }
+        Err(e) => {
+            let n = e.problems.len();
+            let _ = writeln!(
+                report,
+                "{name}: {n} problem{} found:",
+                if n == 1 { "" } else { "s" }
+            );
+            for p in &e.problems {
+                let _ = writeln!(report, "error: {p}");
+            }
+            (false, e.warnings)
+        }
+    };
+    for w in &warnings {
+        let _ = writeln!(report, "warning: {name}: {w}");
+    }
+    ok
 }
 
 /// `4 rules, 2 let variables (impact, urgency), defaults: priority="Medium", ...`
@@ -683,6 +689,53 @@ mod tests {
         let (ok, text) = report(&over);
         assert!(!ok);
         assert!(text.contains("1 byte over"), "{text}");
+    }
+
+    #[test]
+    fn warnings_come_after_the_errors_and_never_fail_the_check() {
+        let check = |doc: &str| {
+            let mut out = Vec::new();
+            let ok = rules_report(&mut out, "rules.json", doc);
+            (ok, String::from_utf8(out).unwrap())
+        };
+        let (ok, text) = check(
+            r#"{"defaults": {"queue": "Service Desk"},
+                "rules": [{"when": "timestamp(openDate).getHours() >= 17",
+                           "set": {"title": "'[After hours] ' + title"}}]}"#,
+        );
+        assert!(ok, "{text}");
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("OK: 1 rule"), "{text}");
+        assert!(
+            lines[1].starts_with("warning: rules.json: rules[0].when `")
+                && lines[1].contains("`timestamp(openDate).getHours()` counts in UTC")
+                && lines[1].contains("getHours('America/Chicago')"),
+            "{text}"
+        );
+        assert!(
+            lines[2].starts_with("warning: rules.json: rules[0] (when `timestamp(openDate).getHours() >= 17`): set.title: `'[After hours] ' + title` is set as this very text")
+                && lines[2].contains("did you mean `compute`?"),
+            "{text}"
+        );
+
+        let (ok, text) = check(
+            r#"{"rules": [{"when": "timestamp(openDate).getHours('Central') >= 17",
+                           "set": {"queue": "queue"}}, {"when": "priorty == 'x'", "stop": true}]}"#,
+        );
+        assert!(!ok, "{text}");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "rules.json: 2 problems found:", "{text}");
+        assert!(
+            lines[1].starts_with("error: ") && lines[1].contains("`Central` is not a time zone"),
+            "{text}"
+        );
+        assert!(lines[2].contains("did you mean `priority`?"), "{text}");
+        assert!(
+            lines[3].starts_with("warning: rules.json: rules[0]")
+                && lines[3].contains("set.queue: `queue` is set as this very text"),
+            "{text}"
+        );
+        assert_eq!(lines.len(), 4, "{text}");
     }
 
     #[test]

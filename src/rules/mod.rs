@@ -16,6 +16,7 @@ mod eval;
 mod functions;
 #[cfg(test)]
 mod tests;
+mod zones;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -47,6 +48,9 @@ pub struct Rules {
 #[error("{}", .problems.join("\n"))]
 pub struct RulesError {
     pub problems: Vec<String>,
+    /// What was found to be allowed but probably not meant, as far as the document could be
+    /// read (see [`Rules::warnings`]).
+    pub warnings: Vec<String>,
 }
 
 /// A rule with `reject` matched: no ticket is to be created.
@@ -126,7 +130,7 @@ impl Rules {
     /// writes to read-only or undeclared variables, values of the wrong type, rules that do
     /// nothing, and CEL expressions whose types visibly do not fit.
     pub fn parse(text: &str) -> Result<Rules, RulesError> {
-        doc::parse(text).map_err(|problems| RulesError { problems })
+        doc::parse(text)
     }
 
     /// The `defaults`: values for read/write variables the request leaves empty.
@@ -177,7 +181,8 @@ impl Rules {
     }
 
     /// Things that are allowed but probably not meant: rules that can never apply, `let`
-    /// variables nothing reads. The checker shows them; the Lambda ignores them.
+    /// variables nothing reads, a `set` value that reads like an expression, a timestamp's
+    /// hour read without a time zone. The checker shows them; the Lambda ignores them.
     pub fn warnings(&self) -> &[String] {
         &self.warnings
     }

@@ -121,6 +121,12 @@ async fn unknown_user_goes_to_the_catch_all_contact_with_a_registration_block() 
         ),
         "{details}"
     );
+    assert_eq!(
+        details,
+        "[User Registration Requested]\nName: Sam New\nEmail: sam.new@contoso.com\nBusiness: \
+         Contoso Retail\nPhone: +1 555 0100\n\nVPN does not connect\n",
+        "who the user is, said once"
+    );
 }
 
 #[tokio::test]

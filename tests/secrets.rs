@@ -191,3 +191,45 @@ async fn a_removed_button_key_stops_working_within_the_ttl_and_no_press_waits_fo
     }
     assert_eq!(t.send(keyed("kept")).await.status, 201);
 }
+
+/// The secret template.yaml creates, as CloudFormation writes it: its two keys are the values of
+/// the two generated secrets it references.
+#[test]
+fn the_stacks_generated_secret_holds_a_button_key_and_an_operator_key() {
+    use kaseya_button::secret::{KeyMatch, Role, Secret};
+    let template = include_str!("../template.yaml");
+    let start = template
+        .find("      SecretString: !Sub >-\n")
+        .expect("ButtonSecret's SecretString, folded");
+    let folded: Vec<&str> = template[start..]
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with("        "))
+        .map(str::trim)
+        .collect();
+    let references =
+        regex::Regex::new(r"\{\{resolve:secretsmanager:\$\{(\w+)\}:SecretString\}\}").unwrap();
+    let written = folded.join(" ");
+    assert_eq!(
+        references.find_iter(&written).count(),
+        2,
+        "both keys come from generated secrets, none is written in the template"
+    );
+    let value = references.replace_all(&written, "generated-$1");
+    let secret = Secret::parse(&value).unwrap_or_else(|e| panic!("{e}\n{value}"));
+    assert_eq!(
+        secret.key_for("generated-FirstButtonKey", None),
+        Some(KeyMatch {
+            role: Role::Button,
+            name: Some("first-button".into())
+        })
+    );
+    assert_eq!(
+        secret.key_for("generated-OperatorKey", None),
+        Some(KeyMatch {
+            role: Role::Operator,
+            name: Some("operator".into())
+        })
+    );
+    assert_eq!(secret.credentials.tenant, "REPLACE-company");
+}

@@ -24,6 +24,8 @@ pub use crate::kaseya::DEFAULT_LOOKUP_TTL;
 pub const DEFAULT_OSTICKET_DEDUPE_MINUTES: i64 = 10;
 /// A day: a longer window would swallow a problem reported again the next morning.
 pub const MAX_OSTICKET_DEDUPE_MINUTES: i64 = 24 * 60;
+/// A button key removed from the secret stops working within this time.
+pub const DEFAULT_SECRET_TTL: Duration = Duration::from_secs(300);
 
 /// Where the BMS credentials come from.
 #[derive(Debug, Clone)]
@@ -87,6 +89,9 @@ pub struct Config {
     pub osticket_dedupe: Duration,
     /// `OSTICKET_ANSWER`: `id` or `number`.
     pub osticket_answer: OsTicketAnswer,
+    /// `KASEYA_SECRET_TTL_SECONDS`: how often the secret is read again, in the background of a
+    /// request, so that a key removed from it stops working.
+    pub secret_ttl: Duration,
 }
 
 /// Everything wrong with the environment, each line naming its variable.
@@ -149,6 +154,7 @@ impl Config {
             "use `id` (the BMS ticket id, digits only, which osTicket clients read) or `number` \
              (the BMS ticket number)",
         );
+        let secret_ttl = vars.seconds("KASEYA_SECRET_TTL_SECONDS", DEFAULT_SECRET_TTL, 1);
 
         let config = (|| {
             Some(Config {
@@ -178,6 +184,7 @@ impl Config {
                 },
                 osticket_dedupe: osticket_dedupe?,
                 osticket_answer: osticket_answer?,
+                secret_ttl: secret_ttl?,
             })
         })();
         vars.finish(config)
@@ -403,6 +410,19 @@ mod tests {
         assert_eq!(c.ticket_type_table, "TicketType");
         assert!(!c.preview, "preview is off unless asked for");
         assert_eq!(c.lookup_ttl, Duration::from_secs(300));
+        assert_eq!(c.secret_ttl, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn secret_lifetime() {
+        let ttl = |v: &str| {
+            config(&[("KASEYA_SECRET_ID", "s"), ("KASEYA_SECRET_TTL_SECONDS", v)])
+                .map(|c| c.secret_ttl)
+        };
+        assert_eq!(ttl("60"), Ok(Duration::from_secs(60)));
+        // Every request would start a read of the secret.
+        let err = ttl("0").unwrap_err().to_string();
+        assert!(err.contains("KASEYA_SECRET_TTL_SECONDS is `0`"), "{err}");
     }
 
     #[test]

@@ -145,7 +145,7 @@ impl Ready {
                 client: secret::secrets_manager_client(config.timeout).await,
             },
         };
-        let secrets = Arc::new(SecretStore::new(source));
+        let secrets = Arc::new(SecretStore::new(source, config.secret_ttl));
         let bms = Bms::new(
             &config.api_url,
             config.timeout,

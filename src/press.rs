@@ -17,6 +17,26 @@ use crate::resolve::{self, Resolution, Tables};
 use crate::rules::{Outcome, Rejection};
 use crate::ticket::{self, Requester};
 
+/// Something that went wrong with a press that still makes a ticket: the whole text for the
+/// ticket, the log and the preview, and what the caller is told, which never names what BMS
+/// holds (a replaced queue's text lists the queues BMS knows; the caller learns only that a
+/// value was replaced).
+#[derive(Debug, Clone)]
+pub(crate) struct Warning {
+    pub ticket: String,
+    pub told: String,
+}
+
+impl From<String> for Warning {
+    /// A warning the caller may read in full.
+    fn from(text: String) -> Warning {
+        Warning {
+            told: text.clone(),
+            ticket: text,
+        }
+    }
+}
+
 /// A press taken through the rules.
 pub(crate) struct Evaluated {
     pub button: ButtonRequest,
@@ -31,7 +51,7 @@ pub(crate) struct Plan {
     pub requester: Requester,
     pub resolution: Resolution,
     /// Told to the caller, and listed in the ticket.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
     /// Listed in the ticket only: what the caller must not learn (that the e-mail is a contact).
     pub for_technicians: Vec<String>,
     pub note: Option<NoteInput>,
@@ -75,6 +95,7 @@ pub(crate) enum Next {
 /// A ticket created in BMS.
 pub(crate) struct Filed {
     pub ticket: CreatedTicket,
+    /// What the caller is told (see [`Warning`]).
     pub warnings: Vec<String>,
     /// Another container filed the same press at the same moment, and its ticket stands.
     pub duplicate: bool,
@@ -103,6 +124,7 @@ impl Plan {
         let errors: Vec<String> = self
             .warnings
             .iter()
+            .map(|w| &w.ticket)
             .chain(&self.for_technicians)
             .cloned()
             .collect();
@@ -164,7 +186,7 @@ pub(crate) async fn prepare(
         Earlier::Nothing => Next::File(plan?),
         Earlier::Unchecked(warning) => {
             let mut plan = plan?;
-            plan.warnings.push(warning);
+            plan.warnings.push(warning.into());
             Next::File(plan)
         }
     };
@@ -208,10 +230,10 @@ pub(crate) async fn file(
             duplicate: true,
         });
     }
-    plan.warnings.extend(lost_attachments);
+    plan.warnings.extend(lost_attachments.map(Warning::from));
     Ok(Filed {
         ticket: created,
-        warnings: plan.warnings,
+        warnings: plan.warnings.into_iter().map(|w| w.told).collect(),
         duplicate: false,
     })
 }
@@ -338,8 +360,20 @@ async fn plan(app: &Ready, ev: &Evaluated) -> Result<Plan, Problem> {
     let (requester, tables) = tokio::join!(requester(app, &ev.button.email), tables(app, &needed));
     let (requester, misfiled) = requester?;
     let resolution = resolve::resolve(&ev.after, defaults, &tables?)?;
-    let mut warnings = ev.outcome.errors.clone();
-    warnings.extend(resolution.warnings.iter().cloned());
+    let mut warnings: Vec<Warning> = ev
+        .outcome
+        .errors
+        .iter()
+        .cloned()
+        .map(Warning::from)
+        .collect();
+    for (ticket, told) in resolution.warnings.iter().zip(&resolution.told) {
+        tracing::warn!(warning = %ticket, "a value the rules or the request gave was replaced");
+        warnings.push(Warning {
+            ticket: ticket.clone(),
+            told: told.clone(),
+        });
+    }
     let note = ticket::attachment_note(&ev.button, app.config.note_type_id, ev.now);
     Ok(Plan {
         requester,

@@ -32,8 +32,13 @@ pub struct Resolution {
     pub ticket_source: Choice,
     pub queue: Option<Choice>,
     pub assignee: Option<Choice>,
-    /// One line per replaced value; they go into `[Submission Errors]` and the answer.
+    /// One line per replaced value, naming what BMS knows: for the ticket's
+    /// `[Submission Errors]`, the log and the preview.
     pub warnings: Vec<String>,
+    /// The same lines as the button is told them: that a value was replaced, never the names
+    /// BMS knows (technicians' names are not for end users).
+    #[serde(skip)]
+    pub told: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -85,6 +90,21 @@ fn find<'a>(items: &'a [LookupItem], name: &str) -> Option<&'a LookupItem> {
     })
 }
 
+/// Why `name` resolves to nothing, with some of the names BMS knows.
+fn not_in_bms(l: Lookup, name: &str, items: &[LookupItem]) -> String {
+    let known: Vec<&str> = items
+        .iter()
+        .filter(|i| i.is_active)
+        .filter_map(|i| i.name.as_deref())
+        .take(12)
+        .collect();
+    format!(
+        "`{name}` is not an active {} in BMS (known: {})",
+        l.label(),
+        known.join(", ")
+    )
+}
+
 fn choice(item: &LookupItem) -> Choice {
     Choice {
         id: item.id,
@@ -103,6 +123,7 @@ struct Resolver<'a> {
     defaults: &'a BTreeMap<String, Value>,
     tables: &'a Tables,
     warnings: Vec<String>,
+    told: Vec<String>,
 }
 
 impl Resolver<'_> {
@@ -124,19 +145,9 @@ impl Resolver<'_> {
             NameOrId::Id(id) => Err(format!("id {id} is not a valid {} id", l.label())),
             NameOrId::Name(name) => {
                 let items = self.list(l)?;
-                find(items, name).map(choice).ok_or_else(|| {
-                    let known: Vec<&str> = items
-                        .iter()
-                        .filter(|i| i.is_active)
-                        .filter_map(|i| i.name.as_deref())
-                        .take(12)
-                        .collect();
-                    format!(
-                        "`{name}` is not an active {} in BMS (known: {})",
-                        l.label(),
-                        known.join(", ")
-                    )
-                })
+                find(items, name)
+                    .map(choice)
+                    .ok_or_else(|| not_in_bms(l, name, items))
             }
         }
     }
@@ -191,18 +202,20 @@ impl Resolver<'_> {
         match self.fallback(l, value.as_ref()) {
             Ok(found) => {
                 if let (Some(problem), Some(v)) = (first_problem, &value) {
-                    let instead = match &found {
-                        Some(c) => match &c.name {
-                            Some(n) => format!("used `{n}` instead"),
-                            None => format!("used id {} instead", c.id),
-                        },
-                        None => "left it empty".to_string(),
+                    let (instead, told) = match &found {
+                        Some(c) => (
+                            match &c.name {
+                                Some(n) => format!("used `{n}` instead"),
+                                None => format!("used id {} instead", c.id),
+                            },
+                            format!("another {} was used instead", l.label()),
+                        ),
+                        None => ("left it empty".to_string(), "it was left empty".to_string()),
                     };
-                    self.warnings.push(format!(
-                        "{} {} could not be used ({problem}); {instead}",
-                        capitalised(l.label()),
-                        describe(v)
-                    ));
+                    let what = format!("{} {}", capitalised(l.label()), describe(v));
+                    self.warnings
+                        .push(format!("{what} could not be used ({problem}); {instead}"));
+                    self.told.push(format!("{what} could not be used; {told}"));
                 }
                 Ok(found)
             }
@@ -227,6 +240,7 @@ pub fn resolve(
         defaults,
         tables,
         warnings: Vec::new(),
+        told: Vec::new(),
     };
     let required = |r: &mut Resolver, l: Lookup| -> Result<Choice, ResolveError> {
         r.resolve(ctx, l)?.ok_or_else(|| ResolveError::Missing {
@@ -256,7 +270,50 @@ pub fn resolve(
         queue,
         assignee,
         warnings: r.warnings,
+        told: r.told,
     })
+}
+
+/// A name the rules can give a lookup variable, and where the document gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RulesName {
+    pub lookup: Lookup,
+    pub name: String,
+    /// `defaults.queue`, `rules[2].set.assignee`.
+    pub at: String,
+}
+
+/// The names of `names` that BMS does not know, each with where the rules give it and the
+/// names BMS knows; a list that could not be read is named once.
+pub fn unknown_names(names: &[RulesName], tables: &Tables) -> Vec<String> {
+    let mut unknown = Vec::new();
+    let mut unread = Vec::new();
+    for n in names {
+        match tables.get(&n.lookup) {
+            Some(Ok(items)) => {
+                if find(items, &n.name).is_none() {
+                    unknown.push(format!(
+                        "{}: {}",
+                        n.at,
+                        not_in_bms(n.lookup, &n.name, items)
+                    ));
+                }
+            }
+            Some(Err(why)) => {
+                if !unread.contains(&n.lookup) {
+                    unread.push(n.lookup);
+                    unknown.push(why.clone());
+                }
+            }
+            None => {
+                if !unread.contains(&n.lookup) {
+                    unread.push(n.lookup);
+                    unknown.push(format!("the {} list was not loaded", n.lookup.label()));
+                }
+            }
+        }
+    }
+    unknown
 }
 
 #[cfg(test)]
@@ -339,6 +396,65 @@ mod tests {
             r.warnings[0].contains("`Servce Desk`") && r.warnings[0].contains("Escalations"),
             "{:?}",
             r.warnings
+        );
+    }
+
+    #[test]
+    fn the_caller_is_told_a_value_was_replaced_but_never_the_names_bms_knows() {
+        let c = ctx(&[
+            ("queue", "Servce Desk".into()),
+            ("assignee", "Jon Tech".into()),
+        ]);
+        let defaults = BTreeMap::from([("queue".to_string(), Value::from("Escalations"))]);
+        let r = resolve(&c, &defaults, &tables()).unwrap();
+        assert_eq!(
+            r.told,
+            [
+                "Queue `Servce Desk` could not be used; another queue was used instead",
+                "Assignee `Jon Tech` could not be used; it was left empty",
+            ]
+        );
+        assert!(
+            r.warnings[1].contains("(known: Jane Tech)"),
+            "{:?}",
+            r.warnings
+        );
+        let told = r.told.join("\n");
+        for bms_name in ["Jane Tech", "Escalations", "Service Desk", "known"] {
+            assert!(!told.contains(bms_name), "{told}");
+        }
+        assert!(
+            !serde_json::to_string(&r).unwrap().contains("another queue"),
+            "the preview shows the technicians' text only"
+        );
+    }
+
+    #[test]
+    fn unknown_names_are_listed_with_where_they_are_and_what_bms_knows() {
+        let name = |lookup, name: &str, at: &str| RulesName {
+            lookup,
+            name: name.into(),
+            at: at.into(),
+        };
+        let mut t = tables();
+        t.insert(Lookup::TicketType, Err("the table cannot be read".into()));
+        let names = [
+            name(Lookup::Queue, "service desk", "defaults.queue"),
+            name(Lookup::Queue, "Escalation", "rules[1].set.queue"),
+            name(Lookup::Assignee, "Jane Tech", "rules[2].set.assignee"),
+            name(Lookup::Priority, "Urgent", "rules[3].set.priority"),
+            name(Lookup::TicketType, "Incident", "rules[4].set.ticketType"),
+            name(Lookup::TicketType, "Problem", "rules[5].set.ticketType"),
+        ];
+        assert_eq!(
+            unknown_names(&names, &t),
+            [
+                "rules[1].set.queue: `Escalation` is not an active queue in BMS (known: Service \
+                 Desk, Escalations)",
+                "rules[3].set.priority: `Urgent` is not an active priority in BMS (known: Low, \
+                 Medium, Critical)",
+                "the table cannot be read",
+            ]
         );
     }
 

@@ -1,11 +1,13 @@
 //! The BMS credentials, the callers' keys and the marker key: parsed from the secret's value,
-//! fetched from Secrets Manager once per container and again when they stop working.
+//! fetched from Secrets Manager once per container, again in the background once per
+//! `KASEYA_SECRET_TTL_SECONDS`, and again at once when they stop working.
 //!
 //! Nothing here can print a password or a key: they live in `secrecy` types, and parse errors
 //! describe the shape that was wrong and where, never the value.
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_sdk_secretsmanager::Client as SecretsClient;
@@ -466,31 +468,68 @@ pub enum Source {
 
 struct Cached {
     secret: Arc<Secret>,
+    /// When the value was read, or last tried again: the next background read is due a TTL
+    /// later.
+    checked_at: Instant,
 }
 
-/// The secret, fetched once and kept for the container's life, and fetched again on demand.
+/// The secret, fetched once and then read again in the background at most once per TTL, and
+/// fetched again on demand.
 pub struct SecretStore {
     source: Source,
+    /// `KASEYA_SECRET_TTL_SECONDS`: how long a read value is used before it is read again.
+    ttl: Duration,
     cached: RwLock<Option<Cached>>,
+    /// Whether a background read is running, so that a burst of presses starts only one.
+    refreshing: AtomicBool,
     /// When an unknown button key last caused a refetch.
     last_key_refresh: Mutex<Option<Instant>>,
 }
 
 impl SecretStore {
-    pub fn new(source: Source) -> Self {
+    pub fn new(source: Source, ttl: Duration) -> Self {
         SecretStore {
             source,
+            ttl,
             cached: RwLock::new(None),
+            refreshing: AtomicBool::new(false),
             last_key_refresh: Mutex::new(None),
         }
     }
 
-    /// The secret, from the cache when there is one.
-    pub async fn get(&self) -> Result<Arc<Secret>, SecretError> {
+    /// The secret, from the cache when there is one. A cached value older than the TTL is still
+    /// answered, and a read of the new value starts beside the request: a press never waits for
+    /// Secrets Manager once the container has the secret, and a key removed from the secret
+    /// stops working within the TTL.
+    pub async fn get(self: &Arc<Self>) -> Result<Arc<Secret>, SecretError> {
         if let Some(c) = self.cached.read().await.as_ref() {
+            if c.checked_at.elapsed() >= self.ttl {
+                self.refresh_in_background();
+            }
             return Ok(c.secret.clone());
         }
         self.refresh().await
+    }
+
+    fn refresh_in_background(self: &Arc<Self>) {
+        if matches!(self.source, Source::Fixed(_)) || self.refreshing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let store = Arc::clone(self);
+        tokio::spawn(async move {
+            if let Err(e) = store.refresh().await {
+                // The value in hand keeps working: a Secrets Manager outage or a bad edit of the
+                // secret must not stop every button. It is tried again a TTL later.
+                tracing::error!(
+                    error = %e,
+                    "the secret could not be read again; the value read before stays in use"
+                );
+                if let Some(c) = store.cached.write().await.as_mut() {
+                    c.checked_at = Instant::now();
+                }
+            }
+            store.refreshing.store(false, Ordering::Release);
+        });
     }
 
     /// Fetch the secret again (BMS refused the credentials: the password may have been rotated).
@@ -501,6 +540,7 @@ impl SecretStore {
         };
         *self.cached.write().await = Some(Cached {
             secret: secret.clone(),
+            checked_at: Instant::now(),
         });
         Ok(secret)
     }
@@ -509,7 +549,7 @@ impl SecretStore {
     /// most once a minute) when the key is unknown, so that a key added to the secret works
     /// without a redeploy. A key used from outside its `allowFrom` counts as unknown.
     pub async fn check_key(
-        &self,
+        self: &Arc<Self>,
         presented: &str,
         caller: Option<IpAddr>,
     ) -> Result<KeyCheck, SecretError> {
@@ -794,6 +834,66 @@ mod tests {
             assert!(err.contains(expected), "{keys}: {err}");
             assert!(!err.contains("secretvalue"), "{keys}: {err}");
         }
+    }
+
+    /// A Secrets Manager that takes the connection and never answers.
+    fn silent_secrets_manager(listener: &std::net::TcpListener) -> SecretsClient {
+        use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let conf = aws_sdk_secretsmanager::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("id", "secret", None, None, "test"))
+            .endpoint_url(url)
+            .build();
+        SecretsClient::from_conf(conf)
+    }
+
+    #[tokio::test]
+    async fn a_stale_secret_is_answered_at_once_while_it_is_read_again() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let source = Source::SecretsManager {
+            id: "kaseya-button/stalled".into(),
+            client: silent_secrets_manager(&listener),
+        };
+        let store = Arc::new(SecretStore::new(source, Duration::from_secs(1)));
+        let read_long_ago = Instant::now().checked_sub(Duration::from_secs(5)).unwrap();
+        *store.cached.write().await = Some(Cached {
+            secret: Arc::new(Secret::parse("C+u:p").unwrap()),
+            checked_at: read_long_ago,
+        });
+
+        let started = Instant::now();
+        store.get().await.unwrap();
+        // Let the background read start and stall on the silent endpoint.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        for _ in 0..3 {
+            assert_eq!(store.get().await.unwrap().credentials.username, "u");
+        }
+        assert!(
+            started.elapsed() < Duration::from_millis(1500),
+            "the presses waited for Secrets Manager: {:?}",
+            started.elapsed()
+        );
+        assert!(
+            store.refreshing.load(Ordering::Acquire),
+            "one background read, still waiting for its answer"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_fixed_secret_is_never_read_again() {
+        let fixed = Arc::new(Secret::parse("C+u:p").unwrap());
+        let store = Arc::new(SecretStore::new(
+            Source::Fixed(fixed),
+            Duration::from_secs(1),
+        ));
+        store.get().await.unwrap();
+        if let Some(c) = store.cached.write().await.as_mut() {
+            c.checked_at = Instant::now().checked_sub(Duration::from_secs(5)).unwrap();
+        }
+        store.get().await.unwrap();
+        assert!(!store.refreshing.load(Ordering::Acquire));
     }
 
     #[test]

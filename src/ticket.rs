@@ -38,7 +38,8 @@ fn text(t: &Option<Text>) -> Option<&str> {
 }
 
 /// The ticket body: the registration request (unknown users), the labelled block, the message,
-/// the appended text, then anything that went wrong on the way.
+/// the appended text, then anything that went wrong on the way. The registration request holds
+/// who the user is, so for an unknown user the labelled block does not say it again.
 pub fn details(
     req: &ButtonRequest,
     ctx: &Context,
@@ -55,17 +56,22 @@ pub fn details(
         line(&mut out, "Phone", text(&req.phone));
         out.push('\n');
     }
-    line(&mut out, "Name", text(&req.name));
-    line(&mut out, "Email", Some(req.email.as_str()));
-    line(&mut out, "Business", text(&req.business));
-    line(&mut out, "Phone", text(&req.phone));
+    let labelled = out.len();
+    if !unregistered {
+        line(&mut out, "Name", text(&req.name));
+        line(&mut out, "Email", Some(req.email.as_str()));
+        line(&mut out, "Business", text(&req.business));
+        line(&mut out, "Phone", text(&req.phone));
+    }
     line(&mut out, "Hostname", text(&req.hostname));
     line(&mut out, "IP", text(&req.ip));
     line(&mut out, "MAC", text(&req.mac));
     if !req.selections.is_empty() {
         line(&mut out, "Selections", Some(&req.selections.join(", ")));
     }
-    out.push('\n');
+    if out.len() > labelled {
+        out.push('\n');
+    }
     // Rules may rewrite the message; an emptied one falls back to what the user typed.
     let message = Some(ctx.text("message"))
         .filter(|m| !m.trim().is_empty())
@@ -202,6 +208,14 @@ mod tests {
         let d = details(&req, &ctx, true, &[]);
         assert!(d.starts_with("[User Registration Requested]\nName: Neo\nEmail: new@b.com\nBusiness: B Ltd\nPhone: 555\n\n"), "{d}");
         assert!(!d.contains("[Submission Errors]"));
+        for said_once in [
+            "Name: Neo",
+            "Email: new@b.com",
+            "Business: B Ltd",
+            "Phone: 555",
+        ] {
+            assert_eq!(d.matches(said_once).count(), 1, "{d}");
+        }
     }
 
     #[test]

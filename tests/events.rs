@@ -138,7 +138,7 @@ fn expect(kind: &str, a: &Answer, t: &TestApp, event: &Value) {
             assert_eq!(a.status, 200, "{a:?}");
             assert!(a.content_type.starts_with("text/plain"), "{a:?}");
             let text = a.body.as_str().unwrap_or_default();
-            assert_eq!(text.lines().count(), 4, "{text}");
+            assert_eq!(text.lines().count(), 5, "{text}");
             assert!(text.lines().all(|l| l.starts_with("ok   ")), "{text}");
             assert!(tickets.is_empty());
         }
@@ -316,6 +316,10 @@ async fn health_reports_each_check_on_its_own_line() {
         "ok   rules defaults: status `New` (1), priority `Medium` (2), type `Service Request` (1), \
          source `Other` (8), queue `Service Desk` (1)"
     );
+    assert_eq!(
+        line(&text, "rules names"),
+        "ok   rules names: each of the 8 names the rules set is active in BMS"
+    );
     assert!(t.bms.tickets().is_empty());
 }
 
@@ -367,6 +371,10 @@ async fn health_names_refused_credentials_and_skips_what_needs_the_login() {
     assert_eq!(
         line(&text, "rules defaults"),
         "skip rules defaults: needs the BMS login"
+    );
+    assert_eq!(
+        line(&text, "rules names"),
+        "skip rules names: needs the BMS login"
     );
     assert!(!text.contains("s3cret") && !text.contains("changed-in-bms"));
 }
@@ -468,6 +476,46 @@ async fn health_names_defaults_that_bms_does_not_know() {
              `defaults.queue`"
         ) && l.contains("`Servise Desk` is not an active queue in BMS"),
         "{text}"
+    );
+}
+
+#[tokio::test]
+async fn health_names_every_name_the_rules_set_that_bms_does_not_know() {
+    // The defaults are sound; a rule that seldom matches sets a misspelt queue and an assignee
+    // who left.
+    let rules = json!({
+        "defaults": {"queue": "Service Desk"},
+        "rules": [
+            {"when": "'Network' in selections", "set": {"queue": "Escalation", "priority": "High"}},
+            {"when": "email.endsWith('@northwind.com')", "set": {"assignee": "Jon Tech"}}
+        ]
+    })
+    .to_string();
+    let t = demo().env("BUTTON_RULES", &rules).spawn().await;
+    let (status, text) = health(&t).await;
+    assert_eq!(status, 503, "{text}");
+    assert!(line(&text, "rules defaults").starts_with("ok   "), "{text}");
+    let l = line(&text, "rules names");
+    assert!(
+        l.starts_with(
+            "FAIL rules names: rules[0].set.queue: `Escalation` is not an active queue in BMS \
+             (known: Service Desk, Escalations"
+        ) && l.contains(
+            "; rules[1].set.assignee: `Jon Tech` is not an active assignee in BMS (known: "
+        ) && l.contains("Jane Tech")
+            && !l.contains("`High`")
+            && l.ends_with("correct them in BUTTON_RULES to names BMS knows (docs/rules.md)"),
+        "{text}"
+    );
+
+    let t = demo()
+        .env("BUTTON_RULES", "{\"defaults\": {\"queue\": 1}}")
+        .spawn()
+        .await;
+    let (_, text) = health(&t).await;
+    assert_eq!(
+        line(&text, "rules names"),
+        "ok   rules names: the rules set no names"
     );
 }
 

@@ -110,8 +110,17 @@ async fn no_log_line_holds_a_password_key_or_token() {
         .await;
     assert_eq!(status_of(&sm, "no secret").await, 503);
 
+    // A rule's queue BMS does not know: the button is told less than the log.
+    let rules = json!({"defaults": {"queue": "Service Desk"}, "rules": [{"set": {"queue": "Servce Desk"}}]});
+    let replaced = TestApp::builder()
+        .env("BUTTON_RULES", &rules.to_string())
+        .spawn()
+        .await;
+    assert_eq!(status_of(&replaced, "replaced").await, 201);
+
     let log = captured.text();
     for expected in [
+        "`Servce Desk` is not an active queue in BMS (known: ",
         "ticket created",
         "retrying",
         "logging in again",

@@ -275,3 +275,198 @@ fn recipe_8_hostname_in_the_title() {
     assert_eq!(text(&ctx, "title"), "Printer down");
     assert!(out.matched.is_empty());
 }
+
+/// The `### ` examples of the section headed `## {title}`: (heading, JSON document).
+fn section_examples(title: &str) -> Vec<(&'static str, &'static str)> {
+    let start = DOC
+        .find(&format!("\n## {title}\n"))
+        .unwrap_or_else(|| panic!("docs/rules.md has a `## {title}` section"));
+    let section = &DOC[start + 1..];
+    let section = match section[3..].find("\n## ") {
+        Some(end) => &section[..end + 3],
+        None => section,
+    };
+    section
+        .split("\n### ")
+        .skip(1)
+        .map(|example| {
+            let heading = example.lines().next().unwrap_or_default().trim();
+            let blocks = json_blocks(example);
+            assert_eq!(blocks.len(), 1, "example `{heading}` has one ```json block");
+            assert!(
+                example.contains("```python\n"),
+                "example `{heading}` shows the Python it replaces"
+            );
+            (heading, blocks[0])
+        })
+        .collect()
+}
+
+/// The rules of the example of `## Coming from Python rules` whose heading starts with `start`.
+fn from_python(start: &str) -> Rules {
+    let (heading, json) = section_examples("Coming from Python rules")
+        .into_iter()
+        .find(|(h, _)| h.starts_with(start))
+        .unwrap_or_else(|| panic!("no example `{start}…` in docs/rules.md"));
+    let rules =
+        Rules::parse(json).unwrap_or_else(|e| panic!("example `{heading}` does not load:\n{e}"));
+    assert!(
+        rules.warnings().is_empty(),
+        "{heading}: {:?}",
+        rules.warnings()
+    );
+    rules
+}
+
+#[test]
+fn no_documented_example_draws_a_warning() {
+    for block in json_blocks(DOC) {
+        let rules = Rules::parse(block).unwrap_or_else(|e| panic!("{block}\n---\n{e}"));
+        assert!(
+            rules.warnings().is_empty(),
+            "{block}\n---\n{:?}",
+            rules.warnings()
+        );
+    }
+}
+
+#[test]
+fn the_first_example_can_be_copied_as_it_is() {
+    let start = DOC.find("\n## A first example\n").unwrap();
+    let json = json_blocks(&DOC[start..])[0];
+    let doc: Value = serde_json::from_str(json).unwrap();
+    assert!(doc.get("let").is_none(), "no `let` nothing reads");
+    for rule in doc["rules"].as_array().unwrap() {
+        assert!(
+            rule.get("reject").is_none(),
+            "no rule refuses tickets: {rule}"
+        );
+    }
+    let rules = Rules::parse(json).unwrap();
+    assert!(rules.warnings().is_empty(), "{:?}", rules.warnings());
+
+    let (ctx, _) = press(
+        &rules,
+        json!({"email": "Dan@Fabrikam.com", "message": "Server room is flooding",
+               "title": "Flood", "selections": ["This is an emergency"], "hostname": "PC-0042"}),
+    );
+    assert_eq!(text(&ctx, "priority"), "Critical");
+    assert_eq!(text(&ctx, "queue"), "Escalations");
+    assert_eq!(text(&ctx, "title"), "**EMERGENCY** Flood (PC-0042)");
+    assert_eq!(text(&ctx, "ticketType"), "Service Request");
+
+    let (ctx, out) = press(
+        &rules,
+        json!({"email": "ana@contoso.com", "message": "Printer down", "title": "Printer down"}),
+    );
+    assert_eq!(text(&ctx, "priority"), "Medium");
+    assert_eq!(text(&ctx, "queue"), "Service Desk");
+    assert_eq!(text(&ctx, "title"), "Printer down");
+    assert!(out.matched.is_empty() && out.rejected.is_none());
+}
+
+#[test]
+fn the_python_examples_are_all_tested() {
+    let headings: Vec<&str> = section_examples("Coming from Python rules")
+        .into_iter()
+        .map(|(h, _)| h)
+        .collect();
+    assert_eq!(
+        headings,
+        [
+            "Emergency selection sets the priority",
+            "Route by e-mail domain",
+            "After-hours routing",
+            "The computer's name appended to the title",
+            "Refusing a customer on hold",
+        ],
+        "each example below has its test"
+    );
+}
+
+#[test]
+fn python_emergency_selection() {
+    let rules = from_python("Emergency selection");
+    let (ctx, _) = press(
+        &rules,
+        json!({"email": "a@contoso.com", "message": "Flood", "title": "Flood",
+               "selections": ["This is an emergency"]}),
+    );
+    assert_eq!(text(&ctx, "priority"), "Critical");
+    assert_eq!(text(&ctx, "title"), "EMERGENCY: Flood");
+    let (ctx, _) = press(
+        &rules,
+        json!({"email": "a@contoso.com", "message": "Slow", "title": "Slow"}),
+    );
+    assert_eq!(text(&ctx, "priority"), "Medium");
+    assert_eq!(text(&ctx, "title"), "Slow");
+}
+
+#[test]
+fn python_route_by_email_domain() {
+    let rules = from_python("Route by e-mail domain");
+    for (email, want) in [
+        ("Dan@Fabrikam.com", "Escalations"),
+        ("ana@northwind.com", "Escalations"),
+        ("pupil@springfield.edu", "Schools"),
+        ("dan@notfabrikam.com", "Service Desk"),
+        ("dan@contoso.com", "Service Desk"),
+    ] {
+        let (ctx, _) = press(&rules, json!({"email": email, "message": "Help"}));
+        assert_eq!(text(&ctx, "queue"), want, "{email}");
+    }
+}
+
+#[test]
+fn python_after_hours_routing() {
+    let rules = from_python("After-hours routing");
+    let body = json!({"email": "x@contoso.com", "message": "Help"});
+    for (at, queue, priority) in [
+        ("2024-05-06T14:30:00Z", "Service Desk", "Medium"), // Monday 9:30 in Chicago
+        ("2024-05-06T12:59:00Z", "After Hours", "High"),    // Monday 7:59
+        ("2024-05-06T13:00:00Z", "Service Desk", "Medium"), // Monday 8:00
+        ("2024-05-06T22:00:00Z", "After Hours", "High"),    // Monday 17:00
+        ("2024-05-04T17:00:00Z", "After Hours", "High"),    // Saturday noon
+        ("2024-01-08T16:00:00Z", "Service Desk", "Medium"), // a winter Monday, 10:00 CST
+    ] {
+        let (ctx, _) = press_at(&rules, body.clone(), at);
+        assert_eq!(text(&ctx, "queue"), queue, "{at}");
+        assert_eq!(text(&ctx, "priority"), priority, "{at}");
+    }
+}
+
+#[test]
+fn python_hostname_appended_to_the_title() {
+    let rules = from_python("The computer's name");
+    let (ctx, _) = press(
+        &rules,
+        json!({"email": "x@contoso.com", "message": "m", "title": "Printer down",
+               "hostname": "pc-0042"}),
+    );
+    assert_eq!(text(&ctx, "title"), "Printer down - PC-0042");
+    let (ctx, _) = press(
+        &rules,
+        json!({"email": "x@contoso.com", "message": "m", "title": "Printer down"}),
+    );
+    assert_eq!(text(&ctx, "title"), "Printer down");
+}
+
+#[test]
+fn python_exception_becomes_a_rejection() {
+    let rules = from_python("Refusing a customer");
+    let (_, out) = press(
+        &rules,
+        json!({"email": "Bob@Contoso.com", "message": "Help"}),
+    );
+    let rejection = out.rejected.expect("contoso is refused");
+    assert_eq!(
+        rejection.message,
+        "Ticket submission is paused for Contoso. Please call 555-0100."
+    );
+    let (ctx, out) = press(
+        &rules,
+        json!({"email": "bob@fabrikam.com", "message": "Help"}),
+    );
+    assert!(out.rejected.is_none());
+    assert_eq!(text(&ctx, "queue"), "Service Desk");
+}

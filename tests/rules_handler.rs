@@ -177,6 +177,40 @@ async fn preview_shows_everything_and_creates_nothing() {
 }
 
 #[tokio::test]
+async fn preview_lists_every_name_the_rules_set_that_bms_does_not_know() {
+    let rules = json!({
+        "defaults": {"queue": "Service Desk", "priority": "Medium"},
+        "rules": [
+            {"when": "'Printer' in selections", "set": {"queue": "Printers"}},
+            {"when": "name == 'Dan Jump'", "set": {"assignee": "Jane Tech"}},
+            {"when": "'VIP' in selections", "set": {"priority": "Urgent"}}
+        ]
+    });
+    let t = with_rules(rules).await;
+    // A press that reaches none of the rules: their names are checked all the same.
+    let a = t.preview(press("dan.jump@fabrikam.com", "Help")).await;
+    assert_eq!(a.status, 200, "{a:?}");
+    let unknown = a.body["unknownNames"].as_array().unwrap();
+    assert_eq!(unknown.len(), 2, "{unknown:?}");
+    assert!(
+        unknown[0].as_str().unwrap().starts_with(
+            "rules[0].set.queue: `Printers` is not an active queue in BMS (known: Service Desk, "
+        ),
+        "{unknown:?}"
+    );
+    assert!(
+        unknown[1].as_str().unwrap().starts_with(
+            "rules[2].set.priority: `Urgent` is not an active priority in BMS (known: Low, "
+        ),
+        "{unknown:?}"
+    );
+
+    let t = with_rules(design_rules()).await;
+    let a = t.preview(press("dan.jump@fabrikam.com", "Help")).await;
+    assert_eq!(a.body["unknownNames"], json!([]), "{a:?}");
+}
+
+#[tokio::test]
 async fn preview_of_a_rejected_press_shows_the_rejection_without_calling_bms() {
     let rules = json!({"defaults": {"queue": "Service Desk"}, "rules": [{"when": "true", "reject": "Closed for the holidays."}]});
     let t = with_rules(rules).await;

@@ -153,3 +153,83 @@ async fn a_new_button_key_works_at_once_but_unknown_keys_refetch_at_most_once_a_
         "within a minute of the last refetch an unknown key does not reach Secrets Manager"
     );
 }
+
+#[tokio::test]
+async fn a_removed_button_key_stops_working_within_the_ttl_and_no_press_waits_for_it() {
+    let with_keys =
+        |keys: &[&str]| json!({"credentials": plain_credentials(), "buttonKeys": keys}).to_string();
+    let id = create_secret("revoked", &with_keys(&["kept", "revoked"])).await;
+    let t = TestApp::builder()
+        .secret_id(&id)
+        .env("KASEYA_SECRET_TTL_SECONDS", "1")
+        .spawn()
+        .await;
+    assert_eq!(t.send(keyed("revoked")).await.status, 201);
+
+    put_secret(&id, &with_keys(&["kept"])).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // The press that finds the secret older than its TTL is answered from the value in hand,
+    // which still lists the key: it did not wait for the new value, which would refuse it.
+    assert_eq!(
+        t.send(keyed("revoked")).await.status,
+        201,
+        "the press that starts the background read is answered at once"
+    );
+    // The new value lands beside the requests; poll for it, bounded.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let a = t.send(keyed("revoked")).await;
+        if a.status == 401 {
+            break;
+        }
+        assert_eq!(a.status, 201, "{a:?}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the removed key still works 20 s after its TTL"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(t.send(keyed("kept")).await.status, 201);
+}
+
+/// The secret template.yaml creates, as CloudFormation writes it: its two keys are the values of
+/// the two generated secrets it references.
+#[test]
+fn the_stacks_generated_secret_holds_a_button_key_and_an_operator_key() {
+    use kaseya_button::secret::{KeyMatch, Role, Secret};
+    let template = include_str!("../template.yaml");
+    let start = template
+        .find("      SecretString: !Sub >-\n")
+        .expect("ButtonSecret's SecretString, folded");
+    let folded: Vec<&str> = template[start..]
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with("        "))
+        .map(str::trim)
+        .collect();
+    let references =
+        regex::Regex::new(r"\{\{resolve:secretsmanager:\$\{(\w+)\}:SecretString\}\}").unwrap();
+    let written = folded.join(" ");
+    assert_eq!(
+        references.find_iter(&written).count(),
+        2,
+        "both keys come from generated secrets, none is written in the template"
+    );
+    let value = references.replace_all(&written, "generated-$1");
+    let secret = Secret::parse(&value).unwrap_or_else(|e| panic!("{e}\n{value}"));
+    assert_eq!(
+        secret.key_for("generated-FirstButtonKey", None),
+        Some(KeyMatch {
+            role: Role::Button,
+            name: Some("first-button".into())
+        })
+    );
+    assert_eq!(
+        secret.key_for("generated-OperatorKey", None),
+        Some(KeyMatch {
+            role: Role::Operator,
+            name: Some("operator".into())
+        })
+    );
+    assert_eq!(secret.credentials.tenant, "REPLACE-company");
+}

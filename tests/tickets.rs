@@ -121,6 +121,12 @@ async fn unknown_user_goes_to_the_catch_all_contact_with_a_registration_block() 
         ),
         "{details}"
     );
+    assert_eq!(
+        details,
+        "[User Registration Requested]\nName: Sam New\nEmail: sam.new@contoso.com\nBusiness: \
+         Contoso Retail\nPhone: +1 555 0100\n\nVPN does not connect\n",
+        "who the user is, said once"
+    );
 }
 
 #[tokio::test]
@@ -235,6 +241,52 @@ async fn unknown_queue_name_falls_back_and_warns() {
         details.contains("\n[Submission Errors]\n- Queue `Servce Desk`"),
         "{details}"
     );
+}
+
+#[tokio::test]
+async fn the_button_is_told_a_value_was_replaced_but_never_the_names_bms_knows() {
+    let rules = json!({
+        "defaults": {"queue": "Service Desk"},
+        "rules": [{"set": {"queue": "Servce Desk", "assignee": "Jane Tek", "priority": "Urgent"}}]
+    });
+    let t = TestApp::builder()
+        .env("BUTTON_RULES", &rules.to_string())
+        .spawn()
+        .await;
+    let a = t
+        .post_ticket(press("dan.jump@fabrikam.com", "Laptop is slow"))
+        .await;
+    assert_eq!(a.status, 201, "{a:?}");
+    assert_eq!(
+        a.body["warnings"],
+        json!([
+            "Priority `Urgent` could not be used; another priority was used instead",
+            "Queue `Servce Desk` could not be used; another queue was used instead",
+            "Assignee `Jane Tek` could not be used; it was left empty",
+        ]),
+        "{a:?}"
+    );
+    let told = a.body.to_string();
+    for bms_name in ["Jane Tech", "Service Desk", "Medium", "known"] {
+        assert!(
+            !told.contains(bms_name),
+            "`{bms_name}` told to the button: {told}"
+        );
+    }
+    // The technicians read the whole text in the ticket.
+    let details = t.only_ticket()["Details"].as_str().unwrap().to_string();
+    for full in [
+        "- Priority `Urgent` could not be used (`Urgent` is not an active priority in BMS (known: ",
+        "; used `Medium` instead",
+        "- Queue `Servce Desk` could not be used (`Servce Desk` is not an active queue in BMS \
+         (known: Service Desk, ",
+        "; used `Service Desk` instead",
+        "- Assignee `Jane Tek` could not be used (`Jane Tek` is not an active assignee in BMS \
+         (known: ",
+        "Jane Tech",
+    ] {
+        assert!(details.contains(full), "`{full}` missing from:\n{details}");
+    }
 }
 
 #[tokio::test]

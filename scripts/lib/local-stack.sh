@@ -17,11 +17,15 @@ DEMO_OPERATOR_KEY=demo-operator-key
 source scripts/lib/venv.sh
 
 _stack_pids=()
+STACK_LOGS=
 stop_local_stack() {
   local p
   for p in "${_stack_pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${_stack_pids[@]}"; do wait "$p" 2>/dev/null || true; done
   _stack_pids=()
+  # The logs were shown if something failed; nothing else reads them once the stack is down.
+  if [ -n "$STACK_LOGS" ]; then rm -rf "$STACK_LOGS"; fi
+  STACK_LOGS=
 }
 
 # Fail with the log that explains why.
@@ -45,11 +49,16 @@ start_local_stack() {
   export PATH="$PWD/.venv/bin:$PATH"
   trap stop_local_stack EXIT
 
-  # One build of both binaries (a no-op after `cargo test`); `cargo lambda watch` reuses it.
-  cargo build --quiet --workspace --bins
+  # One build of both binaries, shared with `cargo test` and `cargo lambda watch`: every build
+  # of the workspace asks for the same features (workspace-hack), so none compiles a crate again.
+  local started=$SECONDS
+  echo "building the function and the BMS sandbox (cargo build --workspace --bins): the first build" >&2
+  echo "  compiles about 290 crates, 3 to 15 minutes depending on the machine; later builds take seconds" >&2
+  cargo build --workspace --bins
+  echo "built in $((SECONDS - started)) s" >&2
 
   STACK_LOGS=$(mktemp -d)
-  target/debug/bms-sandbox --port "$SANDBOX_PORT" >"$STACK_LOGS/sandbox.out" 2>"$STACK_LOGS/sandbox.log" &
+  "${CARGO_TARGET_DIR:-target}/debug/bms-sandbox" --port "$SANDBOX_PORT" >"$STACK_LOGS/sandbox.out" 2>"$STACK_LOGS/sandbox.log" &
   _stack_pids+=($!)
   local i
   for i in $(seq 100); do

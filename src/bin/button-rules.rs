@@ -708,4 +708,51 @@ mod tests {
         assert!(!ok);
         assert!(text.contains("1 byte over"), "{text}");
     }
+
+    #[test]
+    fn warnings_come_after_the_errors_and_never_fail_the_check() {
+        let check = |doc: &str| {
+            let parsed = Rules::parse(doc);
+            let lines = rules::check_report("rules.json", &parsed);
+            (parsed.is_ok(), lines.join("\n"))
+        };
+        let (ok, text) = check(
+            r#"{"defaults": {"queue": "Service Desk"},
+                "rules": [{"when": "timestamp(openDate).getHours() >= 17",
+                           "set": {"title": "'[After hours] ' + title"}}]}"#,
+        );
+        assert!(ok, "{text}");
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("OK: 1 rule"), "{text}");
+        assert!(
+            lines[1].starts_with("warning: rules.json: rules[0].when `")
+                && lines[1].contains("`timestamp(openDate).getHours()` counts in UTC")
+                && lines[1].contains("getHours('America/Chicago')"),
+            "{text}"
+        );
+        assert!(
+            lines[2].starts_with("warning: rules.json: rules[0] (when `timestamp(openDate).getHours() >= 17`): set.title: `'[After hours] ' + title` is set as this very text")
+                && lines[2].contains("did you mean `compute`?"),
+            "{text}"
+        );
+
+        let (ok, text) = check(
+            r#"{"rules": [{"when": "timestamp(openDate).getHours('Central') >= 17",
+                           "set": {"queue": "queue"}}, {"when": "priorty == 'x'", "stop": true}]}"#,
+        );
+        assert!(!ok, "{text}");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "rules.json: 2 problems found:", "{text}");
+        assert!(
+            lines[1].starts_with("error: ") && lines[1].contains("`Central` is not a time zone"),
+            "{text}"
+        );
+        assert!(lines[2].contains("did you mean `priority`?"), "{text}");
+        assert!(
+            lines[3].starts_with("warning: rules.json: rules[0]")
+                && lines[3].contains("set.queue: `queue` is set as this very text"),
+            "{text}"
+        );
+        assert_eq!(lines.len(), 4, "{text}");
+    }
 }

@@ -10,8 +10,9 @@ use serde_json::json;
 use crate::Ready;
 use crate::button::ButtonRequest;
 use crate::config::SecretSetting;
-use crate::context::Context;
+use crate::context::{Context, Lookup};
 use crate::kaseya::BmsError;
+use crate::problem::Problem;
 use crate::secret::SecretError;
 use crate::{press, resolve};
 
@@ -43,7 +44,7 @@ pub(super) async fn report(app: &Ready) -> Response<Body> {
 
 /// Every check, one line each. The caches are dropped first, so a technician sees BMS as it is
 /// now. A failing line says what to fix; a check that cannot run because an earlier one failed
-/// says so, so the report always has the same four lines.
+/// says so, so the report always has the same five lines.
 async fn check(app: &Ready) -> (StatusCode, String) {
     let mut lines = Vec::new();
     let mut healthy = true;
@@ -66,8 +67,9 @@ async fn check(app: &Ready) -> (StatusCode, String) {
         app.bms.forget_lookups().await;
         report("catch-all contact", check_catch_all(app).await);
         report("rules defaults", check_defaults(app).await);
+        report("rules names", check_names(app).await);
     } else {
-        for name in ["catch-all contact", "rules defaults"] {
+        for name in ["catch-all contact", "rules defaults", "rules names"] {
             lines.push(format!("skip {name}: needs the BMS login"));
         }
     }
@@ -168,4 +170,35 @@ async fn check_defaults(app: &Ready) -> Result<String, String> {
     parts.extend(r.queue.as_ref().map(|c| show("queue", c)));
     parts.extend(r.assignee.as_ref().map(|c| show("assignee", c)));
     Ok(parts.join(", "))
+}
+
+/// Every name the rules can set, not only the defaults: a misspelt name in a rule that seldom
+/// matches would otherwise surface only in the ticket of the user it surprised.
+async fn check_names(app: &Ready) -> Result<String, String> {
+    let count = app.config.rules.literal_names().len();
+    if count == 0 {
+        return Ok("the rules set no names".into());
+    }
+    let unknown = unknown_rules_names(app).await.map_err(|p| p.detail)?;
+    if unknown.is_empty() {
+        return Ok(format!(
+            "each of the {count} names the rules set is active in BMS"
+        ));
+    }
+    Err(format!(
+        "{}: correct them in BUTTON_RULES to names BMS knows (docs/rules.md)",
+        unknown.join("; ")
+    ))
+}
+
+/// The names the rules can set that BMS does not know, each with where the rules set it and the
+/// names BMS knows: for the health report and the preview, never for a button.
+pub(crate) async fn unknown_rules_names(app: &Ready) -> Result<Vec<String>, Problem> {
+    let names = app.config.rules.literal_names();
+    let needed: Vec<Lookup> = Lookup::ALL
+        .into_iter()
+        .filter(|l| names.iter().any(|n| n.lookup == *l))
+        .collect();
+    let tables = press::tables(app, &needed).await?;
+    Ok(resolve::unknown_names(&names, &tables))
 }

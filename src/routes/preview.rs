@@ -33,6 +33,9 @@ pub(super) async fn preview(
         Next::File(plan) => (plan, Value::Null),
     };
     let ticket = plan.ticket(ev, prepared.marker.as_ref());
+    // Every name the rules can set, also in rules this press did not reach (the lists are
+    // cached: the press has just read most of them).
+    body["unknownNames"] = json!(super::health::unknown_rules_names(app).await?);
     body["contact"] = json!({
         "contactId": plan.requester.contact.id,
         "accountId": plan.requester.contact.account_id,
@@ -40,7 +43,9 @@ pub(super) async fn preview(
         "unregistered": plan.requester.unregistered,
     });
     body["resolved"] = json!(plan.resolution);
-    body["warnings"] = json!(plan.warnings);
+    // The technicians' text: the button is told less (see `press::Warning`).
+    let warnings: Vec<&str> = plan.warnings.iter().map(|w| w.ticket.as_str()).collect();
+    body["warnings"] = json!(warnings);
     body["duplicateOf"] = duplicate_of;
     body["ticket"] = json!(ticket);
     body["note"] = json!(plan.note);

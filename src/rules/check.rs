@@ -14,7 +14,7 @@ use std::fmt;
 use cel::Program;
 use cel::common::ast::{EntryExpr, Expr, IdedExpr, LiteralValue};
 
-use super::functions;
+use super::{functions, zones};
 
 /// The set of runtime types an expression may have, as bits.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -164,6 +164,8 @@ pub(crate) struct Analysis {
     pub ty: Option<Ty>,
     /// The literal patterns it passes to `matches`, to be compiled (and checked) once.
     pub patterns: BTreeSet<String>,
+    /// What is allowed but probably not meant, each a sentence without its location.
+    pub warnings: Vec<String>,
 }
 
 /// Analyse `program`; `var` gives the type of each variable the rules know, `None` for others;
@@ -257,7 +259,20 @@ impl Walker<'_> {
                 let operand = self.infer(&sel.operand);
                 if !operand.meets(Ty::MAP.or(Ty::OTHER)) {
                     let target = show(&sel.operand);
-                    let hint = if operand.meets(Ty::STRING) {
+                    let time_part = time_part_method(&sel.field)
+                        .filter(|_| operand.meets(Ty::STRING) || operand.meets(Ty::TIMESTAMP));
+                    let hint = if let Some(method) = time_part {
+                        let stamp = if operand.within(Ty::TIMESTAMP) {
+                            target.clone()
+                        } else {
+                            format!("timestamp({target})")
+                        };
+                        format!(
+                            ": to read the {}, write `{stamp}.{method}('America/Chicago')` (with \
+                             your office's time zone)",
+                            sel.field
+                        )
+                    } else if operand.meets(Ty::STRING) {
                         format!(
                             ": to look inside text use `{target}.contains('{}')` or `{target}.split(...)`",
                             sel.field
@@ -405,6 +420,12 @@ impl Walker<'_> {
                 "lowerAscii" | "upperAscii" | "trim" if recv.meets(Ty::LIST) => format!(
                     ": to compare the items of a list, write e.g. `{t}.exists(s, s.{func}() == '…')`"
                 ),
+                f if f.starts_with("get") && recv.meets(Ty::STRING) && ZONED.contains(&f) => {
+                    format!(
+                        ": turn the text into a timestamp first: `timestamp({t}).{func}()`, or \
+                         in your office's time zone `timestamp({t}).{func}('America/Chicago')`"
+                    )
+                }
                 f if f.starts_with("get") && recv.meets(Ty::STRING) => {
                     format!(": turn the text into a timestamp first: `timestamp({t}).{func}()`")
                 }
@@ -424,7 +445,36 @@ impl Walker<'_> {
             );
         }
         self.check_args(func, arg_exprs, args, sig.args);
+        if recv.meets(Ty::TIMESTAMP) && func.starts_with("get") {
+            self.check_zone(func, target, recv, arg_exprs);
+        }
         sig.result
+    }
+
+    /// A literal time zone must be one cel can read; a timestamp's hour, day, month or year
+    /// read without one is UTC's, which is seldom what an office means by "after hours".
+    fn check_zone(&mut self, func: &str, target: &IdedExpr, recv: Ty, arg_exprs: &[IdedExpr]) {
+        let t = show(target);
+        match arg_exprs.first().map(|a| &a.expr) {
+            Some(Expr::Literal(LiteralValue::String(zone))) => {
+                if let Some(problem) = zones::zone_problem(zone.inner()) {
+                    self.problem(
+                        format!("zone {}", zone.inner()),
+                        format!("`{t}.{func}('{}')`: {problem}", zone.inner()),
+                    );
+                }
+            }
+            None if ZONED.contains(&func) && recv == Ty::TIMESTAMP => {
+                let key = format!("utc {t}.{func}");
+                if self.reported.insert(key) {
+                    self.out.warnings.push(format!(
+                        "`{t}.{func}()` counts in UTC, not in your office's time zone: give the \
+                         zone, e.g. `{t}.{func}('America/Chicago')`"
+                    ));
+                }
+            }
+            _ => {}
+        }
     }
 
     fn global(&mut self, func: &str, arg_exprs: &[IdedExpr], args: &[Ty]) -> Ty {
@@ -721,6 +771,30 @@ struct Signature {
     receiver: Ty,
     args: &'static [Ty],
     result: Ty,
+}
+
+/// The parts of a timestamp that depend on the time zone they are read in.
+const ZONED: [&str; 7] = [
+    "getHours",
+    "getDayOfWeek",
+    "getDate",
+    "getDayOfMonth",
+    "getDayOfYear",
+    "getMonth",
+    "getFullYear",
+];
+
+/// The method that reads a part of a timestamp a person may write as a field (`openDate.hour`).
+fn time_part_method(field: &str) -> Option<&'static str> {
+    Some(match field.to_ascii_lowercase().as_str() {
+        "hour" | "hours" => "getHours",
+        "minute" | "minutes" => "getMinutes",
+        "weekday" | "dayofweek" | "day_of_week" => "getDayOfWeek",
+        "day" | "date" | "dayofmonth" => "getDate",
+        "month" => "getMonth",
+        "year" | "fullyear" => "getFullYear",
+        _ => return None,
+    })
 }
 
 fn method_signature(name: &str) -> Option<Signature> {

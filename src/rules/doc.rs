@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::check::{self, Ty, a};
 use super::functions::{self, Regexes};
-use super::{Compute, Expression, Rule, Rules, Target};
+use super::{Compute, Expression, Rule, Rules, RulesError, Target};
 use crate::context::{self, Access, Lookup};
 use crate::wording::{capitalised, json_kind};
 
@@ -45,9 +45,14 @@ const RESERVED: [&str; 21] = [
 /// Function namespaces: a variable of that name would be shadowed by `strings.quote(...)` etc.
 const NAMESPACES: [&str; 4] = ["strings", "optional", "math", "base64"];
 
-/// Parse and check `text`; every problem found, each a line naming where it is.
-pub(super) fn parse(text: &str) -> Result<Rules, Vec<String>> {
-    let (doc, duplicates) = read_json(text).map_err(|p| vec![p])?;
+/// Parse and check `text`; every problem found, each a line naming where it is, and the
+/// warnings found on the way.
+pub(super) fn parse(text: &str) -> Result<Rules, RulesError> {
+    let only = |problem: String| RulesError {
+        problems: vec![problem],
+        warnings: Vec::new(),
+    };
+    let (doc, duplicates) = read_json(text).map_err(only)?;
     let mut p = Problems::default();
     for path in duplicates {
         let (parent, key) = path.rsplit_once('\u{0}').unwrap_or(("", &path));
@@ -61,10 +66,10 @@ pub(super) fn parse(text: &str) -> Result<Rules, Vec<String>> {
         ));
     }
     let Value::Object(top) = doc else {
-        return Err(vec![format!(
+        return Err(only(format!(
             "the rules document must be a JSON object such as {{\"rules\": [...]}}, not {}",
             json_kind(&doc)
-        )]);
+        )));
     };
     for key in top.keys() {
         if !TOP_KEYS.contains(&key.as_str()) {
@@ -105,7 +110,10 @@ pub(super) fn parse(text: &str) -> Result<Rules, Vec<String>> {
         }
     };
     if !p.0.is_empty() {
-        return Err(p.0);
+        return Err(RulesError {
+            problems: p.0,
+            warnings: p.1,
+        });
     }
 
     let mut reads = BTreeSet::new();
@@ -114,7 +122,8 @@ pub(super) fn parse(text: &str) -> Result<Rules, Vec<String>> {
             reads.extend(e.reads.iter().cloned());
         }
     }
-    let warnings = warnings(&rules, &lets, &reads);
+    let mut warnings = p.1;
+    warnings.extend(rule_warnings(&rules, &lets, &reads));
     Ok(Rules {
         defaults,
         lets,
@@ -126,12 +135,17 @@ pub(super) fn parse(text: &str) -> Result<Rules, Vec<String>> {
     })
 }
 
+/// The problems found, and the warnings: what is allowed but probably not meant.
 #[derive(Default)]
-struct Problems(Vec<String>);
+struct Problems(Vec<String>, Vec<String>);
 
 impl Problems {
     fn push(&mut self, s: String) {
         self.0.push(s);
+    }
+
+    fn warn(&mut self, s: String) {
+        self.1.push(s);
     }
 }
 
@@ -469,7 +483,12 @@ fn read_rule(
                     Err(problem) => p.push(format!("{loc}: {problem}")),
                     Ok(target) => match set_value_problem(name, target, value, vars) {
                         Some(problem) => p.push(format!("{loc}: {problem}")),
-                        None => set.push((name.clone(), value.clone())),
+                        None => {
+                            if let Some(warning) = set_looks_like_expression(name, value, vars) {
+                                p.warn(format!("{loc}: {warning}"));
+                            }
+                            set.push((name.clone(), value.clone()));
+                        }
                     },
                 }
             }
@@ -621,6 +640,32 @@ fn set_value_problem(name: &str, target: Target, v: &Value, vars: &Vars) -> Opti
     }
 }
 
+/// A `set` value that reads like a CEL expression: `set` assigns its text as it is, so
+/// `"'[VIP] ' + title"` becomes that very title. Quotes at either end, a `+` beside a quote or
+/// a variable, or a variable's bare name give it away.
+fn set_looks_like_expression(name: &str, v: &Value, vars: &Vars) -> Option<String> {
+    let text = v.as_str()?.trim();
+    let quoted = |s: &str| {
+        let s = s.trim();
+        s.starts_with(['\'', '"']) || s.ends_with(['\'', '"'])
+    };
+    let is_variable = |s: &str| vars.names.contains(&s.trim());
+    let looks = quoted(text)
+        || is_variable(text)
+        || (text.contains('+')
+            && text
+                .split('+')
+                .any(|part| quoted(part) || is_variable(part)));
+    looks.then(|| {
+        format!(
+            "`{}` is set as this very text, not worked out: did you mean `compute`? \
+             (\"compute\": {{\"{name}\": \"{}\"}})",
+            short(text),
+            short(text).replace('"', "\\\"")
+        )
+    })
+}
+
 /// Why an expression of type `t` certainly cannot be assigned to `name`.
 fn compute_type_problem(name: &str, target: Target, t: Ty) -> Option<String> {
     match target {
@@ -768,6 +813,9 @@ fn compile(
     for problem in &analysis.problems {
         p.push(format!("{loc}: {problem}"));
     }
+    for warning in &analysis.warnings {
+        p.warn(format!("{loc}: {warning}"));
+    }
     if !analysis.problems.is_empty() {
         return None;
     }
@@ -822,7 +870,7 @@ fn has_single_equals(src: &str) -> bool {
     })
 }
 
-fn warnings(
+fn rule_warnings(
     rules: &[Rule],
     lets: &BTreeMap<String, Value>,
     reads: &BTreeSet<String>,

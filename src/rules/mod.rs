@@ -18,6 +18,7 @@ mod pack;
 mod report;
 #[cfg(test)]
 mod tests;
+mod zones;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -53,6 +54,9 @@ pub struct Rules {
 #[error("{}", .problems.join("\n"))]
 pub struct RulesError {
     pub problems: Vec<String>,
+    /// What was found to be allowed but probably not meant, as far as the document could be
+    /// read (see [`Rules::warnings`]).
+    pub warnings: Vec<String>,
 }
 
 /// A rule with `reject` matched: no ticket is to be created.
@@ -137,8 +141,9 @@ impl Rules {
     pub fn parse(text: &str) -> Result<Rules, RulesError> {
         let text = unpack(text).map_err(|problem| RulesError {
             problems: vec![problem],
+            warnings: Vec::new(),
         })?;
-        doc::parse(&text).map_err(|problems| RulesError { problems })
+        doc::parse(&text)
     }
 
     /// The `defaults`: values for read/write variables the request leaves empty.
@@ -157,6 +162,33 @@ impl Rules {
         &self.selections
     }
 
+    /// Every name the document can give a lookup variable: the string values of `defaults`
+    /// and of each rule's `set`, where it gives them (names `compute` makes are not known
+    /// before a press). Ids are left out: they need no lookup.
+    pub fn literal_names(&self) -> Vec<crate::resolve::RulesName> {
+        let from_defaults = self
+            .defaults
+            .iter()
+            .map(|(var, v)| (format!("defaults.{var}"), var, v));
+        let from_rules = self.rules.iter().enumerate().flat_map(|(i, rule)| {
+            rule.set
+                .iter()
+                .map(move |(var, v)| (format!("rules[{i}].set.{var}"), var, v))
+        });
+        from_defaults
+            .chain(from_rules)
+            .filter_map(|(at, var, v)| {
+                let lookup = Lookup::from_variable(var)?;
+                let name = v.as_str().map(str::trim).filter(|n| !n.is_empty())?;
+                Some(crate::resolve::RulesName {
+                    lookup,
+                    name: name.to_string(),
+                    at,
+                })
+            })
+            .collect()
+    }
+
     /// How many rules the document has.
     pub fn len(&self) -> usize {
         self.rules.len()
@@ -168,7 +200,8 @@ impl Rules {
     }
 
     /// Things that are allowed but probably not meant: rules that can never apply, `let`
-    /// variables nothing reads. The checker shows them; the Lambda ignores them.
+    /// variables nothing reads, a `set` value that reads like an expression, a timestamp's
+    /// hour read without a time zone. The checker shows them; the Lambda ignores them.
     pub fn warnings(&self) -> &[String] {
         &self.warnings
     }

@@ -5,7 +5,7 @@ use super::{Rules, RulesError};
 
 /// The report on a parsed document named `name` (a file name, `<stdin>`, `the document`): `OK:`
 /// and a summary, then a `warning:` line per warning; or a count of problems, then an `error:`
-/// line per problem, each naming its place and the fix.
+/// line per problem, each naming its place and the fix, then the warnings found on the way.
 pub fn check_report(name: &str, parsed: &Result<Rules, RulesError>) -> Vec<String> {
     match parsed {
         Ok(rules) => std::iter::once(format!("OK: {}", summary(rules)))
@@ -16,6 +16,8 @@ pub fn check_report(name: &str, parsed: &Result<Rules, RulesError>) -> Vec<Strin
                     .map(|w| format!("warning: {name}: {w}")),
             )
             .collect(),
+        // Warnings follow the errors: they never fail the check, but a technician fixing the
+        // errors should see them in the same pass.
         Err(e) => {
             let n = e.problems.len();
             std::iter::once(format!(
@@ -23,6 +25,7 @@ pub fn check_report(name: &str, parsed: &Result<Rules, RulesError>) -> Vec<Strin
                 if n == 1 { "" } else { "s" }
             ))
             .chain(e.problems.iter().map(|p| format!("error: {p}")))
+            .chain(e.warnings.iter().map(|w| format!("warning: {name}: {w}")))
             .collect()
         }
     }

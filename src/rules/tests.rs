@@ -1109,3 +1109,100 @@ fn a_packed_document_is_read_and_its_problems_name_unpacked_places() {
     );
     assert_problem(&problems("gz:!!"), &["not valid base64"]);
 }
+
+#[test]
+fn a_set_value_that_reads_like_an_expression_is_warned_about() {
+    let r = rules(json!({"defaults": {"queue": "Service Desk"}, "rules": [
+        {"set": {"title": "'[VIP] ' + title"}},
+        {"set": {"message": "message + ' (from the kiosk)'"}},
+        {"set": {"assignee": "name"}},
+        {"set": {"queue": "\"Escalations\""}},
+        {"set": {"queue": "Service Desk", "title": "C++ compiler", "message": "O'Brien's laptop"}},
+    ]}));
+    let w = r.warnings();
+    assert_eq!(w.len(), 4, "{w:?}");
+    assert!(
+        w[0].starts_with("rules[0]: set.title: `'[VIP] ' + title` is set as this very text")
+            && w[0].contains(
+                "did you mean `compute`? (\"compute\": {\"title\": \"'[VIP] ' + title\"})"
+            ),
+        "{w:?}"
+    );
+    assert!(w[1].starts_with("rules[1]: set.message: "), "{w:?}");
+    assert!(
+        w[2].starts_with("rules[2]: set.assignee: `name` is set as this very text"),
+        "{w:?}"
+    );
+    assert!(
+        w[3].contains("(\"compute\": {\"queue\": \"\\\"Escalations\\\"\"})"),
+        "{w:?}"
+    );
+}
+
+#[test]
+fn a_literal_time_zone_must_be_one_cel_can_read() {
+    assert_rejected(
+        json!({"rules": [{"when": "timestamp(openDate).getHours('Central') >= 17", "stop": true}]}),
+        &[
+            "rules[0].when",
+            "`timestamp(openDate).getHours('Central')`: `Central` is not a time zone",
+            "did you mean `America/Chicago`, `Canada/Central` or `US/Central`?",
+        ],
+    );
+    assert_rejected(
+        json!({"rules": [{"when": "timestamp(openDate).getDayOfWeek('Europe/Londn') == 0", "stop": true}]}),
+        &["did you mean `Europe/London`?"],
+    );
+    assert_rejected(
+        json!({"rules": [{"when": "timestamp(openDate).getHours('25:00') > 1", "stop": true}]}),
+        &["`25:00` is not a time zone offset"],
+    );
+    let r = rules(json!({"rules": [{"when":
+        "timestamp(openDate).getHours('America/Chicago') >= 17 || timestamp(openDate).getHours('-06:00') < 8",
+        "stop": true}]}));
+    assert!(r.warnings().is_empty(), "{:?}", r.warnings());
+}
+
+#[test]
+fn the_hour_without_a_time_zone_is_utc_and_warned_about() {
+    let r = rules(json!({"rules": [
+        {"when": "timestamp(openDate).getHours() >= 17", "set": {"queue": "After Hours"}},
+        {"when": "timestamp(openDate).getDayOfWeek() == 0", "set": {"queue": "Weekend"}},
+        {"when": "timestamp(openDate).getMinutes() == 0", "set": {"queue": "On the hour"}},
+        {"when": "duration('3h').getHours() == 3", "set": {"queue": "Durations"}},
+    ]}));
+    let w = r.warnings();
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert!(
+        w[0].starts_with("rules[0].when `timestamp(openDate).getHours() >= 17`: ")
+            && w[0].contains("`timestamp(openDate).getHours()` counts in UTC")
+            && w[0].contains("`timestamp(openDate).getHours('America/Chicago')`"),
+        "{w:?}"
+    );
+    assert!(w[1].contains("getDayOfWeek()` counts in UTC"), "{w:?}");
+    // The rules run all the same, in UTC: 18:30 on a Monday.
+    let mut c = ctx_at(
+        json!({"email": "a@b.com", "message": "m"}),
+        "2024-05-06T18:30:00Z",
+    );
+    assert_eq!(r.apply(&mut c).matched, [0, 3]);
+}
+
+#[test]
+fn the_hour_as_a_field_points_to_get_hours_in_a_time_zone() {
+    assert_rejected(
+        json!({"rules": [{"when": "openDate.hour >= 17", "stop": true}]}),
+        &[
+            "`openDate.hour`: `openDate` is a string, which has no fields",
+            "to read the hour, write `timestamp(openDate).getHours('America/Chicago')`",
+        ],
+    );
+    assert_rejected(
+        json!({"rules": [{"when": "timestamp(openDate).weekday == 0", "stop": true}]}),
+        &["`timestamp(openDate).getDayOfWeek('America/Chicago')`"],
+    );
+    assert_rejected(
+        json!({"rules": [{"when": "openDate.getHours() > 17", "stop": true}]}),
+        &["`timestamp(openDate).getHours('America/Chicago')`"],
+    );
+}

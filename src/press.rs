@@ -1,9 +1,11 @@
 //! A press on its way to a ticket: `prepare` takes a parsed press through the rules and looks up
 //! everything the ticket needs, `file` creates it.
 //!
-//! Every route that files a ticket calls `prepare` and then `file`; the preview calls only
-//! `prepare` and shows what it found. A route is a thin adapter: it turns its wire format into a
-//! [`ButtonRequest`] and an optional [`IdempotencyKey`], and the outcome into its own answer.
+//! Every route that files a ticket calls [`submit`] (`prepare`, then `file`); the preview calls
+//! only `prepare` and shows what it found. A route is a thin adapter: it turns its wire format
+//! into a [`ButtonRequest`] and an optional [`IdempotencyKey`], and the outcome into its own
+//! answer. The replay runs the same [`submit`] on a parked press, with the press time as the
+//! clock ([`Pressed`]).
 
 use chrono::{DateTime, Utc};
 
@@ -17,6 +19,51 @@ use crate::resolve::{self, Resolution, Tables};
 use crate::rules::{Outcome, Rejection};
 use crate::ticket::{self, Requester};
 
+/// When a press was made and how its repeats are known: what the pipeline needs besides the
+/// press itself.
+#[derive(Debug, Clone)]
+pub(crate) struct Pressed {
+    /// The rules' clock and the ticket's open date: now for a live press, the press time for a
+    /// replayed one (after-hours rules route it as they would have then).
+    pub at: DateTime<Utc>,
+    /// The key the ticket is marked with, so that a repeat finds it.
+    pub key: Option<IdempotencyKey>,
+    /// Whether BMS may hold the ticket already, so that it is searched for first: a client's
+    /// key may repeat an earlier press, and a replay may follow a create whose answer was lost.
+    /// A key made at intake belongs to a press never filed before: nothing to search for.
+    pub may_be_filed: bool,
+    /// A replayed press's first line in the ticket: that it was filed late, and when.
+    pub late: Option<String>,
+}
+
+impl Pressed {
+    /// A press arriving now with the client's `Idempotency-Key`, if it sent one. With a queue
+    /// (`mark_every_press`) a press without one gets a key made here: its ticket then carries a
+    /// marker too, and a replay after a create whose answer was lost finds it.
+    pub fn arriving(key: Option<IdempotencyKey>, mark_every_press: bool) -> Pressed {
+        let may_be_filed = key.is_some();
+        let key = match key {
+            Some(key) => Some(key),
+            None if mark_every_press => intake_key(),
+            None => None,
+        };
+        Pressed {
+            at: Utc::now(),
+            key,
+            may_be_filed,
+            late: None,
+        }
+    }
+}
+
+/// A fresh key for a press that came without one: 128 random bits, never a client's value.
+pub(crate) fn intake_key() -> Option<IdempotencyKey> {
+    IdempotencyKey::parse(&format!("{INTAKE_KEY_PREFIX}{:032x}", fastrand::u128(..))).ok()
+}
+
+/// How a key made at intake starts, so that a parked message says where its key came from.
+pub(crate) const INTAKE_KEY_PREFIX: &str = "intake-";
+
 /// A press taken through the rules.
 pub(crate) struct Evaluated {
     pub button: ButtonRequest,
@@ -24,6 +71,8 @@ pub(crate) struct Evaluated {
     pub after: Context,
     pub outcome: Outcome,
     pub now: DateTime<Utc>,
+    /// See [`Pressed::late`].
+    pub late: Option<String>,
 }
 
 /// Everything a ticket needs, short of creating it: what `/tickets/preview` shows.
@@ -62,6 +111,19 @@ pub(crate) enum Next {
 pub(crate) struct Filed {
     pub ticket: CreatedTicket,
     pub warnings: Vec<String>,
+    /// Filed under the catch-all contact: the e-mail matched no contact.
+    pub unregistered: bool,
+    /// Names BMS did not know, replaced by defaults.
+    pub fallbacks: usize,
+}
+
+/// What became of a press that was to be filed.
+pub(crate) enum Submitted {
+    /// A rule refused the ticket.
+    Rejected(Rejection),
+    /// An earlier try of the same press filed this ticket.
+    Duplicate(CreatedTicket),
+    Filed(Filed),
 }
 
 /// What BMS holds from an earlier press with the same e-mail and `Idempotency-Key`.
@@ -75,7 +137,7 @@ enum Earlier {
 
 impl Plan {
     /// The `POST /v2/servicedesk/tickets` body, built once the warnings are final: they are
-    /// listed in the ticket too.
+    /// listed in the ticket too. A press filed late says so first.
     pub fn ticket(&self, ev: &Evaluated, marker: Option<&Marker>) -> TicketInput {
         let errors: Vec<String> = self
             .warnings
@@ -83,7 +145,7 @@ impl Plan {
             .chain(&self.for_technicians)
             .cloned()
             .collect();
-        ticket::ticket_input(
+        let mut input = ticket::ticket_input(
             &ev.button,
             &ev.after,
             &self.requester,
@@ -91,18 +153,48 @@ impl Plan {
             &errors,
             ev.now,
             marker,
-        )
+        );
+        if let Some(late) = &ev.late {
+            input.details = format!("{late}\n\n{}", input.details);
+        }
+        input
     }
 }
 
-/// Run the rules on `button`; unless they reject it, look up the contact, the ids and (for a
-/// keyed press) the ticket an earlier try created, side by side.
+/// Prepare the press and file its ticket, unless the rules reject it or an earlier try filed it.
+pub(crate) async fn submit(
+    app: &Ready,
+    button: ButtonRequest,
+    pressed: Pressed,
+) -> Result<Submitted, Problem> {
+    let prepared = prepare_at(app, button, pressed).await?;
+    match prepared.next {
+        Next::Rejected(rejection) => Ok(Submitted::Rejected(rejection)),
+        Next::Duplicate { first, .. } => Ok(Submitted::Duplicate(first)),
+        Next::File(plan) => file(app, &prepared.ev, plan, prepared.marker.as_ref())
+            .await
+            .map(Submitted::Filed),
+    }
+}
+
+/// [`prepare_at`] for a press arriving now with the client's key, if any.
 pub(crate) async fn prepare(
     app: &Ready,
     button: ButtonRequest,
     key: Option<IdempotencyKey>,
 ) -> Result<Prepared, Problem> {
-    let ev = evaluate(app, button, Utc::now());
+    prepare_at(app, button, Pressed::arriving(key, false)).await
+}
+
+/// Run the rules on `button` at the press time; unless they reject it, look up the contact, the
+/// ids and (when BMS may hold it already) the ticket an earlier try created, side by side.
+pub(crate) async fn prepare_at(
+    app: &Ready,
+    button: ButtonRequest,
+    pressed: Pressed,
+) -> Result<Prepared, Problem> {
+    let mut ev = evaluate(app, button, pressed.at);
+    ev.late = pressed.late;
     if let Some(rejection) = ev.outcome.rejected.clone() {
         return Ok(Prepared {
             ev,
@@ -110,10 +202,11 @@ pub(crate) async fn prepare(
             next: Next::Rejected(rejection),
         });
     }
-    let marker = key.map(|k| Marker::new(&ev.button.email, &k));
+    let marker = pressed.key.map(|k| Marker::new(&ev.button.email, &k));
+    let search = marker.as_ref().filter(|_| pressed.may_be_filed);
     // Boxed: side by side, the two futures are too large for a debug build's test thread.
     let (earlier, plan) = tokio::join!(
-        Box::pin(earlier_ticket(app, marker.as_ref(), ev.now)),
+        Box::pin(earlier_ticket(app, search, ev.now)),
         Box::pin(plan(app, &ev))
     );
     let next = match earlier? {
@@ -139,6 +232,7 @@ pub(crate) async fn file(
 ) -> Result<Filed, Problem> {
     let input = plan.ticket(ev, marker);
     let created = app.bms.create_ticket(&input).await?;
+    let fallbacks = plan.resolution.warnings.len();
     tracing::info!(
         ticket_id = created.id,
         contact_id = plan.requester.contact.id,
@@ -158,6 +252,8 @@ pub(crate) async fn file(
     Ok(Filed {
         ticket: created,
         warnings: plan.warnings,
+        unregistered: plan.requester.unregistered,
+        fallbacks,
     })
 }
 
@@ -171,10 +267,13 @@ fn evaluate(app: &Ready, button: ButtonRequest, now: DateTime<Utc>) -> Evaluated
         after,
         outcome,
         now,
+        late: None,
     }
 }
 
-/// The ticket an earlier press with this marker created within the window.
+/// The ticket an earlier press with this marker created within the window before the press
+/// time `now`. A replay hours later passes the press time, so it still finds a ticket an
+/// earlier try of the same press filed (its open date is that press time) or a repeat of it.
 ///
 /// A failing search must neither file a repeat twice nor lose the press. So a failure a retry can
 /// outlast (BMS unreachable, rate limiting, an HTTP 5xx) files nothing and answers 503: the client

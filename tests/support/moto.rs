@@ -1,6 +1,6 @@
-//! A real Secrets Manager API: `moto_server` (PyPI `moto[server]`) on a free loopback port,
-//! started once per test binary and reached through the SDK's standard
-//! `AWS_ENDPOINT_URL_SECRETS_MANAGER`.
+//! A real Secrets Manager API and a real SQS: `moto_server` (PyPI `moto[server]`) on a free
+//! loopback port, started once per test binary and reached through the SDK's standard
+//! `AWS_ENDPOINT_URL_SECRETS_MANAGER` and `AWS_ENDPOINT_URL_SQS`.
 
 use std::io::ErrorKind;
 use std::net::{TcpListener, TcpStream};
@@ -80,6 +80,7 @@ pub fn moto() -> &'static Moto {
         // OnceLock blocks them until this returns, so no other thread reads the environment now.
         unsafe {
             std::env::set_var("AWS_ENDPOINT_URL_SECRETS_MANAGER", &url);
+            std::env::set_var("AWS_ENDPOINT_URL_SQS", &url);
             std::env::set_var("AWS_REGION", "us-east-1");
             std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
             std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");

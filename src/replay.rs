@@ -5,8 +5,8 @@
 //! marked with the press's idempotency key, so that whatever SQS delivers twice, and whatever
 //! the button parked twice, becomes one ticket: an earlier try's ticket is found, not filed
 //! again. A record that fails goes back to the queue (`batchItemFailures`): after a wait that
-//! doubles with each receive when time may cure it, at once when it cannot (a poison message, a
-//! rule that now rejects it), so that it reaches the dead-letter queue without delay. Once BMS
+//! doubles with each receive, or at once when no wait can help (a poison message, a rule that
+//! now rejects it), so that it reaches the dead-letter queue without delay. Once BMS
 //! fails a record for a reason time cures, the rest of the batch is not tried: it would only
 //! spend BMS's hourly allowance on the same failure.
 
@@ -166,20 +166,14 @@ async fn file(
                 rejection.rule, rejection.message
             ),
         },
-        Err(p) => {
-            // A configuration error is fixed by a deploy, not by BMS: it waits like an outage,
-            // without holding back the rest of the batch.
-            let retry = p.time_cures || p.status == 500;
-            if retry {
-                Verdict::Later {
-                    why: p.detail,
-                    wait: retry_wait(app.config.replay_retry, receive_count(record)),
-                    bms_down: p.time_cures,
-                }
-            } else {
-                Verdict::Stuck { why: p.detail }
-            }
-        }
+        // Whatever else fails (a configuration error, refused credentials, BMS refusing the
+        // ticket) is fixed by an operator, not by the message: it waits like an outage, without
+        // holding back the rest of the batch unless time may cure it.
+        Err(p) => Verdict::Later {
+            wait: retry_wait(app.config.replay_retry, receive_count(record)),
+            bms_down: p.time_cures,
+            why: p.detail,
+        },
     }
 }
 

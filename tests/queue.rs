@@ -322,9 +322,16 @@ async fn health_reports_the_queue_and_what_is_parked_on_it() {
     let line = text.lines().last().unwrap_or_default();
     assert_eq!(
         line,
-        "ok   parking queue: reachable, 1 press parked (0 being replayed or waiting to be retried)",
+        "ok   parking queue: reachable, 1 press parked (0 being replayed or waiting to be \
+         retried); the oldest's age: no CloudWatch data point in the last 5 minutes yet",
         "{text}"
     );
+    // SQS reports the age to CloudWatch every minute; the health line reads it from there.
+    queue.report_oldest_age(754).await;
+    let (status, text) = health(&app).await;
+    assert_eq!(status, 200, "{text}");
+    let line = text.lines().last().unwrap_or_default();
+    assert!(line.ends_with("; the oldest has waited 12 min"), "{text}");
 
     let missing = format!("{}-missing", queue.url);
     let broken = app_for(&bms, &[("BUTTON_QUEUE_URL", &missing)]).await;

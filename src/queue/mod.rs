@@ -6,6 +6,7 @@
 //! reject and the function's own configuration errors are answered as without a queue. A press
 //! larger than the queue takes is not parked either, and its 503 says so.
 
+pub mod age;
 pub mod message;
 
 use std::time::Duration;
@@ -32,6 +33,7 @@ const SQS_TIMEOUT: Duration = Duration::from_secs(3);
 pub struct Queue {
     client: Client,
     url: String,
+    cloudwatch: age::Cloudwatch,
 }
 
 /// A press on the queue: the reference the button is given (the SQS message id).
@@ -72,7 +74,19 @@ impl Queue {
         Queue {
             client: Client::new(&sdk),
             url: url.to_string(),
+            cloudwatch: age::Cloudwatch::new(&sdk),
         }
+    }
+
+    /// How long the oldest press on the queue has waited, as CloudWatch last saw it.
+    pub async fn oldest_age(&self) -> Result<Option<Duration>, String> {
+        let name = self
+            .url
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or_default();
+        self.cloudwatch.oldest_age(name).await
     }
 
     pub fn url(&self) -> &str {

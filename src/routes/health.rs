@@ -13,7 +13,7 @@ use crate::config::SecretSetting;
 use crate::context::Context;
 use crate::kaseya::BmsError;
 use crate::secret::SecretError;
-use crate::{press, resolve};
+use crate::{press, queue, resolve};
 
 /// A report made at `at`: its status and its lines.
 pub(crate) type Cached = (Instant, StatusCode, String);
@@ -124,10 +124,23 @@ async fn check_queue(app: &Ready) -> Result<String, String> {
     })?;
     let parked = depth.waiting + depth.in_flight;
     let presses = if parked == 1 { "press" } else { "presses" };
-    Ok(format!(
+    let mut line = format!(
         "reachable, {parked} {presses} parked ({} being replayed or waiting to be retried)",
         depth.in_flight
-    ))
+    );
+    // The age is CloudWatch's to tell, a minute late at best: not knowing it fails nothing.
+    if parked > 0 {
+        line += &match queue.oldest_age().await {
+            Ok(Some(age)) => format!("; the oldest has waited {}", queue::age::human(age)),
+            Ok(None) => {
+                "; the oldest's age: no CloudWatch data point in the last 5 minutes yet".to_string()
+            }
+            Err(e) => format!(
+                "; the oldest's age unknown ({e}: the role needs cloudwatch:GetMetricStatistics)"
+            ),
+        };
+    }
+    Ok(line)
 }
 
 /// A fresh login, so that a rotated or wrong password shows now.

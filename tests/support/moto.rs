@@ -1,6 +1,6 @@
-//! A real Secrets Manager API and a real SQS: `moto_server` (PyPI `moto[server]`) on a free
-//! loopback port, started once per test binary and reached through the SDK's standard
-//! `AWS_ENDPOINT_URL_SECRETS_MANAGER` and `AWS_ENDPOINT_URL_SQS`.
+//! A real Secrets Manager API, SQS and CloudWatch: `moto_server` (PyPI `moto[server]`) on a
+//! free loopback port, started once per test binary and reached through the SDK's standard
+//! `AWS_ENDPOINT_URL_SECRETS_MANAGER`, `AWS_ENDPOINT_URL_SQS` and `AWS_ENDPOINT_URL_CLOUDWATCH`.
 
 use std::io::ErrorKind;
 use std::net::{TcpListener, TcpStream};
@@ -81,6 +81,7 @@ pub fn moto() -> &'static Moto {
         unsafe {
             std::env::set_var("AWS_ENDPOINT_URL_SECRETS_MANAGER", &url);
             std::env::set_var("AWS_ENDPOINT_URL_SQS", &url);
+            std::env::set_var("AWS_ENDPOINT_URL_CLOUDWATCH", &url);
             std::env::set_var("AWS_REGION", "us-east-1");
             std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
             std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");

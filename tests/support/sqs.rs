@@ -169,6 +169,48 @@ impl Parking {
             .expect("moto deletes the message");
     }
 
+    /// What SQS tells CloudWatch every minute: the age of the queue's oldest message, as of
+    /// half a minute ago. Sent to moto as CloudWatch's Query protocol, unsigned (moto checks no
+    /// signature, only the service in the credential scope).
+    pub async fn report_oldest_age(&self, seconds: u64) {
+        let endpoint = std::env::var("AWS_ENDPOINT_URL_CLOUDWATCH").expect("moto() set it");
+        let name = self.url.rsplit('/').next().unwrap_or_default();
+        let at = (chrono::Utc::now() - chrono::Duration::seconds(30))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let form = [
+            ("Action", "PutMetricData".to_string()),
+            ("Version", "2010-08-01".to_string()),
+            ("Namespace", "AWS/SQS".to_string()),
+            (
+                "MetricData.member.1.MetricName",
+                "ApproximateAgeOfOldestMessage".to_string(),
+            ),
+            ("MetricData.member.1.Value", seconds.to_string()),
+            ("MetricData.member.1.Unit", "Seconds".to_string()),
+            ("MetricData.member.1.Timestamp", at),
+            (
+                "MetricData.member.1.Dimensions.member.1.Name",
+                "QueueName".to_string(),
+            ),
+            (
+                "MetricData.member.1.Dimensions.member.1.Value",
+                name.to_string(),
+            ),
+        ];
+        let status = reqwest::Client::new()
+            .post(format!("{endpoint}/"))
+            .header(
+                "authorization",
+                format!("AWS4-HMAC-SHA256 Credential=testing/20260101/{REGION}/monitoring/aws4_request, SignedHeaders=host, Signature=0"),
+            )
+            .form(&form)
+            .send()
+            .await
+            .expect("moto answers")
+            .status();
+        assert!(status.is_success(), "PutMetricData: {status}");
+    }
+
     /// Messages on the queue, visible or not.
     pub async fn count(&self) -> u64 {
         count(&self.client, &self.url).await

@@ -144,6 +144,11 @@ async fn file(
                 pressed_at = %parked.pressed_at,
                 "parked press filed"
             );
+            // No button hears these: an attachment note BMS refused is said here, with the
+            // ticket it belongs to (the rest are in the ticket's [Submission Errors] too).
+            for warning in &filed.warnings {
+                tracing::warn!(message_id = %reference, ticket_id = filed.ticket.id, %warning, "parked press filed with a warning");
+            }
             counts.filed = 1;
             counts.replayed = 1;
             counts.unknown_users = u64::from(filed.unregistered);

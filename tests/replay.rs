@@ -203,6 +203,61 @@ async fn a_create_whose_answer_was_lost_is_found_not_filed_again() {
 }
 
 #[tokio::test]
+async fn a_replay_hours_after_the_press_still_finds_what_an_earlier_try_filed() {
+    let queue = Parking::create("hours", 5).await;
+    let bms = Sandbox::start().await;
+    let app = app_parking_on(&bms, &queue, &[]).await;
+    let pressed_at = (chrono::Utc::now() - chrono::Duration::hours(3)).to_rfc3339();
+    queue
+        .send_raw(&parked_body(
+            &pressed_at,
+            "hours-later",
+            press(DAN, "three hours ago"),
+        ))
+        .await;
+    // The first try files the ticket, opened at the press time, and its answer is lost.
+    bms.fail_next("POST", TICKETS, Failure::DropAnswer);
+    let event = queue.receive_event(10).await;
+    assert_eq!(deliver(&app, &queue, &event).await, message_ids(&event));
+    assert_eq!(bms.tickets().len(), 1);
+    // The next searches from the press time, not from now: it finds that ticket.
+    let event = queue.receive_event(10).await;
+    assert!(deliver(&app, &queue, &event).await.is_empty());
+    assert_eq!(bms.tickets().len(), 1, "{:#?}", bms.tickets());
+}
+
+#[tokio::test]
+async fn once_bms_fails_a_record_the_rest_of_the_batch_is_not_tried() {
+    let queue = Parking::create("batch", 5).await;
+    let bms = Sandbox::start().await;
+    let app = app_parking_on(&bms, &queue, &[]).await;
+    let now = chrono::Utc::now().to_rfc3339();
+    for n in 0..3 {
+        queue
+            .send_raw(&parked_body(
+                &now,
+                &format!("b-{n}"),
+                press(DAN, &format!("b {n}")),
+            ))
+            .await;
+    }
+    bms.set_outage(outage());
+    let event = queue.receive_event(10).await;
+    assert_eq!(message_ids(&event).len(), 3);
+    bms.reset_calls();
+    let reported = deliver(&app, &queue, &event).await;
+    assert_eq!(reported, message_ids(&event), "all three go back");
+    let logins = bms.count("POST", "/v2/security/authenticate");
+    let searches = bms.count("GET", "/v2/crm/contacts/search");
+    // One record's tries (a login retried with backoff), not three records' worth.
+    assert!(
+        logins <= 4 && searches == 0,
+        "logins {logins}, searches {searches}"
+    );
+    assert_eq!(queue.count().await, 3);
+}
+
+#[tokio::test]
 async fn the_same_press_parked_twice_files_one_ticket() {
     let queue = Parking::create("retried", 5).await;
     let bms = Sandbox::start().await;

@@ -19,7 +19,7 @@ use crate::Ready;
 use crate::config::ConfigError;
 use crate::kaseya;
 use crate::metrics::Counts;
-use crate::press::{self, Pressed, Submitted};
+use crate::press::{self, Filed, Pressed, Submitted};
 use crate::queue::{ParkedPress, Replayable};
 
 /// No wait between retries grows longer than this.
@@ -64,7 +64,6 @@ pub(crate) async fn batch(
     };
     let mut bms_down: Option<String> = None;
     for record in &event.records {
-        let id = record.message_id.clone().unwrap_or_default();
         let verdict = match &bms_down {
             Some(why) => Verdict::Later {
                 why: format!("not tried: BMS failed an earlier record of this batch ({why})"),
@@ -72,32 +71,41 @@ pub(crate) async fn batch(
                 bms_down: true,
             },
             None => {
-                let started = Instant::now();
-                let deadline = kaseya::deadline(started, lambda_deadline);
+                let deadline = kaseya::deadline(Instant::now(), lambda_deadline);
                 kaseya::within(deadline, replay(app, record)).await
             }
         };
-        match &verdict {
-            Verdict::Done => continue,
-            Verdict::Later {
-                why,
-                wait,
-                bms_down: down,
-            } => {
-                tracing::warn!(message_id = %id, wait_s = wait.as_secs(), reason = %why, "parked press not filed yet; back to the queue");
-                if *down && bms_down.is_none() {
-                    bms_down = Some(why.clone());
-                }
-                back_to_queue(app, record, *wait).await;
-            }
-            Verdict::Stuck { why } => {
-                tracing::error!(message_id = %id, reason = %why, "parked press cannot be filed; it goes to the dead-letter queue");
-                back_to_queue(app, record, Duration::ZERO).await;
-            }
+        if let Verdict::Later {
+            why,
+            bms_down: true,
+            ..
+        } = &verdict
+        {
+            bms_down.get_or_insert_with(|| why.clone());
         }
-        response.add_failure(id);
+        if verdict != Verdict::Done {
+            send_back(app, record, &verdict).await;
+            response.add_failure(record.message_id.clone().unwrap_or_default());
+        }
     }
     response
+}
+
+/// Say why a record was not filed, and put it back on the queue for its next try.
+async fn send_back(app: &Ready, record: &SqsMessage, verdict: &Verdict) {
+    let id = record.message_id.as_deref().unwrap_or_default();
+    let wait = match verdict {
+        Verdict::Done => return,
+        Verdict::Later { why, wait, .. } => {
+            tracing::warn!(message_id = %id, wait_s = wait.as_secs(), reason = %why, "parked press not filed yet; back to the queue");
+            *wait
+        }
+        Verdict::Stuck { why } => {
+            tracing::error!(message_id = %id, reason = %why, "parked press cannot be filed; it goes to the dead-letter queue");
+            Duration::ZERO
+        }
+    };
+    back_to_queue(app, record, wait).await;
 }
 
 /// Read, prepare and file one record, and write its metric line.
@@ -138,21 +146,7 @@ async fn file(
     };
     match press::submit(app, button, pressed).await {
         Ok(Submitted::Filed(filed)) => {
-            tracing::info!(
-                message_id = %reference,
-                ticket_id = filed.ticket.id,
-                pressed_at = %parked.pressed_at,
-                "parked press filed"
-            );
-            // No button hears these: an attachment note BMS refused is said here, with the
-            // ticket it belongs to (the rest are in the ticket's [Submission Errors] too).
-            for warning in &filed.warnings {
-                tracing::warn!(message_id = %reference, ticket_id = filed.ticket.id, %warning, "parked press filed with a warning");
-            }
-            counts.filed = 1;
-            counts.replayed = 1;
-            counts.unknown_users = u64::from(filed.unregistered);
-            counts.fallbacks = filed.fallbacks as u64;
+            *counts = filed_late(reference, parked.pressed_at, &filed);
             Verdict::Done
         }
         Ok(Submitted::Duplicate(first)) => {
@@ -179,6 +173,28 @@ async fn file(
             bms_down: p.time_cures,
             why: p.detail,
         },
+    }
+}
+
+/// Log a parked press filed, and count it.
+fn filed_late(reference: &str, pressed_at: DateTime<Utc>, filed: &Filed) -> Counts {
+    tracing::info!(
+        message_id = %reference,
+        ticket_id = filed.ticket.id,
+        pressed_at = %pressed_at,
+        "parked press filed"
+    );
+    // No button hears these: an attachment note BMS refused is said here, with the ticket it
+    // belongs to (the rest are in the ticket's [Submission Errors] too).
+    for warning in &filed.warnings {
+        tracing::warn!(message_id = %reference, ticket_id = filed.ticket.id, %warning, "parked press filed with a warning");
+    }
+    Counts {
+        filed: 1,
+        replayed: 1,
+        unknown_users: u64::from(filed.unregistered),
+        fallbacks: filed.fallbacks as u64,
+        ..Counts::default()
     }
 }
 

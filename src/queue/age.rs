@@ -19,6 +19,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 const WINDOW: chrono::Duration = chrono::Duration::minutes(5);
 const TIMEOUT: Duration = Duration::from_secs(3);
 const SERVICE: &str = "monitoring";
+const FORM: &str = "application/x-www-form-urlencoded; charset=utf-8";
 
 /// What reads the metric: the endpoint, the region and the credentials of the function.
 pub struct Cloudwatch {
@@ -55,43 +56,15 @@ impl Cloudwatch {
     pub async fn oldest_age(&self, queue_name: &str) -> Result<Option<Duration>, String> {
         let now = Utc::now();
         let body = query(queue_name, now - WINDOW, now);
-        let creds = self
-            .credentials
-            .as_ref()
-            .ok_or("no AWS credentials to ask CloudWatch with")?
-            .provide_credentials()
-            .await
-            .map_err(|e| format!("no AWS credentials to ask CloudWatch with: {e}"))?;
-        let identity = Identity::from(creds);
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(&self.region)
-            .name(SERVICE)
-            .time(SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
-            .map_err(|e| format!("the CloudWatch request could not be signed: {e}"))?
-            .into();
-        const FORM: &str = "application/x-www-form-urlencoded; charset=utf-8";
-        let signable = SignableRequest::new(
-            "POST",
-            self.endpoint.as_str(),
-            [("content-type", FORM)].into_iter(),
-            SignableBody::Bytes(body.as_bytes()),
-        )
-        .map_err(|e| format!("the CloudWatch request could not be signed: {e}"))?;
-        let (instructions, _) = sign(signable, &params)
-            .map_err(|e| format!("the CloudWatch request could not be signed: {e}"))?
-            .into_parts();
         let mut request = self
             .http
             .post(&self.endpoint)
-            .header(reqwest::header::CONTENT_TYPE, FORM)
-            .body(body);
-        for (name, value) in instructions.headers() {
+            .header(reqwest::header::CONTENT_TYPE, FORM);
+        for (name, value) in self.signature(&body).await? {
             request = request.header(name, value);
         }
         let answer = request
+            .body(body)
             .send()
             .await
             .map_err(|e| format!("CloudWatch could not be reached: {}", without_url(&e)))?;
@@ -107,6 +80,44 @@ impl Cloudwatch {
             ));
         }
         Ok(latest_maximum(&text).map(|s| Duration::from_secs_f64(s.max(0.0))))
+    }
+
+    /// The SigV4 headers of a POST of `body` to the endpoint, signed with the function's
+    /// credentials as they are now (Lambda's are temporary).
+    async fn signature(&self, body: &str) -> Result<Vec<(String, String)>, String> {
+        let unsigned =
+            |e: &dyn std::fmt::Display| format!("the CloudWatch request could not be signed: {e}");
+        let creds = self
+            .credentials
+            .as_ref()
+            .ok_or("no AWS credentials to ask CloudWatch with")?
+            .provide_credentials()
+            .await
+            .map_err(|e| format!("no AWS credentials to ask CloudWatch with: {e}"))?;
+        let identity = Identity::from(creds);
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&self.region)
+            .name(SERVICE)
+            .time(SystemTime::now())
+            .settings(SigningSettings::default())
+            .build()
+            .map_err(|e| unsigned(&e))?
+            .into();
+        let signable = SignableRequest::new(
+            "POST",
+            self.endpoint.as_str(),
+            [("content-type", FORM)].into_iter(),
+            SignableBody::Bytes(body.as_bytes()),
+        )
+        .map_err(|e| unsigned(&e))?;
+        let (instructions, _) = sign(signable, &params)
+            .map_err(|e| unsigned(&e))?
+            .into_parts();
+        Ok(instructions
+            .headers()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect())
     }
 }
 

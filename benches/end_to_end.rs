@@ -29,6 +29,9 @@ async fn app(bms: &Sandbox) -> App {
             "BUTTON_RULES",
             include_str!("../docs/rules.example.json").to_string(),
         ),
+        // Criterion's own output, not a metric line per press (the init bench runs the real
+        // binary with them, and measures their cost).
+        ("BUTTON_METRICS", "off".to_string()),
     ];
     App::new(Config::from_lookup(|k| {
         env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())

@@ -19,6 +19,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A health report costs a login and about eight BMS calls; BMS allows 1,500 calls an hour per
 /// endpoint, and a monitor polling every few seconds must not spend them.
 pub const DEFAULT_HEALTH_REUSE: Duration = Duration::from_secs(60);
+/// The first wait of a replayed press BMS still cannot take; the queue's own backoff doubles it.
+pub const DEFAULT_REPLAY_RETRY: Duration = Duration::from_secs(60);
 pub use crate::kaseya::DEFAULT_LOOKUP_TTL;
 /// osTicket clients send no `Idempotency-Key` and retry for minutes after a slow answer.
 pub const DEFAULT_OSTICKET_DEDUPE_MINUTES: i64 = 10;
@@ -92,6 +94,15 @@ pub struct Config {
     /// `KASEYA_SECRET_TTL_SECONDS`: how often the secret is read again, in the background of a
     /// request, so that a key removed from it stops working.
     pub secret_ttl: Duration,
+    /// `BUTTON_QUEUE_URL`: the SQS queue a press BMS cannot take now is parked on (answered
+    /// 202) and replayed from. `None`: such a press is answered 503, as without a queue.
+    pub queue_url: Option<String>,
+    /// `BUTTON_REPLAY_RETRY_SECONDS`: how long a replayed press that BMS still cannot take
+    /// waits before its first retry; each later retry waits twice as long, up to 15 minutes.
+    pub replay_retry: Duration,
+    /// `BUTTON_METRICS`: one CloudWatch Embedded Metric Format line per press on stdout
+    /// (`emf`, the default) or none (`off`).
+    pub metrics: bool,
 }
 
 /// Everything wrong with the environment, each line naming its variable.
@@ -155,6 +166,13 @@ impl Config {
              (the BMS ticket number)",
         );
         let secret_ttl = vars.seconds("KASEYA_SECRET_TTL_SECONDS", DEFAULT_SECRET_TTL, 1);
+        let queue_url = queue_url(&mut vars);
+        let replay_retry = vars.seconds("BUTTON_REPLAY_RETRY_SECONDS", DEFAULT_REPLAY_RETRY, 0);
+        let metrics = vars.switch(
+            "BUTTON_METRICS",
+            &[("emf", true), ("off", false)],
+            "use `emf` (one CloudWatch Embedded Metric Format line per press) or `off`",
+        );
 
         let config = (|| {
             Some(Config {
@@ -185,6 +203,9 @@ impl Config {
                 osticket_dedupe: osticket_dedupe?,
                 osticket_answer: osticket_answer?,
                 secret_ttl: secret_ttl?,
+                queue_url: queue_url?,
+                replay_retry: replay_retry?,
+                metrics: metrics?,
             })
         })();
         vars.finish(config)
@@ -210,6 +231,28 @@ fn base_path(raw: &str) -> String {
     match raw.trim().trim_matches('/') {
         "" => String::new(),
         p => format!("/{p}"),
+    }
+}
+
+/// `BUTTON_QUEUE_URL`: unset is no queue; set, it must be a queue URL
+/// (`https://sqs.<region>.amazonaws.com/<account>/<name>`, or a local one for tests).
+fn queue_url(vars: &mut Vars<impl Fn(&str) -> Option<String>>) -> Option<Option<String>> {
+    let Some(raw) = vars.value("BUTTON_QUEUE_URL") else {
+        return Some(None);
+    };
+    let raw = raw.trim().to_string();
+    let usable = reqwest::Url::parse(&raw).is_ok_and(|u| {
+        matches!(u.scheme(), "https" | "http") && u.host_str().is_some() && u.path().len() > 1
+    });
+    if usable {
+        Some(Some(raw))
+    } else {
+        vars.problem(format!(
+            "BUTTON_QUEUE_URL is `{raw}`: it must be the queue's URL, such as \
+             https://sqs.us-east-1.amazonaws.com/123456789012/kaseya-button-parked (the stack's \
+             ParkedPressQueueUrl output), or unset for no parking"
+        ));
+        None
     }
 }
 
@@ -533,6 +576,22 @@ mod tests {
             let err = with(&[(var, value)]).unwrap_err().to_string();
             assert!(err.contains(&format!("{var} is `{value}`")), "{err}");
         }
+    }
+
+    #[test]
+    fn queue_url_unset_set_or_an_error() {
+        let with = |v: &str| config(&[("KASEYA_SECRET_ID", "s"), ("BUTTON_QUEUE_URL", v)]);
+        assert_eq!(
+            config(&[("KASEYA_SECRET_ID", "s")]).unwrap().queue_url,
+            None
+        );
+        let url = "https://sqs.eu-west-1.amazonaws.com/123456789012/parked";
+        assert_eq!(with(url).unwrap().queue_url.as_deref(), Some(url));
+        let err = with("parked").unwrap_err().to_string();
+        assert!(err.contains("BUTTON_QUEUE_URL is `parked`"), "{err}");
+        let c = config(&[("KASEYA_SECRET_ID", "s")]).unwrap();
+        assert_eq!(c.replay_retry, DEFAULT_REPLAY_RETRY);
+        assert!(c.metrics, "metrics are on unless switched off");
     }
 
     #[test]

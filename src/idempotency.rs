@@ -66,6 +66,11 @@ impl IdempotencyKey {
         Ok(IdempotencyKey(raw.to_string()))
     }
 
+    /// The key itself: what a parked press keeps, so that its replay marks the ticket alike.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
     /// The key the request carries, if any. A header that is present but unusable is an error
     /// rather than "no key": ignoring it would silently file a repeat twice.
     pub fn from_headers(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, String> {

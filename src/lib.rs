@@ -8,6 +8,8 @@
 //!   contact and the ids in BMS ([`kaseya`], [`resolve`]) and files the [`ticket`].
 //! - [`problem`] turns every error into the answer the caller sees.
 //! - [`web`] holds the help page and the rules playground, which the routes serve.
+//! - [`queue`] parks a press BMS cannot take now; [`replay`] (the `kaseya-button-replay`
+//!   function) files it from the queue later, through the same [`press`] pipeline.
 //!
 //! The [`App`] is built once per Lambda container and borrowed by every invocation; what it
 //! caches (the secret, the BMS token, lookup lists, the catch-all contact) can be thrown away at
@@ -19,9 +21,12 @@ pub mod context;
 pub mod idempotency;
 pub mod kaseya;
 mod keys;
+pub mod metrics;
 pub mod osticket;
 mod press;
 pub mod problem;
+pub mod queue;
+pub mod replay;
 pub mod resolve;
 mod routes;
 pub mod rules;
@@ -31,8 +36,9 @@ pub mod web;
 pub mod wording;
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, RequestExt, Response};
 use tokio::sync::Mutex;
@@ -40,6 +46,7 @@ use tokio::sync::Mutex;
 use crate::config::{Config, ConfigError, SecretSetting};
 use crate::kaseya::Bms;
 use crate::problem::Problem;
+use crate::queue::Queue;
 use crate::routes::Route;
 use crate::secret::{SecretStore, Source};
 
@@ -53,6 +60,8 @@ pub(crate) struct Ready {
     config: Config,
     secrets: Arc<SecretStore>,
     bms: Bms,
+    /// `BUTTON_QUEUE_URL`: where a press BMS cannot take now is parked.
+    queue: Option<Queue>,
     /// The catch-all contact, found once per container.
     catch_all: Mutex<Option<press::CatchAll>>,
     /// The last health report, answered again for a minute.
@@ -134,6 +143,16 @@ impl App {
         );
         response
     }
+
+    /// One batch of parked presses: the replay function's invocation. Never fails: a record
+    /// that is not filed goes back to the queue (`batchItemFailures`).
+    pub async fn replay(
+        &self,
+        event: SqsEvent,
+        lambda_deadline: Option<SystemTime>,
+    ) -> SqsBatchResponse {
+        replay::batch(self.ready.as_ref(), event, lambda_deadline).await
+    }
 }
 
 impl Ready {
@@ -158,10 +177,15 @@ impl Ready {
         })?
         .with_backoff(config.backoff)
         .with_lookup_ttl(config.lookup_ttl);
+        let queue = match &config.queue_url {
+            Some(url) => Some(Queue::new(url).await),
+            None => None,
+        };
         Ok(Ready {
             config,
             secrets,
             bms,
+            queue,
             catch_all: Mutex::new(None),
             health: Mutex::new(None),
         })

@@ -1,9 +1,11 @@
 //! A press on its way to a ticket: `prepare` takes a parsed press through the rules and looks up
 //! everything the ticket needs, `file` creates it.
 //!
-//! Every route that files a ticket calls `prepare` and then `file`; the preview calls only
-//! `prepare` and shows what it found. A route is a thin adapter: it turns its wire format into a
-//! [`ButtonRequest`] and an optional [`Repeat`], and the outcome into its own answer.
+//! Every route that files a ticket calls [`submit`] (`prepare`, then `file`); the preview calls
+//! only `prepare` and shows what it found. A route is a thin adapter: it turns its wire format
+//! into a [`ButtonRequest`] and a [`Pressed`] (when, which key, how repeats are found), and the
+//! outcome into its own answer. The replay runs the same [`submit`] on a parked press, with the
+//! press time as the clock.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -44,6 +46,12 @@ pub(crate) struct Evaluated {
     pub after: Context,
     pub outcome: Outcome,
     pub now: DateTime<Utc>,
+    /// See [`Pressed::late`].
+    pub late: Option<String>,
+    /// Another try of the same press may be filing it at this moment ([`Pressed::may_be_filed`]):
+    /// a client's key, or a replay. A key made at intake is this press's alone, so there is no
+    /// race to settle and the happy path keeps its two BMS calls.
+    pub may_race: bool,
 }
 
 /// Everything a ticket needs, short of creating it: what `/tickets/preview` shows.
@@ -59,6 +67,7 @@ pub(crate) struct Plan {
 
 /// How a press finds the ticket an earlier try of it filed: the key both tries carry, and how
 /// far back a ticket still answers a repeat.
+#[derive(Debug, Clone)]
 pub(crate) struct Repeat {
     pub key: IdempotencyKey,
     pub window: Duration,
@@ -73,6 +82,59 @@ impl Repeat {
         }
     }
 }
+
+/// When a press was made and how its repeats are known: what the pipeline needs besides the
+/// press itself.
+#[derive(Debug, Clone)]
+pub(crate) struct Pressed {
+    /// The rules' clock and the ticket's open date: now for a live press, the press time for a
+    /// replayed one (after-hours rules route it as they would have then).
+    pub at: DateTime<Utc>,
+    /// The key the ticket is marked with, so that a repeat finds it, and how far back (before
+    /// `at`) a ticket still answers a repeat.
+    pub repeat: Option<Repeat>,
+    /// Whether BMS may hold the ticket already, so that it is searched for first: a client's
+    /// key may repeat an earlier press, and a replay may follow a create whose answer was lost.
+    /// A key made at intake belongs to a press never filed before: nothing to search for.
+    pub may_be_filed: bool,
+    /// A replayed press's first line in the ticket: that it was filed late, and when.
+    pub late: Option<String>,
+    /// The name of the key the caller presented: the rules' `button`.
+    pub key_name: Option<String>,
+}
+
+impl Pressed {
+    /// A press arriving now, repeats found by `repeat` if it has one. With a queue
+    /// (`mark_every_press`) a press without one gets a key made here: its ticket then carries a
+    /// marker too, and a replay after a create whose answer was lost finds it.
+    pub fn arriving(
+        repeat: Option<Repeat>,
+        mark_every_press: bool,
+        key_name: Option<&str>,
+    ) -> Pressed {
+        let may_be_filed = repeat.is_some();
+        let repeat = match repeat {
+            Some(repeat) => Some(repeat),
+            None if mark_every_press => intake_key().map(Repeat::keyed),
+            None => None,
+        };
+        Pressed {
+            at: Utc::now(),
+            repeat,
+            may_be_filed,
+            late: None,
+            key_name: key_name.map(str::to_string),
+        }
+    }
+}
+
+/// A fresh key for a press that came without one: 128 random bits, never a client's value.
+pub(crate) fn intake_key() -> Option<IdempotencyKey> {
+    IdempotencyKey::parse(&format!("{INTAKE_KEY_PREFIX}{:032x}", fastrand::u128(..))).ok()
+}
+
+/// How a key made at intake starts, so that a parked message says where its key came from.
+pub(crate) const INTAKE_KEY_PREFIX: &str = "intake-";
 
 /// A press, prepared: where it goes next.
 pub(crate) struct Prepared {
@@ -99,6 +161,20 @@ pub(crate) struct Filed {
     pub warnings: Vec<String>,
     /// Another container filed the same press at the same moment, and its ticket stands.
     pub duplicate: bool,
+    /// Filed under the catch-all contact: the e-mail matched no contact.
+    pub unregistered: bool,
+    /// Names BMS did not know, replaced by defaults.
+    pub fallbacks: usize,
+}
+
+/// What became of a press that was to be filed.
+pub(crate) enum Submitted {
+    /// A rule refused the ticket.
+    Rejected(Rejection),
+    /// An earlier try of the same press filed this ticket (or a racing one did, at the same
+    /// moment).
+    Duplicate(CreatedTicket),
+    Filed(Filed),
 }
 
 /// What BMS holds from an earlier press with the same e-mail and `Idempotency-Key`.
@@ -128,7 +204,7 @@ impl Plan {
             .chain(&self.for_technicians)
             .cloned()
             .collect();
-        ticket::ticket_input(
+        let mut input = ticket::ticket_input(
             &ev.button,
             &ev.after,
             &self.requester,
@@ -136,20 +212,57 @@ impl Plan {
             &errors,
             ev.now,
             marker,
-        )
+        );
+        // A press filed late says so first.
+        if let Some(late) = &ev.late {
+            input.details = format!("{late}\n\n{}", input.details);
+        }
+        input
     }
 }
 
-/// Run the rules on `button`; unless they reject it, look up the contact, the ids and (for a
-/// keyed press) the ticket an earlier try created, side by side. `key_name` is the name of the
-/// key the caller presented, the rules' `button`.
+/// Prepare the press and file its ticket, unless the rules reject it or an earlier try filed it.
+pub(crate) async fn submit(
+    app: &Ready,
+    button: ButtonRequest,
+    pressed: Pressed,
+) -> Result<Submitted, Problem> {
+    let prepared = prepare_at(app, button, pressed).await?;
+    match prepared.next {
+        Next::Rejected(rejection) => Ok(Submitted::Rejected(rejection)),
+        Next::Duplicate { first, .. } => Ok(Submitted::Duplicate(first)),
+        Next::File(plan) => {
+            let filed = file(app, &prepared.ev, plan, prepared.marker.as_ref()).await?;
+            Ok(if filed.duplicate {
+                Submitted::Duplicate(filed.ticket)
+            } else {
+                Submitted::Filed(filed)
+            })
+        }
+    }
+}
+
+/// [`prepare_at`] for a press arriving now, repeats found by `repeat` if it has one. `key_name`
+/// is the name of the key the caller presented, the rules' `button`.
 pub(crate) async fn prepare(
     app: &Ready,
     button: ButtonRequest,
     repeat: Option<Repeat>,
     key_name: Option<&str>,
 ) -> Result<Prepared, Problem> {
-    let ev = evaluate(app, button, Utc::now(), key_name);
+    prepare_at(app, button, Pressed::arriving(repeat, false, key_name)).await
+}
+
+/// Run the rules on `button` at the press time; unless they reject it, look up the contact, the
+/// ids and (when BMS may hold it already) the ticket an earlier try created, side by side.
+pub(crate) async fn prepare_at(
+    app: &Ready,
+    button: ButtonRequest,
+    pressed: Pressed,
+) -> Result<Prepared, Problem> {
+    let mut ev = evaluate(app, button, pressed.at, pressed.key_name.as_deref());
+    ev.late = pressed.late;
+    ev.may_race = pressed.may_be_filed;
     if let Some(rejection) = ev.outcome.rejected.clone() {
         return Ok(Prepared {
             ev,
@@ -158,13 +271,17 @@ pub(crate) async fn prepare(
         });
     }
     let secret = app.secrets.get().await?;
+    let repeat = pressed.repeat;
     let marker = repeat
         .as_ref()
         .map(|r| Marker::new(secret.marker_key(), &ev.button.email, &r.key));
+    // A replay hours later searches back from the press time, so it still finds what an earlier
+    // try of the same press filed (its open date is that press time).
     let since = ev.now - repeat.map_or(idempotency::WINDOW, |r| r.window);
+    let search = marker.as_ref().filter(|_| pressed.may_be_filed);
     // Boxed: side by side, the two futures are too large for a debug build's test thread.
     let (earlier, plan) = tokio::join!(
-        Box::pin(earlier_ticket(app, marker.as_ref(), since)),
+        Box::pin(earlier_ticket(app, search, since)),
         Box::pin(plan(app, &ev))
     );
     let next = match earlier? {
@@ -223,11 +340,15 @@ pub(crate) async fn file(
     // the attachments do.
     let (lost_attachments, winner) =
         tokio::join!(attach, settle_race(app, ev, &plan, &created, marker));
+    let unregistered = plan.requester.unregistered;
+    let fallbacks = plan.resolution.warnings.len();
     if let Some(winner) = winner {
         return Ok(Filed {
             ticket: winner,
             warnings: Vec::new(),
             duplicate: true,
+            unregistered,
+            fallbacks,
         });
     }
     plan.warnings.extend(lost_attachments.map(Warning::from));
@@ -235,6 +356,8 @@ pub(crate) async fn file(
         ticket: created,
         warnings: plan.warnings.into_iter().map(|w| w.told).collect(),
         duplicate: false,
+        unregistered,
+        fallbacks,
     })
 }
 
@@ -253,7 +376,7 @@ async fn settle_race(
     created: &CreatedTicket,
     marker: Option<&Marker>,
 ) -> Option<CreatedTicket> {
-    let marker = marker?;
+    let marker = marker.filter(|_| ev.may_race)?;
     let since = idempotency::window_start(ev.now);
     let found = match app.bms.find_marked_tickets(marker, since).await {
         Ok(found) => found,
@@ -303,6 +426,8 @@ fn evaluate(
         after,
         outcome,
         now,
+        late: None,
+        may_race: false,
     }
 }
 

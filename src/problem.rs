@@ -24,6 +24,9 @@ pub struct Problem {
     /// BMS may have created the ticket although the request failed: the button must not file
     /// it again blindly. Answered as the extension member `"ticketMayExist": true`.
     pub ticket_may_exist: bool,
+    /// Waiting would cure it (BMS down, slow or rate limiting): with a queue configured, the
+    /// press is parked and answered 202 instead. See [`BmsError::time_cures`].
+    pub time_cures: bool,
 }
 
 impl Problem {
@@ -40,6 +43,7 @@ impl Problem {
             detail: detail.into(),
             retry_after: None,
             ticket_may_exist: false,
+            time_cures: false,
         }
     }
 
@@ -176,7 +180,8 @@ impl From<SecretError> for Problem {
 /// eighty lines are that list, read top to bottom.
 impl From<BmsError> for Problem {
     fn from(e: BmsError) -> Self {
-        match e {
+        let time_cures = e.time_cures();
+        let problem = match e {
             BmsError::Unreachable { .. } => Problem {
                 retry_after: Some(UNAVAILABLE_RETRY_AFTER),
                 ..Problem::new(
@@ -254,6 +259,10 @@ impl From<BmsError> for Problem {
                 "Kaseya BMS answered with an error",
                 e.to_string(),
             ),
+        };
+        Problem {
+            time_cures,
+            ..problem
         }
     }
 }
@@ -326,6 +335,63 @@ mod tests {
             assert_eq!((p.status, p.ticket_may_exist), (answered, true));
             assert_eq!(p.retry_after, Some(UNAVAILABLE_RETRY_AFTER));
         }
+    }
+
+    #[test]
+    fn only_what_time_cures_may_be_parked() {
+        let what = || "x".to_string();
+        let failed = |status| BmsError::Failed {
+            what: what(),
+            status,
+            message: "no".into(),
+        };
+        let cured = [
+            BmsError::Unreachable {
+                what: what(),
+                reason: "timed out".into(),
+            },
+            BmsError::RateLimited {
+                what: what(),
+                retry_after: Some(60),
+            },
+            BmsError::Unavailable {
+                what: what(),
+                retry_after: None,
+            },
+            BmsError::MaybeDone {
+                what: what(),
+                status: None,
+                reason: "timed out".into(),
+                retry_after: None,
+            },
+            failed(500),
+            failed(502),
+        ];
+        for e in cured {
+            assert!(Problem::from(e.clone()).time_cures, "{e}");
+        }
+        let lasting = [
+            failed(400),
+            failed(200),
+            BmsError::LoginRejected {
+                message: "Invalid credentials".into(),
+            },
+            BmsError::Unauthorized { what: what() },
+            BmsError::Redirected {
+                what: what(),
+                status: 307,
+            },
+            BmsError::BadAnswer {
+                what: what(),
+                reason: "not JSON".into(),
+            },
+            BmsError::Secret(SecretError::NotFound { id: "s".into() }),
+        ];
+        for e in lasting {
+            assert!(!Problem::from(e.clone()).time_cures, "{e}");
+        }
+        assert!(!Problem::rejected("no").time_cures);
+        assert!(!Problem::configuration("bad").time_cures);
     }
 
     #[test]

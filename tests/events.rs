@@ -223,6 +223,8 @@ async fn every_event_file_gives_its_expected_answer() {
                 .to_string_lossy()
                 .into_owned()
         })
+        // The SQS events are the replay function's: tests/replay.rs runs them.
+        .filter(|f| !f.starts_with("sqs-"))
         .collect();
     files.sort();
     let mut covered = Vec::new();

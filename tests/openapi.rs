@@ -3,6 +3,12 @@
 //! type, body and headers validated against the schema the document gives for it.
 
 mod helpers;
+mod support {
+    #[allow(dead_code)] // its Secrets Manager client is not used here
+    pub mod moto;
+    pub mod parking;
+    pub mod sqs;
+}
 
 use base64::Engine as _;
 use bms_sandbox::Failure;
@@ -650,4 +656,22 @@ async fn osticket_answers_conform() {
     .await;
     assert_eq!(resp.status(), 500);
     conforms(&spec, "POST", "/api/tickets.json", &resp);
+}
+
+#[tokio::test]
+async fn a_parked_press_conforms() {
+    let queue = support::sqs::Parking::create("openapi", 5).await;
+    let bms = bms_sandbox::Sandbox::start().await;
+    let app = support::parking::app_parking_on(&bms, &queue, &[]).await;
+    bms.set_outage(Some(Failure::Status(503)));
+    let resp = app
+        .handle(json_event(
+            Gateway::HttpV2,
+            "/tickets",
+            &press("a@b.com", "down"),
+        ))
+        .await;
+    assert_eq!(resp.status(), 202);
+    let body = conforms(&spec(), "POST", "/tickets", &resp);
+    assert_eq!(body["status"], "queued");
 }

@@ -165,6 +165,13 @@ impl Sandbox {
             .push((method.to_owned(), path_prefix.to_owned(), failure));
     }
 
+    /// From now on every call fails this way (after any queued by `fail_next`), until
+    /// `set_outage(None)`: BMS down for as long as a test or the demo needs.
+    /// `Some(Failure::Status(503))` is BMS down for maintenance.
+    pub fn set_outage(&self, outage: Option<Failure>) {
+        self.shared.lock().outage = outage;
+    }
+
     /// Every access and refresh token issued so far, revoked or not: what a test searches logs
     /// and answers for.
     pub fn tokens_issued(&self) -> Vec<String> {

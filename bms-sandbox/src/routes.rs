@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::envelope::Reply;
 use crate::middleware::{bms_layer, require_token};
 use crate::query::Params;
-use crate::state::Shared;
+use crate::state::{Failure, Shared};
 use crate::{login, ticket_updates, tickets};
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
@@ -50,6 +50,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/_sandbox/tickets", get(sandbox_tickets))
         .route("/_sandbox/calls", get(sandbox_calls))
         .route("/_sandbox/tenant", get(sandbox_tenant))
+        .route(
+            "/_sandbox/outage",
+            post(sandbox_outage_start).delete(sandbox_outage_end),
+        )
         .merge(protected)
         .fallback(not_found)
         .layer(from_fn_with_state(shared.clone(), bms_layer))
@@ -259,6 +263,31 @@ async fn sandbox_tickets(State(shared): State<Arc<Shared>>) -> axum::Json<Value>
 async fn sandbox_calls(State(shared): State<Arc<Shared>>) -> axum::Json<Value> {
     let calls = shared.lock().calls.clone();
     axum::Json(json!(calls))
+}
+
+/// `POST /_sandbox/outage?status=503`: every BMS call answers that status (default 503) until
+/// `DELETE /_sandbox/outage`. What the demo uses to show a press parked while BMS is down.
+async fn sandbox_outage_start(
+    State(shared): State<Arc<Shared>>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> (StatusCode, axum::Json<Value>) {
+    let status = match pairs.iter().find(|(k, _)| k == "status") {
+        None => 503,
+        Some((_, v)) => match v.parse::<u16>() {
+            Ok(s @ 400..=599) => s,
+            _ => {
+                let error = format!("status `{v}`: give an HTTP error status from 400 to 599");
+                return (StatusCode::BAD_REQUEST, axum::Json(json!({"error": error})));
+            }
+        },
+    };
+    shared.lock().outage = Some(Failure::Status(status));
+    (StatusCode::OK, axum::Json(json!({"outage": status})))
+}
+
+async fn sandbox_outage_end(State(shared): State<Arc<Shared>>) -> axum::Json<Value> {
+    shared.lock().outage = None;
+    axum::Json(json!({"outage": null}))
 }
 
 /// The seeded names behind the ids, so the demo can show a ticket as a technician reads it.

@@ -105,6 +105,9 @@ pub(crate) struct State {
     token_serial: u64,
     token_hasher: RandomState,
     pub failures: Vec<(String, String, Failure)>,
+    /// While set, every BMS call that has no queued failure fails this way: an outage that
+    /// lasts until it is lifted.
+    pub outage: Option<Failure>,
     pub calls: Vec<Call>,
     pub tickets: Vec<StoredTicket>,
     pub notes: Vec<(i64, Value)>,
@@ -134,6 +137,7 @@ impl State {
             token_serial: 0,
             token_hasher: RandomState::new(),
             failures: Vec::new(),
+            outage: None,
             calls: Vec::new(),
             tickets: Vec::new(),
             notes: Vec::new(),
@@ -212,12 +216,15 @@ impl State {
             .for_each(|g| g.revoked = true);
     }
 
-    /// Removes and returns the first queued failure for this call.
+    /// Removes and returns the first queued failure for this call; else the outage, if any.
     pub fn take_failure(&mut self, method: &str, path: &str) -> Option<Failure> {
         let index = self.failures.iter().position(|(m, prefix, _)| {
             m.eq_ignore_ascii_case(method) && path.starts_with(prefix.as_str())
-        })?;
-        Some(self.failures.remove(index).2)
+        });
+        match index {
+            Some(index) => Some(self.failures.remove(index).2),
+            None => self.outage.clone(),
+        }
     }
 
     pub fn next_ticket_id(&self) -> i64 {

@@ -965,3 +965,57 @@ async fn resolve_checks_its_body_marks_the_ticket_resolved_and_is_recorded() {
     assert_eq!(seen["resolutions"][0]["ticket_id"], json!(id));
     assert_eq!(seen["resolutions"][0]["request"], request);
 }
+
+#[tokio::test]
+async fn an_outage_fails_every_call_until_it_is_lifted() {
+    let bms = Sandbox::start().await;
+    let token = token(&bms).await;
+    bms.set_outage(Some(Failure::Status(503)));
+    bms.fail_next("GET", "/v2/system/", Failure::Status(429));
+    let (status, _) = get(&bms, &token, "/v2/system/queues/lookup").await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a queued failure first"
+    );
+    for _ in 0..2 {
+        let (status, body) = get(&bms, &token, "/v2/system/queues/lookup").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_failure(&body, 503, "Service Unavailable");
+    }
+    let (status, _) = post_json(&bms, &token, "/v2/servicedesk/tickets", &ticket_body()).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(bms.tickets().is_empty());
+    bms.set_outage(None);
+    let (status, _) = get(&bms, &token, "/v2/system/queues/lookup").await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_outage_is_started_and_lifted_over_http() {
+    let bms = Sandbox::start().await;
+    let token = token(&bms).await;
+    let outage = format!("{}/_sandbox/outage", bms.url());
+    let started = client()
+        .post(format!("{outage}?status=502"))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(started.status(), StatusCode::OK);
+    let (status, _) = get(&bms, &token, "/v2/system/queues/lookup").await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    let refused = client()
+        .post(format!("{outage}?status=200"))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let lifted = client().delete(&outage).send().await.expect("answers");
+    assert_eq!(lifted.status(), StatusCode::OK);
+    let (status, _) = get(&bms, &token, "/v2/system/queues/lookup").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        bms.calls().iter().all(|c| !c.path.starts_with("/_sandbox")),
+        "the sandbox's own routes are not recorded"
+    );
+}

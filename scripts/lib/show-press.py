@@ -1,9 +1,10 @@
 """Print one press of the demo: the function's answer and what the BMS sandbox stored for it.
 
-    show-press.py EVENT_FILE ANSWER_FILE SANDBOX_URL TICKETS_BEFORE
+    show-press.py EVENT_FILE ANSWER_FILE SANDBOX_URL TICKETS_BEFORE [EXPECTED_STATUS]
 
 Exits 1 when the answer's status is not the one the event's route gives: 201 for
-POST .../tickets, 200 for POST .../tickets/preview and GET .../health.
+POST .../tickets, 200 for POST .../tickets/preview and GET .../health, or EXPECTED_STATUS when
+given (202: the press was parked). An SQS event (the replay's) expects no record reported back.
 """
 
 import json
@@ -30,6 +31,8 @@ def main():
         event = json.load(f)
     with open(answer_file) as f:
         answer = json.load(f)
+    if "Records" in event:
+        return show_replay(event, answer, sandbox, before)
     status = answer.get("statusCode")
     # HTTP APIs answer with `headers`, REST APIs (payload 1.0) with `multiValueHeaders`.
     headers = {k.lower(): v for k, v in (answer.get("headers") or {}).items()}
@@ -42,6 +45,37 @@ def main():
     except ValueError:
         print(body.rstrip("\n"))
 
+    stored = show_tickets(sandbox, before)
+    want = int(sys.argv[5]) if len(sys.argv) > 5 else expected_status(event)
+    if len(stored["tickets"]) == before:
+        why = {201: "", 202: " (the press is parked until BMS takes it)"}.get(want, " (this route files none)")
+        print("-- no ticket stored" + why)
+
+    if status != want:
+        print(f"demo: {event_file} answered HTTP {status}; expected {want}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def show_replay(event, answer, sandbox, before):
+    """The replay's answer to an SQS event, and the tickets it filed."""
+    print(f"-- the replay's answer to {len(event['Records'])} parked press(es):")
+    print(json.dumps(answer, indent=2))
+    stored = show_tickets(sandbox, before)
+    if len(stored["tickets"]) == before:
+        print("-- no ticket stored")
+    failed = answer.get("batchItemFailures")
+    if not event["Records"]:
+        print("demo: the queue held nothing to replay", file=sys.stderr)
+        return 1
+    if failed != []:
+        print(f"demo: the replay reported records back to the queue: {failed}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def show_tickets(sandbox, before):
+    """Print the tickets the sandbox stored after the first `before`; the sandbox's record."""
     stored = get(sandbox + "/_sandbox/tickets")
     tenant = get(sandbox + "/_sandbox/tenant")
     names = {kind: {i["Id"]: i for i in items} for kind, items in tenant.items()}
@@ -60,6 +94,7 @@ def main():
         print(f"   assignee: {name('Assignees', t.get('AssigneeId')) if t.get('AssigneeId') else '-'}")
         print(f"   priority: {name('Priorities', t.get('PriorityId'))}")
         print(f"   status:   {name('Statuses', t.get('StatusId'))}")
+        print(f"   opened:   {t.get('OpenDate')}")
         print("   body:")
         for line in (t.get("Details") or "").splitlines():
             print("     " + line)
@@ -67,14 +102,7 @@ def main():
             if n["ticket_id"] == t.get("Id"):
                 files = [a.get("Name") or a.get("name") for a in n["note"].get("Attachments") or []]
                 print(f"   note with attachments: {', '.join(map(str, files))}")
-    want = expected_status(event)
-    if len(stored["tickets"]) == before:
-        print("-- no ticket stored" + (" (this route files none)" if want != 201 else ""))
-
-    if status != want:
-        print(f"demo: {event_file} answered HTTP {status}; expected {want}", file=sys.stderr)
-        return 1
-    return 0
+    return stored
 
 
 sys.exit(main())

@@ -13,3 +13,17 @@ venv_tool() {
     .venv/bin/pip install --quiet "$@"
   fi
 }
+
+# Like venv_tool, in a virtualenv of its own: .venv/apart/EXECUTABLE (for a tool whose pinned
+# dependencies clash with another's: checkov and aws-sam-cli pin different boto3 releases).
+#   venv_tool_apart EXECUTABLE 'PIP-REQUIREMENT...'; then run .venv/apart/EXECUTABLE/bin/EXECUTABLE
+venv_tool_apart() {
+  local exe=$1
+  shift
+  local venv=".venv/apart/$exe"
+  if [ ! -x "$venv/bin/$exe" ]; then
+    echo "installing $* into $venv" >&2
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet "$@"
+  fi
+}

@@ -62,6 +62,27 @@ pub enum BmsError {
     Secret(#[from] crate::secret::SecretError),
 }
 
+impl BmsError {
+    /// Whether waiting would cure it: BMS unreachable or timed out, a 5xx (a login's too), a
+    /// 429 or 503 whose wait did not fit the invocation, or a create whose fate is unknown (a
+    /// later try finds it by its marker instead of filing it twice). Not: refused credentials,
+    /// a 4xx, a redirect, an unreadable answer, or the secret.
+    pub fn time_cures(&self) -> bool {
+        match self {
+            BmsError::Unreachable { .. }
+            | BmsError::RateLimited { .. }
+            | BmsError::Unavailable { .. }
+            | BmsError::MaybeDone { .. } => true,
+            BmsError::Failed { status, .. } => *status >= 500,
+            BmsError::Unauthorized { .. }
+            | BmsError::LoginRejected { .. }
+            | BmsError::Redirected { .. }
+            | BmsError::BadAnswer { .. }
+            | BmsError::Secret(_) => false,
+        }
+    }
+}
+
 /// Lowercase every object key, recursively, so that structs can be read in any casing.
 pub fn lowercase_keys(v: Value) -> Value {
     match v {

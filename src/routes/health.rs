@@ -14,7 +14,7 @@ use crate::context::{Context, Lookup};
 use crate::kaseya::BmsError;
 use crate::problem::Problem;
 use crate::secret::SecretError;
-use crate::{press, resolve};
+use crate::{press, queue, resolve};
 
 /// A report made at `at`: its status and its lines.
 pub(crate) type Cached = (Instant, StatusCode, String);
@@ -44,7 +44,8 @@ pub(super) async fn report(app: &Ready) -> Response<Body> {
 
 /// Every check, one line each. The caches are dropped first, so a technician sees BMS as it is
 /// now. A failing line says what to fix; a check that cannot run because an earlier one failed
-/// says so, so the report always has the same five lines.
+/// says so, so the report always has the same five lines, and a sixth for the parking queue
+/// when one is configured.
 async fn check(app: &Ready) -> (StatusCode, String) {
     let mut lines = Vec::new();
     let mut healthy = true;
@@ -73,6 +74,14 @@ async fn check(app: &Ready) -> (StatusCode, String) {
             lines.push(format!("skip {name}: needs the BMS login"));
         }
     }
+    if app.queue.is_some() {
+        let queue = check_queue(app).await;
+        healthy &= queue.is_ok();
+        lines.push(match queue {
+            Ok(detail) => format!("ok   parking queue: {detail}"),
+            Err(why) => format!("FAIL parking queue: {why}"),
+        });
+    }
     let status = if healthy {
         StatusCode::OK
     } else {
@@ -100,6 +109,41 @@ async fn check_secret(app: &Ready) -> Result<String, String> {
         )),
         Err(e) => Err(e.to_string()),
     }
+}
+
+/// The queue a press BMS cannot take is parked on: reachable, and how many presses wait on it.
+/// A press parked there is one BMS has not seen yet, so a long wait is worth a look.
+async fn check_queue(app: &Ready) -> Result<String, String> {
+    let Some(queue) = app.queue.as_ref() else {
+        return Ok("not configured".into());
+    };
+    let depth = queue.depth().await.map_err(|e| {
+        format!(
+            "{e}: a press BMS cannot take would be answered 503 instead of parked. Check \
+             BUTTON_QUEUE_URL ({}) and that the function's role may sqs:SendMessage and \
+             sqs:GetQueueAttributes on it",
+            queue.url()
+        )
+    })?;
+    let parked = depth.waiting + depth.in_flight;
+    let presses = if parked == 1 { "press" } else { "presses" };
+    let mut line = format!(
+        "reachable, {parked} {presses} parked ({} being replayed or waiting to be retried)",
+        depth.in_flight
+    );
+    // The age is CloudWatch's to tell, a minute late at best: not knowing it fails nothing.
+    if parked > 0 {
+        line += &match queue.oldest_age().await {
+            Ok(Some(age)) => format!("; the oldest has waited {}", queue::age::human(age)),
+            Ok(None) => {
+                "; the oldest's age: no CloudWatch data point in the last 5 minutes yet".to_string()
+            }
+            Err(e) => format!(
+                "; the oldest's age unknown ({e}: the role needs cloudwatch:GetMetricStatistics)"
+            ),
+        };
+    }
+    Ok(line)
 }
 
 /// A fresh login, so that a rotated or wrong password shows now.

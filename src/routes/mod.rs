@@ -134,19 +134,25 @@ fn strip_segment<'a>(path: &'a str, prefix: &str) -> Option<&'a str> {
     (rest.is_empty() || rest.starts_with('/')).then_some(rest)
 }
 
-/// The button request in the body, with its `Idempotency-Key` (an unusable key is a 400, never
-/// silently ignored), taken through [`press::prepare`] with the caller's key name.
-async fn prepare_press(
-    app: &Ready,
-    req: &Request,
-    caller: &Caller,
-) -> Result<press::Prepared, Problem> {
+/// The button request in the body, and its `Idempotency-Key`: an unusable key is a 400, never
+/// silently ignored.
+fn button_press(req: &Request) -> Result<(ButtonRequest, Option<IdempotencyKey>), Problem> {
     let key = idempotency_key(req.headers())?;
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
     let button = ButtonRequest::parse(content_type, req.body().as_ref())?;
+    Ok((button, key))
+}
+
+/// The button request in the body, taken through [`press::prepare`] with the caller's key name.
+async fn prepare_press(
+    app: &Ready,
+    req: &Request,
+    caller: &Caller,
+) -> Result<press::Prepared, Problem> {
+    let (button, key) = button_press(req)?;
     press::prepare(
         app,
         button,

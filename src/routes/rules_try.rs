@@ -92,6 +92,7 @@ pub(super) async fn answer(req: &Request) -> Result<Response<Body>, Problem> {
             ),
             retry_after: None,
             ticket_may_exist: false,
+            time_cures: false,
         }),
     }
 }

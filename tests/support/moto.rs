@@ -1,6 +1,6 @@
-//! A real Secrets Manager API: `moto_server` (PyPI `moto[server]`) on a free loopback port,
-//! started once per test binary and reached through the SDK's standard
-//! `AWS_ENDPOINT_URL_SECRETS_MANAGER`. A test binary that uses it declares `mod helpers` too.
+//! A real Secrets Manager API, SQS and CloudWatch: `moto_server` (PyPI `moto[server]`) on a
+//! free loopback port, started once per test binary and reached through the SDK's standard
+//! `AWS_ENDPOINT_URL_SECRETS_MANAGER`, `AWS_ENDPOINT_URL_SQS` and `AWS_ENDPOINT_URL_CLOUDWATCH`.
 
 use std::io::ErrorKind;
 use std::net::{TcpListener, TcpStream};
@@ -78,7 +78,16 @@ pub fn moto() -> &'static Moto {
         let url = format!("http://127.0.0.1:{port}");
         // SAFETY: every test in this binary calls `moto()` before doing anything else, and
         // OnceLock blocks them until this returns, so no other thread reads the environment now.
-        unsafe { crate::helpers::secrets_manager_at(&url) }
+        unsafe {
+            std::env::set_var("AWS_ENDPOINT_URL_SECRETS_MANAGER", &url);
+            std::env::set_var("AWS_ENDPOINT_URL_SQS", &url);
+            std::env::set_var("AWS_ENDPOINT_URL_CLOUDWATCH", &url);
+            std::env::set_var("AWS_REGION", "us-east-1");
+            std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+            std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+            std::env::remove_var("AWS_PROFILE");
+            std::env::remove_var("AWS_ENDPOINT_URL");
+        }
         Moto {
             _child: child,
             _lifeline: lifeline,

@@ -1,0 +1,235 @@
+//! The parked press as it travels on the queue: versioned JSON (`docs/parked-press.md`).
+//!
+//! It holds the press as the caller sent it *after* parsing, written back in the `POST /tickets`
+//! JSON form, so that the replay parses what was already accepted once and cannot meet a new
+//! parse error. It never holds a button key, a BMS password or a token: only the key's name.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::button::{Attachment, ButtonRequest, Text};
+use crate::idempotency::IdempotencyKey;
+use crate::press::INTAKE_KEY_PREFIX;
+use crate::wording::json_kind;
+
+/// The version this function writes and the only one it reads.
+pub const VERSION: u64 = 1;
+
+/// A parked press, version 1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParkedPress {
+    pub v: u64,
+    /// When the button was pressed: the replay's clock and the ticket's open date.
+    pub pressed_at: DateTime<Utc>,
+    /// The name of the key the caller presented; never the key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_name: Option<String>,
+    /// The client's `Idempotency-Key`, or one made at intake (`intake-…`): its hash marks the
+    /// ticket, so that every try of this press files one ticket.
+    pub idempotency_key: String,
+    /// Why BMS could not take it at intake (the 503 it would otherwise have been answered).
+    pub parked_because: String,
+    /// The press in the `POST /tickets` JSON form.
+    pub press: Value,
+}
+
+/// A parked press, read back and checked: what the replay files.
+#[derive(Debug)]
+pub struct Replayable {
+    pub parked: ParkedPress,
+    pub button: ButtonRequest,
+    pub key: IdempotencyKey,
+}
+
+/// Why a message cannot be replayed, whatever happens to BMS: it goes to the dead-letter queue,
+/// where an operator can read it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Poison(pub String);
+
+impl ParkedPress {
+    pub fn new(
+        button: &ButtonRequest,
+        pressed_at: DateTime<Utc>,
+        key: &IdempotencyKey,
+        key_name: Option<String>,
+        parked_because: String,
+    ) -> ParkedPress {
+        ParkedPress {
+            v: VERSION,
+            pressed_at,
+            key_name,
+            idempotency_key: key.as_str().to_string(),
+            parked_because,
+            press: press_json(button),
+        }
+    }
+
+    /// Whether the key was the client's own `Idempotency-Key`, rather than made at intake.
+    pub fn key_from_client(&self) -> bool {
+        !self.idempotency_key.starts_with(INTAKE_KEY_PREFIX)
+    }
+
+    /// Read a message body: JSON, a version this function knows, a press that parses.
+    pub fn read(body: &str) -> Result<Replayable, Poison> {
+        let value: Value = serde_json::from_str(body)
+            .map_err(|e| Poison(format!("the message is not JSON ({e})")))?;
+        let version = match value.get("v") {
+            Some(Value::Number(n)) => n.as_u64(),
+            _ => None,
+        };
+        match version {
+            Some(VERSION) => {}
+            Some(v) => {
+                return Err(Poison(format!(
+                    "the message is version {v}; this function reads version {VERSION} only: \
+                     replay it with the function that parked it, or a later one"
+                )));
+            }
+            None => {
+                return Err(Poison(format!(
+                    "the message has no version `v` (found {}): it is not a parked press",
+                    value.get("v").map_or("nothing", json_kind)
+                )));
+            }
+        }
+        let parked: ParkedPress = serde_json::from_value(value)
+            .map_err(|e| Poison(format!("the message is not a parked press: {e}")))?;
+        let button = ButtonRequest::parse(
+            Some("application/json"),
+            parked.press.to_string().as_bytes(),
+        )
+        .map_err(|e| Poison(format!("the parked press does not parse: {e}")))?;
+        let key = IdempotencyKey::parse(&parked.idempotency_key)
+            .map_err(|e| Poison(format!("the parked press's idempotencyKey: {e}")))?;
+        Ok(Replayable {
+            parked,
+            button,
+            key,
+        })
+    }
+}
+
+/// The press in the `POST /tickets` JSON form, every field it holds written out: parsing it
+/// gives the same press back. Destructured without `..`, so that a new field cannot be left
+/// out silently.
+pub fn press_json(button: &ButtonRequest) -> Value {
+    let ButtonRequest {
+        email,
+        message,
+        title,
+        name,
+        selections,
+        hostname,
+        ip,
+        mac,
+        append,
+        business,
+        phone,
+        attachments,
+    } = button;
+    let mut out = Map::new();
+    out.insert("email".into(), email.as_str().into());
+    out.insert("message".into(), message.as_str().into());
+    out.insert("title".into(), title.as_str().into());
+    let optional = [
+        ("name", name),
+        ("hostname", hostname),
+        ("ip", ip),
+        ("mac", mac),
+        ("append", append),
+        ("business", business),
+        ("phone", phone),
+    ];
+    for (field, value) in optional {
+        if let Some(text) = value.as_ref().map(Text::as_str) {
+            out.insert(field.into(), text.into());
+        }
+    }
+    if !selections.is_empty() {
+        out.insert("selections".into(), json!(selections));
+    }
+    if !attachments.is_empty() {
+        let files: Vec<Value> = attachments.iter().map(attachment_json).collect();
+        out.insert("attachments".into(), Value::Array(files));
+    }
+    Value::Object(out)
+}
+
+fn attachment_json(a: &Attachment) -> Value {
+    json!({"name": a.name, "contentType": a.content_type, "data": a.base64})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn press(body: Value) -> ButtonRequest {
+        ButtonRequest::parse(Some("application/json"), body.to_string().as_bytes()).unwrap()
+    }
+
+    fn key(k: &str) -> IdempotencyKey {
+        IdempotencyKey::parse(k).unwrap()
+    }
+
+    #[test]
+    fn a_press_written_out_parses_back_to_itself() {
+        let full = press(json!({
+            "email": " Dan.Jump@fabrikam.com ",
+            "message": "Printer\u{1b}[0m jammed\n",
+            "name": "Dan Jump",
+            "selections": "Printer, , This is an emergency",
+            "hostname": "PC-042", "ip": "10.0.0.5", "mac": "00-11-22-33-44-55",
+            "append": "ipconfig output", "business": "Fabrikam", "phone": "555",
+            "attachments": [{"name": "shot.png", "contentType": "image/png", "data": "iVBO Rw0K"}],
+        }));
+        let minimal = press(json!({"email": "a@b.com", "message": "Hi"}));
+        for b in [full, minimal] {
+            assert_eq!(press(press_json(&b)), b);
+        }
+    }
+
+    #[test]
+    fn a_message_reads_back_with_its_press_and_key() {
+        let b = press(json!({"email": "a@b.com", "message": "Hi", "selections": ["X"]}));
+        let at = DateTime::parse_from_rfc3339("2026-11-26T22:15:00Z")
+            .unwrap()
+            .to_utc();
+        let parked = ParkedPress::new(&b, at, &key("k-1"), Some("tier2".into()), "down".into());
+        let body = serde_json::to_string(&parked).unwrap();
+        let back = ParkedPress::read(&body).unwrap();
+        assert_eq!(back.button, b);
+        assert_eq!(back.key, key("k-1"));
+        assert_eq!(back.parked, parked);
+        assert!(parked.key_from_client());
+        let v: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["v"], 1);
+        assert_eq!(v["pressedAt"], "2026-11-26T22:15:00Z");
+        assert_eq!(v["keyName"], "tier2");
+        assert_eq!(v["idempotencyKey"], "k-1");
+        assert_eq!(v["press"]["title"], "Hi");
+    }
+
+    #[test]
+    fn poison_says_what_is_wrong() {
+        let poison = |body: &str| ParkedPress::read(body).unwrap_err().0;
+        assert!(poison("not json").contains("not JSON"));
+        assert!(poison("{}").contains("no version `v`"));
+        assert!(poison(r#"{"v": "1"}"#).contains("found a string"));
+        let v2 = poison(r#"{"v": 2, "press": {}}"#);
+        assert!(
+            v2.contains("version 2") && v2.contains("version 1 only"),
+            "{v2}"
+        );
+        assert!(poison(r#"{"v": 1}"#).contains("not a parked press"));
+        let bad_press = json!({"v": 1, "pressedAt": "2026-11-26T22:15:00Z",
+            "idempotencyKey": "k", "parkedBecause": "down", "press": {"email": "nobody"}});
+        assert!(poison(&bad_press.to_string()).contains("does not parse"));
+        let bad_key = json!({"v": 1, "pressedAt": "2026-11-26T22:15:00Z",
+            "idempotencyKey": "", "parkedBecause": "down",
+            "press": {"email": "a@b.com", "message": "Hi"}});
+        assert!(poison(&bad_key.to_string()).contains("idempotencyKey"));
+    }
+}

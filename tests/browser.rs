@@ -547,6 +547,75 @@ async fn the_links_fields_fill_the_form_and_reach_the_ticket_on_a_phone() {
     }
 }
 
+/// The link `clients/unix/install-button.sh` writes into the desktop shortcut, in a temporary
+/// home: the page it opens is filled with the machine's facts and files them.
+#[tokio::test]
+async fn the_shortcut_the_shell_installer_writes_opens_a_filled_form() {
+    let s = stage(&[("BUTTON_RULES", RULES_WITH_SELECTIONS)]).await;
+    let home = std::env::temp_dir().join(format!("kb-shortcut-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let out = std::process::Command::new("sh")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/clients/unix/install-button.sh"
+        ))
+        .args(["--url", &s.front.url, "--key", BUTTON_KEY])
+        .args(["--email", "dan.jump@fabrikam.com", "--name", "Dan Jump"])
+        .args([
+            "--hostname",
+            "FAB-LT-042",
+            "--ip",
+            "10.1.2.42",
+            "--mac",
+            "00:1a:2b:3c:4d:5e",
+        ])
+        .env("HOME", &home)
+        .env_remove("XDG_DESKTOP_DIR")
+        .env_remove("XDG_DATA_HOME")
+        .output()
+        .expect("sh runs the installer");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shortcut = std::fs::read_to_string(home.join("Desktop/Get IT help.desktop"))
+        .expect("the installer wrote the shortcut");
+    let link = shortcut
+        .lines()
+        .find_map(|l| l.strip_prefix("URL="))
+        .expect("the shortcut has a URL")
+        .to_string();
+    let _ = std::fs::remove_dir_all(&home);
+    with_browser(&s, 1280, 900, move |c| async move {
+        c.goto(&link).await.expect("the page loads");
+        wait_for(&c, "email").await;
+        assert_eq!(value(&c, "email").await, "dan.jump@fabrikam.com");
+        assert_eq!(value(&c, "name").await, "Dan Jump");
+        let machine = wait_for_text(&c, "machine", "FAB-LT-042").await;
+        assert!(machine.contains("10.1.2.42") && machine.contains("00-1A-2B-3C-4D-5E"));
+        set_value(&c, "message", "The printer on the second floor is offline.").await;
+        c.find(Locator::Id("send"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for_text(&c, "status", "Ticket T").await;
+    })
+    .await;
+    let tickets = s.bms.tickets();
+    assert_eq!(tickets.len(), 1);
+    let details = tickets[0]["Details"].as_str().unwrap_or_default();
+    for line in [
+        "Hostname: FAB-LT-042",
+        "IP: 10.1.2.42",
+        "MAC: 00-1A-2B-3C-4D-5E",
+    ] {
+        assert!(details.contains(line), "{line} missing from {details}");
+    }
+}
+
 #[tokio::test]
 async fn with_bms_unreachable_the_page_says_so_plainly() {
     let bms = Sandbox::start().await;

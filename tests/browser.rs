@@ -271,6 +271,16 @@ async fn wait_for_text(c: &Client, id: &str, want: &str) -> String {
     }
 }
 
+/// Click the element with this id.
+async fn click(c: &Client, id: &str) {
+    c.find(Locator::Id(id))
+        .await
+        .unwrap_or_else(|e| panic!("#{id}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click #{id}: {e}"));
+}
+
 async fn set_value(c: &Client, id: &str, value: &str) {
     c.execute(
         "const e = document.getElementById(arguments[0]); e.value = arguments[1]; \
@@ -457,12 +467,7 @@ async fn the_help_page_files_a_ticket_with_a_picked_file_and_a_pasted_screenshot
         let usage = wait_for_text(&c, "usage", "2 of 10 files").await;
         assert!(usage.contains("of the 6 MB"), "{usage}");
         screenshot(&c, "help-desktop.png").await;
-        c.find(Locator::Id("send"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&c, "send").await;
         let status = wait_for_text(&c, "status", "Ticket T").await;
         assert!(
             status.contains("the help desk has your message"),
@@ -516,12 +521,7 @@ async fn the_links_fields_fill_the_form_and_reach_the_ticket_on_a_phone() {
             .await
             .unwrap();
         assert!(wide.as_u64().unwrap() <= 360, "the page is {wide} px wide");
-        c.find(Locator::Id("send"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&c, "send").await;
         wait_for_text(&c, "status", "Ticket T").await;
         screenshot(&c, "help-phone-sent.png").await;
         // remembered for next time
@@ -595,12 +595,7 @@ async fn the_shortcut_the_shell_installer_writes_opens_a_filled_form() {
         let machine = wait_for_text(&c, "machine", "FAB-LT-042").await;
         assert!(machine.contains("10.1.2.42") && machine.contains("00-1A-2B-3C-4D-5E"));
         set_value(&c, "message", "The printer on the second floor is offline.").await;
-        c.find(Locator::Id("send"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&c, "send").await;
         wait_for_text(&c, "status", "Ticket T").await;
     })
     .await;
@@ -639,12 +634,7 @@ async fn with_bms_unreachable_the_page_says_so_plainly() {
         c.goto(&link).await.expect("the page loads");
         wait_for(&c, "message").await;
         set_value(&c, "message", "Nothing works").await;
-        c.find(Locator::Id("send"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&c, "send").await;
         let status = wait_for_text(&c, "status", "could not be filed right now").await;
         assert!(
             status.contains("BMS could not be reached"),
@@ -707,12 +697,7 @@ async fn a_double_click_files_one_ticket_in_dark_mode() {
         assert_eq!(background, "rgb(15, 20, 25)", "the dark colours are used");
         screenshot(&c, "help-dark.png").await;
         // Once sent, the form is empty: another press files nothing and says why.
-        c.find(Locator::Id("send"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&c, "send").await;
         wait_for_text(&c, "message-err", "Tell the help desk what is wrong").await;
     })
     .await;
@@ -739,19 +724,9 @@ async fn a_resend_after_a_lost_answer_finds_the_first_ticket() {
         )
         .await
         .unwrap();
-        c.find(Locator::Id("send"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&c, "send").await;
         wait_for_text(&c, "status", "could not be reached").await;
-        c.find(Locator::Id("send"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&c, "send").await;
         let status = wait_for_text(&c, "status", "Ticket T").await;
         assert!(status.contains("filed once"), "{status}");
     })
@@ -788,12 +763,7 @@ async fn the_playground_checks_and_tries_rules() {
             r#"{"rules": [{"when": "prority == 'High'", "set": {"queue": "Escalations"}}]}"#,
         )
         .await;
-        c.find(Locator::Id("check"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&c, "check").await;
         let report = wait_for_text(&c, "report", "rules[0].when").await;
         assert!(report.contains("did you mean `priority`?"), "{report}");
         assert!(
@@ -826,12 +796,7 @@ async fn the_playground_checks_and_tries_rules() {
 }"#,
         )
         .await;
-        c.find(Locator::Id("try"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&c, "try").await;
         let table = wait_for_text(&c, "vars", "Printers").await;
         assert!(table.contains("queue (changed)"), "{table}");
         assert!(
@@ -848,12 +813,7 @@ async fn the_playground_checks_and_tries_rules() {
         assert!(!verdict.is_empty());
         screenshot(&c, "playground.png").await;
 
-        c.find(Locator::Id("pack"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&c, "pack").await;
         wait_for_text(&c, "packsize", "bytes packed").await;
         assert!(value(&c, "packed").await.starts_with("gz:"));
     })

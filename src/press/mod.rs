@@ -7,6 +7,9 @@
 //! outcome into its own answer. The replay runs the same [`submit`] on a parked press, with the
 //! press time as the clock.
 
+mod lookup;
+mod repeats;
+
 use chrono::{DateTime, Duration, Utc};
 
 use crate::Ready;
@@ -18,6 +21,11 @@ use crate::problem::Problem;
 use crate::resolve::{self, Resolution, Tables};
 use crate::rules::{Outcome, Rejection};
 use crate::ticket::{self, Requester};
+
+use lookup::requester;
+pub(crate) use lookup::{CatchAll, catch_all, location, tables};
+use repeats::{Earlier, earlier_ticket, settle_race};
+pub(crate) use repeats::{INTAKE_KEY_PREFIX, Repeat, intake_key};
 
 /// Something that went wrong with a press that still makes a ticket: the whole text for the
 /// ticket, the log and the preview, and what the caller is told, which never names what BMS
@@ -65,24 +73,6 @@ pub(crate) struct Plan {
     pub note: Option<NoteInput>,
 }
 
-/// How a press finds the ticket an earlier try of it filed: the key both tries carry, and how
-/// far back a ticket still answers a repeat.
-#[derive(Debug, Clone)]
-pub(crate) struct Repeat {
-    pub key: IdempotencyKey,
-    pub window: Duration,
-}
-
-impl Repeat {
-    /// A client's own `Idempotency-Key`, over the usual window.
-    pub fn keyed(key: IdempotencyKey) -> Repeat {
-        Repeat {
-            key,
-            window: idempotency::WINDOW,
-        }
-    }
-}
-
 /// When a press was made and how its repeats are known: what the pipeline needs besides the
 /// press itself.
 #[derive(Debug, Clone)]
@@ -128,14 +118,6 @@ impl Pressed {
     }
 }
 
-/// A fresh key for a press that came without one: 128 random bits, never a client's value.
-pub(crate) fn intake_key() -> Option<IdempotencyKey> {
-    IdempotencyKey::parse(&format!("{INTAKE_KEY_PREFIX}{:032x}", fastrand::u128(..))).ok()
-}
-
-/// How a key made at intake starts, so that a parked message says where its key came from.
-pub(crate) const INTAKE_KEY_PREFIX: &str = "intake-";
-
 /// A press, prepared: where it goes next.
 pub(crate) struct Prepared {
     pub ev: Evaluated,
@@ -175,16 +157,6 @@ pub(crate) enum Submitted {
     /// moment).
     Duplicate(CreatedTicket),
     Filed(Filed),
-}
-
-/// What BMS holds from an earlier press with the same e-mail and `Idempotency-Key`.
-enum Earlier {
-    /// No key, or no ticket of the last ten minutes carries the marker.
-    Nothing,
-    /// The tickets that carry the marker, oldest first.
-    Found(Vec<CreatedTicket>),
-    /// The search failed in a way no retry would cure; the reason goes into the warnings.
-    Unchecked(String),
 }
 
 impl Plan {
@@ -361,56 +333,6 @@ pub(crate) async fn file(
     })
 }
 
-/// Two containers that take the same keyed press at the same moment both find nothing and both
-/// file. Stateless, the race is closed after the fact: once filed, the marker is looked for
-/// again, and the ticket with the lowest id wins (BMS ids grow with creation, so of two racing
-/// containers at least the later one sees both tickets). A container whose own ticket lost
-/// resolves it as a duplicate of the winner, nothing deleted, and answers with the winner.
-///
-/// `None`: this ticket stands (it won, or the search could not tell, which leaves at worst the
-/// two tickets the race would have left anyway).
-async fn settle_race(
-    app: &Ready,
-    ev: &Evaluated,
-    plan: &Plan,
-    created: &CreatedTicket,
-    marker: Option<&Marker>,
-) -> Option<CreatedTicket> {
-    let marker = marker.filter(|_| ev.may_race)?;
-    let since = idempotency::window_start(ev.now);
-    let found = match app.bms.find_marked_tickets(marker, since).await {
-        Ok(found) => found,
-        Err(e) => {
-            tracing::warn!(ticket_id = created.id, error = %e, "the search after filing failed");
-            return None;
-        }
-    };
-    let winner = found.into_iter().find(|t| plan.is_for(t))?;
-    if winner.id >= created.id {
-        return None;
-    }
-    let number = winner.ticket_number.as_deref().unwrap_or("?");
-    let comment = format!(
-        "Duplicate of ticket {number} (id {}): the same button press was filed twice at the same \
-         moment. That ticket stays open; this one was resolved automatically.",
-        winner.id
-    );
-    match app.bms.resolve_ticket(created.id, &comment).await {
-        Ok(()) => tracing::info!(
-            ticket_id = created.id,
-            winner = winner.id,
-            "a racing press filed this ticket twice: resolved as a duplicate"
-        ),
-        Err(e) => tracing::warn!(
-            ticket_id = created.id,
-            winner = winner.id,
-            error = %e,
-            "a racing press filed this ticket twice, and resolving the second failed"
-        ),
-    }
-    Some(winner)
-}
-
 fn evaluate(
     app: &Ready,
     button: ButtonRequest,
@@ -428,53 +350,6 @@ fn evaluate(
         now,
         late: None,
         may_race: false,
-    }
-}
-
-/// The ticket an earlier press with this marker created since `since`.
-///
-/// A failing search must neither file a repeat twice nor lose the press. So a failure a retry can
-/// outlast (BMS unreachable, rate limiting, an HTTP 5xx) files nothing and answers 503: the client
-/// sends the same key again. A failure every retry would meet (the API user may not list tickets,
-/// an answer we cannot read) files the ticket with a warning, since refusing would lose every
-/// keyed press until someone fixes BMS.
-async fn earlier_ticket(
-    app: &Ready,
-    marker: Option<&Marker>,
-    since: DateTime<Utc>,
-) -> Result<Earlier, Problem> {
-    let Some(marker) = marker else {
-        return Ok(Earlier::Nothing);
-    };
-    match app.bms.find_marked_tickets(marker, since).await {
-        Ok(found) if found.is_empty() => Ok(Earlier::Nothing),
-        Ok(found) => Ok(Earlier::Found(found)),
-        Err(
-            e @ (BmsError::Unreachable { .. }
-            | BmsError::RateLimited { .. }
-            | BmsError::Unavailable { .. }
-            | BmsError::Failed { status: 500.., .. }),
-        ) => {
-            let detail = format!(
-                "{e}. Nothing was filed: send the request again with the same {}",
-                idempotency::HEADER
-            );
-            Err(Problem {
-                status: 503,
-                detail,
-                ..Problem::from(e)
-            })
-        }
-        // A ticket could not be created either: the same error as without a key.
-        Err(e @ (BmsError::Secret(_) | BmsError::LoginRejected { .. })) => Err(e.into()),
-        Err(e) => {
-            tracing::warn!(error = %e, "the duplicate search failed; filing the ticket");
-            Ok(Earlier::Unchecked(format!(
-                "the {} could not be checked ({e}): if this press repeats an earlier one, BMS \
-                 now holds the ticket twice",
-                idempotency::HEADER
-            )))
-        }
     }
 }
 
@@ -507,150 +382,6 @@ async fn plan(app: &Ready, ev: &Evaluated) -> Result<Plan, Problem> {
         for_technicians: misfiled.into_iter().collect(),
         note,
     })
-}
-
-/// The contact for `email`, or the catch-all one, and the location the ticket goes to; and, when
-/// the ticket could not go where it belongs, the line that tells the technicians why.
-///
-/// The catch-all contact is required for every press, known e-mail or not, and errors name no
-/// contact: otherwise an error would tell a caller which e-mails BMS knows. For the same reason a
-/// known contact whose ticket has no location to go to is filed under the catch-all contact,
-/// and answered exactly as an unknown e-mail is.
-async fn requester(app: &Ready, email: &Email) -> Result<(Requester, Option<String>), Problem> {
-    let (found, catch_all) = tokio::join!(app.bms.find_contact(email), catch_all(app));
-    let catch_all = catch_all?;
-    let unregistered = |why: Option<String>| {
-        let location_id = catch_all.location_id.ok_or_else(Problem::no_location)?;
-        let requester = Requester {
-            contact: catch_all.contact.clone(),
-            location_id,
-            unregistered: why.is_none(),
-        };
-        Ok((requester, why))
-    };
-    let Some(contact) = found? else {
-        return unregistered(None);
-    };
-    match location(app, &contact).await? {
-        Some(location_id) => Ok((
-            Requester {
-                contact,
-                location_id,
-                unregistered: false,
-            },
-            None,
-        )),
-        None => {
-            tracing::warn!(
-                contact_id = contact.id,
-                account_id = contact.account_id,
-                "the contact has no location and its account no main location; filed under the \
-                 catch-all contact"
-            );
-            unregistered(Some(format!(
-                "{email} is contact {} of account {}, which has no location and whose account has \
-                 no main location: the ticket was filed under the catch-all contact. Give the \
-                 contact a location or mark one of the account's locations as main.",
-                contact.id, contact.account_id
-            )))
-        }
-    }
-}
-
-/// Where a contact's tickets go: the contact's own location, else its account's main one. `None`
-/// when BMS has neither.
-pub(crate) async fn location(app: &Ready, contact: &Contact) -> Result<Option<i64>, BmsError> {
-    match contact.location() {
-        Some(id) => Ok(Some(id)),
-        None => app.bms.main_location(contact.account_id).await,
-    }
-}
-
-/// The catch-all contact for unregistered users and where its tickets go, found once per
-/// container (in the warm-up, so that a press does not wait for its location).
-#[derive(Debug, Clone)]
-pub(crate) struct CatchAll {
-    pub contact: Contact,
-    /// `None`: neither the contact nor its account has a location, and its tickets cannot be
-    /// filed (the health report says so).
-    pub location_id: Option<i64>,
-}
-
-pub(crate) async fn catch_all(app: &Ready) -> Result<CatchAll, Problem> {
-    // Held across the search: concurrent cold presses wait for one search, not one each.
-    let mut slot = app.catch_all.lock().await;
-    if let Some(c) = slot.as_ref() {
-        return Ok(c.clone());
-    }
-    let email = &app.config.unregistered_email;
-    let contact = app.bms.find_contact(email).await?.ok_or_else(|| {
-        Problem::configuration(format!(
-            "the catch-all contact `{email}` for unregistered users is not an active contact in \
-             BMS: create it (under an account with a main location), or set \
-             KASEYA_UNREGISTERED_EMAIL to the one you use"
-        ))
-    })?;
-    let location_id = location(app, &contact).await?;
-    let found = CatchAll {
-        contact,
-        location_id,
-    };
-    *slot = Some(found.clone());
-    Ok(found)
-}
-
-/// The lookup lists resolution needs, fetched concurrently (the first request of a container
-/// pays for them; later ones reuse them for `KASEYA_LOOKUP_TTL_SECONDS`).
-pub(crate) async fn tables(app: &Ready, needed: &[Lookup]) -> Result<Tables, Problem> {
-    let fetch = |l: Lookup| async move {
-        if needed.contains(&l) {
-            Some((l, app.bms.lookup(l).await))
-        } else {
-            None
-        }
-    };
-    let (a, b, c, d, e, f) = tokio::join!(
-        fetch(Lookup::Status),
-        fetch(Lookup::Priority),
-        fetch(Lookup::Queue),
-        fetch(Lookup::Assignee),
-        fetch(Lookup::TicketType),
-        fetch(Lookup::TicketSource),
-    );
-    let mut tables = Tables::new();
-    for (l, result) in [a, b, c, d, e, f].into_iter().flatten() {
-        let entry = match result {
-            Ok(items) => Ok(items),
-            // Ticket type and source tables are undocumented: a wrong table name must not stop a
-            // ticket whose rules give ids, so it is kept as a reason, not an error.
-            Err(BmsError::Failed { message, .. })
-                if matches!(l, Lookup::TicketType | Lookup::TicketSource) =>
-            {
-                Err(unreadable_table(app, l, &message))
-            }
-            Err(e) => return Err(e.into()),
-        };
-        tables.insert(l, entry);
-    }
-    Ok(tables)
-}
-
-/// Why an undocumented lookup table could not be read, and the setting that names it.
-fn unreadable_table(app: &Ready, l: Lookup, message: &str) -> String {
-    let (table, var) = if l == Lookup::TicketType {
-        (&app.config.ticket_type_table, "KASEYA_TICKET_TYPE_TABLE")
-    } else {
-        (
-            &app.config.ticket_source_table,
-            "KASEYA_TICKET_SOURCE_TABLE",
-        )
-    };
-    format!(
-        "BMS could not read the {} lookup table `{table}` ({message}): set {var} to the right \
-         table name, or give `{}` as an integer id",
-        l.label(),
-        l.variable()
-    )
 }
 
 #[cfg(test)]

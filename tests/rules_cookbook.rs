@@ -22,11 +22,11 @@ fn json_blocks(text: &str) -> Vec<&str> {
     blocks
 }
 
-/// The recipes of the `## Cookbook` section: (heading, JSON document).
-fn cookbook() -> Vec<(&'static str, &'static str)> {
+/// The `### ` entries of the section `## {title}` of docs/rules.md: (heading, its text).
+fn entries(title: &str) -> Vec<(&'static str, &'static str)> {
     let start = DOC
-        .find("\n## Cookbook\n")
-        .expect("docs/rules.md has a `## Cookbook` section");
+        .find(&format!("\n## {title}\n"))
+        .unwrap_or_else(|| panic!("docs/rules.md has a `## {title}` section"));
     let section = &DOC[start + 1..];
     let section = match section[3..].find("\n## ") {
         Some(end) => &section[..end + 3],
@@ -35,12 +35,22 @@ fn cookbook() -> Vec<(&'static str, &'static str)> {
     section
         .split("\n### ")
         .skip(1)
-        .map(|recipe| {
-            let heading = recipe.lines().next().unwrap_or_default().trim();
-            let blocks = json_blocks(recipe);
-            assert_eq!(blocks.len(), 1, "recipe `{heading}` has one ```json block");
-            (heading, blocks[0])
-        })
+        .map(|entry| (entry.lines().next().unwrap_or_default().trim(), entry))
+        .collect()
+}
+
+/// The one ```json block of an entry.
+fn only_json(heading: &str, entry: &'static str) -> &'static str {
+    let blocks = json_blocks(entry);
+    assert_eq!(blocks.len(), 1, "`{heading}` has one ```json block");
+    blocks[0]
+}
+
+/// The recipes of the `## Cookbook` section: (heading, JSON document).
+fn cookbook() -> Vec<(&'static str, &'static str)> {
+    entries("Cookbook")
+        .into_iter()
+        .map(|(heading, recipe)| (heading, only_json(heading, recipe)))
         .collect()
 }
 
@@ -278,26 +288,14 @@ fn recipe_8_hostname_in_the_title() {
 
 /// The `### ` examples of the section headed `## {title}`: (heading, JSON document).
 fn section_examples(title: &str) -> Vec<(&'static str, &'static str)> {
-    let start = DOC
-        .find(&format!("\n## {title}\n"))
-        .unwrap_or_else(|| panic!("docs/rules.md has a `## {title}` section"));
-    let section = &DOC[start + 1..];
-    let section = match section[3..].find("\n## ") {
-        Some(end) => &section[..end + 3],
-        None => section,
-    };
-    section
-        .split("\n### ")
-        .skip(1)
-        .map(|example| {
-            let heading = example.lines().next().unwrap_or_default().trim();
-            let blocks = json_blocks(example);
-            assert_eq!(blocks.len(), 1, "example `{heading}` has one ```json block");
+    entries(title)
+        .into_iter()
+        .map(|(heading, example)| {
             assert!(
                 example.contains("```python\n"),
                 "example `{heading}` shows the Python it replaces"
             );
-            (heading, blocks[0])
+            (heading, only_json(heading, example))
         })
         .collect()
 }

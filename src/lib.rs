@@ -22,6 +22,7 @@ pub mod idempotency;
 pub mod kaseya;
 mod keys;
 pub mod metrics;
+pub mod net;
 pub mod osticket;
 mod press;
 pub mod problem;
@@ -157,28 +158,32 @@ impl App {
 
 impl Ready {
     async fn new(config: Config) -> Result<Ready, ConfigError> {
+        let net = net::Net::new(&config.extra_roots).map_err(|e| ConfigError {
+            problems: vec![format!("BUTTON_EXTRA_CA_FILE: {e}")],
+        })?;
+        // Region and credentials are read once, and only when an AWS service is used.
+        let sdk = tokio::sync::OnceCell::new();
+        let sdk = || sdk.get_or_init(|| net::aws::sdk_config(&net));
         let source = match &config.secret {
             SecretSetting::Fixed(secret) => Source::Fixed(secret.clone()),
             SecretSetting::SecretsManager(id) => Source::SecretsManager {
                 id: id.clone(),
-                client: secret::secrets_manager_client(config.timeout).await,
+                client: secret::secrets_manager_client(sdk().await, config.timeout),
             },
         };
         let secrets = Arc::new(SecretStore::new(source, config.secret_ttl));
         let bms = Bms::new(
+            &net,
             &config.api_url,
             config.timeout,
             secrets.clone(),
             &config.ticket_type_table,
             &config.ticket_source_table,
         )
-        .map_err(|e| ConfigError {
-            problems: vec![format!("the HTTP client for BMS could not be built: {e}")],
-        })?
         .with_backoff(config.backoff)
         .with_lookup_ttl(config.lookup_ttl);
         let queue = match &config.queue_url {
-            Some(url) => Some(Queue::new(url).await),
+            Some(url) => Some(Queue::new(url, sdk().await, &net)),
             None => None,
         };
         Ok(Ready {

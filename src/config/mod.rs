@@ -106,6 +106,8 @@ pub struct Config {
     /// `BUTTON_METRICS`: one CloudWatch Embedded Metric Format line per press on stdout
     /// (`emf`, the default) or none (`off`).
     pub metrics: bool,
+    /// `BUTTON_EXTRA_CA_FILE`: roots trusted besides the built-in ones (see [`crate::net`]).
+    pub extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
 }
 
 /// Everything wrong with the environment, each line naming its variable.
@@ -177,6 +179,8 @@ impl Config {
             "use `emf` (one CloudWatch Embedded Metric Format line per press) or `off`",
         );
 
+        let extra_roots = extra_roots(&mut vars);
+
         let config = (|| {
             Some(Config {
                 secret: secret?,
@@ -209,6 +213,7 @@ impl Config {
                 queue_url: queue_url?,
                 replay_retry: replay_retry?,
                 metrics: metrics?,
+                extra_roots: extra_roots?,
             })
         })();
         vars.finish(config)
@@ -257,6 +262,25 @@ fn queue_url(vars: &mut Vars<impl Fn(&str) -> Option<String>>) -> Option<Option<
         ));
         None
     }
+}
+
+/// `BUTTON_EXTRA_CA_FILE`: a PEM file of certificates to trust besides the built-in roots.
+fn extra_roots(
+    vars: &mut Vars<impl Fn(&str) -> Option<String>>,
+) -> Option<Vec<rustls::pki_types::CertificateDer<'static>>> {
+    let Some(path) = vars.value("BUTTON_EXTRA_CA_FILE") else {
+        return Some(Vec::new());
+    };
+    let path = path.trim().to_string();
+    let read = std::fs::read(&path)
+        .map_err(|e| format!("cannot be read ({e})"))
+        .and_then(|pem| crate::net::read_roots(&pem));
+    vars.checked(read.map_err(|e| {
+        format!(
+            "BUTTON_EXTRA_CA_FILE is `{path}`, which {e}: point it at a PEM file of the root \
+             certificates to trust besides the built-in ones, or unset it"
+        )
+    }))
 }
 
 /// `KASEYA_SECRET_ID`, or else `KASEYA_CREDENTIALS`; one of them is needed.

@@ -23,6 +23,7 @@ pub use lookups::{DEFAULT_LOOKUP_TTL, LookupItem};
 pub use retry::Backoff;
 pub use tickets::{AttachmentInput, CreatedTicket, NoteInput, TicketInput};
 
+use crate::net::Net;
 use crate::secret::SecretStore;
 use retry::{Fault, GiveUp, Resend, Standing, Step};
 
@@ -34,9 +35,6 @@ pub const SAFETY_MARGIN: Duration = Duration::from_millis(750);
 /// How long the button should wait after BMS could not be reached, when BMS gave no
 /// `Retry-After` of its own.
 pub const UNAVAILABLE_RETRY_AFTER: u64 = 30;
-/// A connection that cannot be made in this time will not be made: a dead host must not eat the
-/// whole budget of an invocation.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 tokio::task_local! {
     /// When the current invocation must have answered. A task-local rather than a parameter:
@@ -101,22 +99,15 @@ enum Body<'a> {
 
 impl Bms {
     pub fn new(
+        net: &Net,
         base: &str,
         timeout: Duration,
         secrets: Arc<SecretStore>,
         ticket_type_table: &str,
         ticket_source_table: &str,
-    ) -> Result<Bms, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(CONNECT_TIMEOUT))
-            .user_agent(concat!("kaseya-button/", env!("CARGO_PKG_VERSION")))
-            // A redirect is an error, never followed: a 307 from the login would re-post the
-            // form, password and all, to wherever it points.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
-        Ok(Bms {
-            http,
+    ) -> Bms {
+        Bms {
+            http: net.http().clone(),
             base: base.trim_end_matches('/').to_string(),
             secrets,
             token: Mutex::new(auth::TokenSlot::default()),
@@ -126,7 +117,7 @@ impl Bms {
             ticket_source_table: ticket_source_table.to_string(),
             timeout,
             backoff: Backoff::default(),
-        })
+        }
     }
 
     /// Retry transient failures this way instead of [`Backoff::default`].

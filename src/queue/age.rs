@@ -30,7 +30,7 @@ pub struct Cloudwatch {
 }
 
 impl Cloudwatch {
-    pub fn new(sdk: &aws_config::SdkConfig) -> Cloudwatch {
+    pub fn new(sdk: &aws_config::SdkConfig, net: &crate::net::Net) -> Cloudwatch {
         let region = sdk
             .region()
             .map_or_else(|| "us-east-1".to_string(), |r| r.as_ref().to_string());
@@ -38,13 +38,8 @@ impl Cloudwatch {
             .iter()
             .find_map(|v| std::env::var(v).ok().filter(|u| !u.trim().is_empty()))
             .unwrap_or_else(|| format!("https://{SERVICE}.{region}.amazonaws.com"));
-        let http = reqwest::Client::builder()
-            .timeout(TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default();
         Cloudwatch {
-            http,
+            http: net.http().clone(),
             endpoint: endpoint.trim_end_matches('/').to_string() + "/",
             region,
             credentials: sdk.credentials_provider(),
@@ -59,6 +54,7 @@ impl Cloudwatch {
         let mut request = self
             .http
             .post(&self.endpoint)
+            .timeout(TIMEOUT)
             .header(reqwest::header::CONTENT_TYPE, FORM);
         for (name, value) in self.signature(&body).await? {
             request = request.header(name, value);

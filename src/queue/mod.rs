@@ -18,6 +18,7 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use crate::Ready;
 use crate::button::ButtonRequest;
 use crate::idempotency::IdempotencyKey;
+use crate::net::Net;
 use crate::press::{self, Pressed};
 use crate::problem::Problem;
 pub use message::{ParkedPress, Poison, Replayable};
@@ -61,20 +62,19 @@ pub struct Depth {
 }
 
 impl Queue {
-    pub async fn new(url: &str) -> Queue {
+    pub fn new(url: &str, sdk: &aws_config::SdkConfig, net: &Net) -> Queue {
         let timeouts = aws_config::timeout::TimeoutConfig::builder()
             .connect_timeout(SQS_TIMEOUT)
             .operation_attempt_timeout(SQS_TIMEOUT)
             .operation_timeout(SQS_TIMEOUT)
             .build();
-        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        let conf = aws_sdk_sqs::config::Builder::from(sdk)
             .timeout_config(timeouts)
-            .load()
-            .await;
+            .build();
         Queue {
-            client: Client::new(&sdk),
+            client: Client::from_conf(conf),
             url: url.to_string(),
-            cloudwatch: age::Cloudwatch::new(&sdk),
+            cloudwatch: age::Cloudwatch::new(sdk, net),
         }
     }
 

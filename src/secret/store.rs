@@ -6,17 +6,16 @@ use super::*;
 
 /// A Secrets Manager client whose calls give up: an unreachable endpoint costs at most
 /// `timeout` (connect attempts at most 3 s), and becomes a 503, not a hung invocation.
-pub async fn secrets_manager_client(timeout: Duration) -> SecretsClient {
+pub fn secrets_manager_client(sdk: &aws_config::SdkConfig, timeout: Duration) -> SecretsClient {
     let timeouts = aws_config::timeout::TimeoutConfig::builder()
-        .connect_timeout(timeout.min(Duration::from_secs(3)))
+        .connect_timeout(timeout.min(crate::net::CONNECT_TIMEOUT))
         .operation_attempt_timeout(timeout)
         .operation_timeout(timeout)
         .build();
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    let conf = aws_sdk_secretsmanager::config::Builder::from(sdk)
         .timeout_config(timeouts)
-        .load()
-        .await;
-    SecretsClient::new(&sdk)
+        .build();
+    SecretsClient::from_conf(conf)
 }
 
 /// Where the secret comes from.

@@ -98,7 +98,8 @@ pub fn moto() -> &'static Moto {
 /// A Secrets Manager client configured from the environment, as the function builds its own.
 pub async fn client() -> aws_sdk_secretsmanager::Client {
     moto();
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let net = kaseya_button::net::Net::new(&[]).expect("an HTTP client");
+    let sdk = kaseya_button::net::aws::sdk_config(&net).await;
     aws_sdk_secretsmanager::Client::new(&sdk)
 }
 

@@ -25,7 +25,8 @@ pub struct Parking {
 /// An SQS client configured from the environment, as the function builds its own.
 pub async fn client() -> Client {
     moto::moto();
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let net = kaseya_button::net::Net::new(&[]).expect("an HTTP client");
+    let sdk = kaseya_button::net::aws::sdk_config(&net).await;
     Client::new(&sdk)
 }
 

@@ -18,9 +18,11 @@ mod envelope;
 mod login;
 mod middleware;
 mod query;
+mod relay;
 mod routes;
 mod schema;
 mod seed;
+mod server;
 mod state;
 pub mod tenant;
 mod ticket_updates;
@@ -35,6 +37,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use envelope::Casing;
+pub use server::TEST_CA_PEM;
 pub use schema::{validate_note_input, validate_resolve_ticket, validate_ticket_input};
 pub use state::{Call, Failure, round_trips};
 pub use tenant::{CREDENTIALS, Tenant};
@@ -54,6 +57,13 @@ pub struct Options {
     pub addr: SocketAddr,
     /// Print `METHOD path -> status` to stderr for every call (the binary turns this on).
     pub log_calls: bool,
+    /// Serve HTTPS with a certificate for `localhost` and `127.0.0.1` signed by
+    /// [`TEST_CA_PEM`], each new connection paying two round trips of `latency` (see
+    /// `server.rs`); `url()` then starts with `https://`.
+    pub tls: bool,
+    /// Relay Secrets Manager calls sent to the sandbox to this endpoint (a moto server), so that
+    /// they are recorded and delayed with the BMS calls.
+    pub secrets_manager: Option<String>,
 }
 
 impl Default for Options {
@@ -65,6 +75,8 @@ impl Default for Options {
             token_lifetime: Duration::from_secs(3600),
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             log_calls: false,
+            tls: false,
+            secrets_manager: None,
         }
     }
 }
@@ -72,6 +84,7 @@ impl Default for Options {
 /// A running fake BMS. Dropping it (or `shutdown().await`) stops the server.
 pub struct Sandbox {
     addr: SocketAddr,
+    tls: bool,
     shared: Arc<Shared>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
@@ -104,28 +117,31 @@ impl Sandbox {
             options.token_lifetime,
             options.log_calls,
         )));
+        shared.lock().relay = options.secrets_manager.as_deref().map(relay::Relay::new);
+        let tls = if options.tls {
+            Some(server::tls_config()?)
+        } else {
+            None
+        };
         let app = routes::router(shared.clone());
         let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
-                // A dropped sender stops the server too.
-                let _ = stopped.await;
-            });
-            if let Err(e) = serve.await {
-                eprintln!("bms-sandbox: server error: {e}");
-            }
-        });
+        let server = tokio::spawn(server::serve(listener, app, shared.clone(), tls, stopped));
         Ok(Sandbox {
             addr,
+            tls: options.tls,
             shared,
             stop: Some(stop),
             server: Some(server),
         })
     }
 
-    /// `http://127.0.0.1:PORT`, without `/v2`.
+    /// `http://127.0.0.1:PORT` (`https://localhost:PORT` in TLS mode), without `/v2`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        if self.tls {
+            format!("https://localhost:{}", self.addr.port())
+        } else {
+            format!("http://{}", self.addr)
+        }
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -249,9 +265,41 @@ impl Sandbox {
         round_trips(&self.shared.lock().calls)
     }
 
-    /// Forgets the calls recorded so far (not the tickets, notes or tokens).
+    /// Forgets the calls (and connection set-ups) recorded so far, not the tickets, notes or
+    /// tokens.
     pub fn reset_calls(&self) {
-        self.shared.lock().calls.clear();
+        let mut state = self.shared.lock();
+        state.calls.clear();
+        state.setups.clear();
+    }
+
+    /// In TLS mode, the TCP and TLS handshake of every connection accepted, as calls named
+    /// `TCP` and `TLS`; empty otherwise.
+    pub fn connection_setups(&self) -> Vec<Call> {
+        self.shared.lock().setups.clone()
+    }
+
+    /// Connections accepted since the start.
+    pub fn connections(&self) -> usize {
+        self.shared.lock().connections
+    }
+
+    /// The sequential round trips among the calls and the connection set-ups recorded so far:
+    /// what a client waited for on a network where a new connection costs two.
+    pub fn round_trips_with_setups(&self) -> usize {
+        let state = self.shared.lock();
+        round_trips(&[state.calls.as_slice(), state.setups.as_slice()].concat())
+    }
+
+    /// When calls' `started` and `ended` count from.
+    pub fn epoch(&self) -> std::time::Instant {
+        self.shared.lock().epoch
+    }
+
+    /// Closes every open connection now, as a server does with connections idle too long
+    /// (while their client was frozen, say). New connections are accepted as before.
+    pub fn drop_connections(&self) {
+        self.shared.lock().drops.send_modify(|n| *n += 1);
     }
 
     /// Stops accepting connections and waits (a few seconds at most) for calls in flight.

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use crate::envelope::Reply;
+use crate::relay::Relay;
 use crate::state::{Call, Failure, Shared};
 
 /// Attachments travel inline as base64, so bodies can be large; this only stops runaway input.
@@ -30,6 +31,9 @@ pub(crate) async fn bms_layer(
         return next.run(req).await;
     }
     let arrived = std::time::Instant::now();
+    if let Some(operation) = Relay::operation(&req) {
+        return relayed(&shared, req, operation, arrived).await;
+    }
     let method = req.method().as_str().to_owned();
     let query = req.uri().query().unwrap_or_default().to_owned();
     let (parts, body) = req.into_parts();
@@ -119,6 +123,39 @@ pub(crate) async fn bms_layer(
         );
         return Response::from_parts(parts, Body::from("<html><body>Bad gateway</body></html>"));
     }
+    response
+}
+
+/// A Secrets Manager call, recorded as `POST /secretsmanager.GetSecretValue` (no body: it
+/// names the secret) and answered by the relay after the injected latency.
+async fn relayed(
+    shared: &Shared,
+    req: Request,
+    operation: String,
+    arrived: std::time::Instant,
+) -> Response {
+    let (relay, latency) = {
+        let state = shared.lock();
+        (state.relay.clone(), state.latency)
+    };
+    let arrival = Arrival {
+        method: req.method().as_str().to_owned(),
+        path: format!("/{operation}"),
+        query: String::new(),
+        body: None,
+        at: arrived,
+    };
+    let response = match relay {
+        Some(relay) => relay.forward(req).await,
+        None => (
+            StatusCode::NOT_IMPLEMENTED,
+            "this sandbox relays no Secrets Manager: start it with Options::secrets_manager",
+        )
+            .into_response(),
+    };
+    let ends = std::time::Instant::now() + latency;
+    record(shared, arrival, response.status().as_u16(), Some(ends));
+    tokio::time::sleep(latency).await;
     response
 }
 

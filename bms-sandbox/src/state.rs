@@ -109,6 +109,15 @@ pub(crate) struct State {
     /// lasts until it is lifted.
     pub outage: Option<Failure>,
     pub calls: Vec<Call>,
+    /// In TLS mode, each new connection's TCP and TLS handshakes, as `Call`s named `TCP` and
+    /// `TLS` (see `server.rs`).
+    pub setups: Vec<Call>,
+    /// Connections accepted since the start.
+    pub connections: usize,
+    /// Bumped to close every open connection.
+    pub drops: tokio::sync::watch::Sender<u64>,
+    /// `Options::secrets_manager`: where Secrets Manager calls are relayed.
+    pub relay: Option<crate::relay::Relay>,
     pub tickets: Vec<StoredTicket>,
     pub notes: Vec<(i64, Value)>,
     /// `(ticket id, ResolveTicketDto as received)` for every resolve accepted.
@@ -132,6 +141,10 @@ impl State {
             token_lifetime,
             log_calls,
             epoch: Instant::now(),
+            setups: Vec::new(),
+            connections: 0,
+            drops: tokio::sync::watch::Sender::new(0),
+            relay: None,
             tokens: HashMap::new(),
             refresh_grants: HashMap::new(),
             token_serial: 0,

@@ -162,13 +162,13 @@ impl Ready {
             problems: vec![format!("BUTTON_EXTRA_CA_FILE: {e}")],
         })?;
         // Region and credentials are read once, and only when an AWS service is used.
-        let sdk = tokio::sync::OnceCell::new();
+        let sdk = std::sync::OnceLock::new();
         let sdk = || sdk.get_or_init(|| net::aws::sdk_config(&net));
         let source = match &config.secret {
             SecretSetting::Fixed(secret) => Source::Fixed(secret.clone()),
             SecretSetting::SecretsManager(id) => Source::SecretsManager {
                 id: id.clone(),
-                client: secret::secrets_manager_client(sdk().await, config.timeout),
+                client: secret::secrets_manager_client(sdk(), config.timeout),
             },
         };
         let secrets = Arc::new(SecretStore::new(source, config.secret_ttl));
@@ -183,7 +183,7 @@ impl Ready {
         .with_backoff(config.backoff)
         .with_lookup_ttl(config.lookup_ttl);
         let queue = match &config.queue_url {
-            Some(url) => Some(Queue::new(url, sdk().await, &net)),
+            Some(url) => Some(Queue::new(url, sdk(), &net)),
             None => None,
         };
         Ok(Ready {
@@ -215,12 +215,21 @@ impl Ready {
     }
 
     async fn warm_up(&self) {
-        if let Err(e) = self.secrets.get().await {
-            tracing::warn!(error = %e, "warm-up: the secret could not be read; requests will retry");
-            return;
-        }
-        if let Err(e) = self.bms.login_now().await {
-            tracing::warn!(error = %e, "warm-up: BMS login failed; requests will retry");
-        }
+        let secret_then_login = async {
+            if let Err(e) = self.secrets.get().await {
+                tracing::warn!(error = %e, "warm-up: the secret could not be read; requests will retry");
+                return;
+            }
+            if let Err(e) = self.bms.login_now().await {
+                tracing::warn!(error = %e, "warm-up: BMS login failed; requests will retry");
+            }
+        };
+        // While the secret is read, BMS's connections are opened: the login's, and those of
+        // the first press's concurrent calls.
+        tokio::join!(secret_then_login, self.bms.open_connections(OPENED_AHEAD));
     }
 }
+
+/// The login, then a first press's contact search, catch-all contact and five lists at once,
+/// one connection each (BMS speaks HTTP/1.1); the login's connection serves one of them.
+const OPENED_AHEAD: usize = 7;

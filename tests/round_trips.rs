@@ -6,12 +6,20 @@
 //! time is asserted.
 
 mod helpers;
+// Shared with the init benchmark and other tests, which use what this file does not.
+#[allow(dead_code)]
+mod support {
+    pub mod lambda;
+    pub mod moto;
+}
 
 use std::time::Duration;
 
-use bms_sandbox::{Failure, Options, Sandbox};
+use bms_sandbox::{CREDENTIALS, Failure, Options, Sandbox};
 use helpers::{Gateway, app_for, keyed_event, post_ticket, press, read};
 use kaseya_button::App;
+use support::lambda::{self, Function, Runtime};
+use support::moto;
 
 /// Long enough that calls started together always overlap, however busy the machine.
 const LATENCY: Duration = Duration::from_millis(60);
@@ -267,5 +275,128 @@ async fn an_idempotency_key_adds_a_search_beside_the_contact_and_one_after_the_c
         (2, 1),
         "a repeat is answered from the searches alone: {:#?}",
         paths(&bms)
+    );
+}
+
+/// The real binary started as Lambda starts it, its secret in Secrets Manager (moto) relayed
+/// through the sandbox so that the fetch is counted with the BMS calls: the sandbox, the
+/// Runtime API and the function's environment.
+async fn lambda(name: &str) -> (Sandbox, Runtime, Vec<(&'static str, String)>) {
+    lambda_with(name, false).await
+}
+
+/// The same, the sandbox in TLS mode when `tls` (Secrets Manager's relay too), trusted
+/// through `BUTTON_EXTRA_CA_FILE`.
+async fn lambda_with(name: &str, tls: bool) -> (Sandbox, Runtime, Vec<(&'static str, String)>) {
+    moto::moto();
+    let secrets_manager = std::env::var("AWS_ENDPOINT_URL_SECRETS_MANAGER").expect("moto's URL");
+    let bms = Sandbox::start_with(Options {
+        latency: LATENCY,
+        secrets_manager: Some(secrets_manager),
+        tls,
+        ..Options::default()
+    })
+    .await;
+    let id = moto::create_secret(name, CREDENTIALS).await;
+    let ca = std::env::temp_dir().join(format!("bms-sandbox-ca-{}.pem", std::process::id()));
+    std::fs::write(&ca, bms_sandbox::TEST_CA_PEM).expect("a temporary file");
+    let env = vec![
+        ("BUTTON_EXTRA_CA_FILE", ca.display().to_string()),
+        ("KASEYA_API_URL", bms.url()),
+        ("KASEYA_SECRET_ID", id),
+        ("AWS_ENDPOINT_URL_SECRETS_MANAGER", bms.url()),
+        ("AWS_ACCESS_KEY_ID", "testing".into()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+        ("BUTTON_AUTH", "none".into()),
+        ("BUTTON_METRICS", "off".into()),
+        (
+            "BUTTON_RULES",
+            include_str!("../docs/rules.example.json").into(),
+        ),
+    ];
+    (bms, Runtime::start().await, env)
+}
+
+const BINARY: &str = env!("CARGO_BIN_EXE_kaseya-button");
+
+#[tokio::test]
+async fn a_container_started_for_a_waiting_press_answers_it_in_four_round_trips() {
+    let (bms, mut runtime, env) = lambda("request-triggered").await;
+    runtime.hand_over(lambda::press_event(KNOWN));
+    let _function = Function::spawn(BINARY, &runtime, &env);
+    runtime.asked().await;
+    let (_, answer) = runtime.answered().await;
+    assert_eq!(lambda::status(&answer), 201, "{answer}");
+    // The secret; the login; the contact search beside the lists and the catch-all; the create.
+    assert_eq!(bms.round_trips(), 4, "{:#?}", paths(&bms));
+    assert_eq!(bms.count("POST", "/secretsmanager.GetSecretValue"), 1);
+    assert_eq!(bms.count("POST", "/v2/security/authenticate"), 1);
+}
+
+#[tokio::test]
+async fn a_container_started_ahead_of_traffic_answers_its_first_press_in_two_round_trips() {
+    let (bms, mut runtime, env) = lambda("pre-initialised").await;
+    let _function = Function::spawn(BINARY, &runtime, &env);
+    runtime.asked().await;
+    // Init is over: the secret is read and BMS logged in to, nothing else.
+    assert_eq!(paths(&bms).len(), 2, "{:#?}", paths(&bms));
+    bms.reset_calls();
+    runtime.hand_over(lambda::press_event(KNOWN));
+    let (_, answer) = runtime.answered().await;
+    assert_eq!(lambda::status(&answer), 201, "{answer}");
+    assert_eq!(bms.round_trips(), 2, "{:#?}", paths(&bms));
+}
+
+#[tokio::test]
+async fn a_container_frozen_after_init_answers_its_first_press_on_new_connections() {
+    let (bms, mut runtime, env) = lambda("frozen").await;
+    let function = Function::spawn(BINARY, &runtime, &env);
+    runtime.asked().await;
+    // Frozen with its login's connection open; BMS closes it meanwhile, as a server closes
+    // connections idle too long.
+    function.freeze();
+    let before = bms.connections();
+    bms.drop_connections();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    function.thaw();
+    runtime.hand_over(lambda::press_event(KNOWN));
+    let (_, answer) = runtime.answered().await;
+    assert_eq!(lambda::status(&answer), 201, "{answer}");
+    assert_eq!(bms.tickets().len(), 1, "one press, one ticket");
+    // No call met a closed connection and had to be sent again.
+    assert_eq!(
+        bms.count("GET", "/v2/crm/contacts/search"),
+        2,
+        "the contact and the catch-all, once each: {:#?}",
+        paths(&bms)
+    );
+    assert!(
+        bms.connections() > before,
+        "the press did not open a new connection"
+    );
+    assert_eq!(
+        bms.count("POST", "/v2/security/authenticate"),
+        1,
+        "the token outlives the connection: no second login"
+    );
+}
+
+#[tokio::test]
+async fn over_tls_no_bms_handshake_waits_on_the_critical_path() {
+    let (bms, mut runtime, env) = lambda_with("handshakes", true).await;
+    runtime.hand_over(lambda::press_event(KNOWN));
+    let _function = Function::spawn(BINARY, &runtime, &env);
+    runtime.asked().await;
+    let (_, answer) = runtime.answered().await;
+    assert_eq!(lambda::status(&answer), 201, "{answer}");
+    assert_eq!(bms.round_trips(), 4, "{:#?}", paths(&bms));
+    // Secrets Manager's connection is opened when its call is made: its two handshakes come
+    // first. BMS's connections were opened beside it: none of theirs is waited for.
+    assert_eq!(
+        bms.round_trips_with_setups(),
+        4 + 2,
+        "calls {:#?}\nset-ups {:#?}",
+        paths(&bms),
+        bms.connection_setups()
     );
 }

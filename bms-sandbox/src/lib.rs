@@ -37,8 +37,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use envelope::Casing;
-pub use server::TEST_CA_PEM;
 pub use schema::{validate_note_input, validate_resolve_ticket, validate_ticket_input};
+pub use server::TEST_CA_PEM;
 pub use state::{Call, Failure, round_trips};
 pub use tenant::{CREDENTIALS, Tenant};
 

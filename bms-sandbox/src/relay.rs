@@ -42,7 +42,9 @@ impl Relay {
             return (StatusCode::PAYLOAD_TOO_LARGE, "relayed request too large").into_response();
         };
         let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-        let mut request = self.http.request(parts.method, format!("{}{path}", self.upstream));
+        let mut request = self
+            .http
+            .request(parts.method, format!("{}{path}", self.upstream));
         for (name, value) in &parts.headers {
             if ![header::HOST, header::CONTENT_LENGTH, header::CONNECTION].contains(name) {
                 request = request.header(name, value);
@@ -57,7 +59,11 @@ impl Relay {
         };
         let mut response = Response::builder().status(answer.status());
         for (name, value) in answer.headers() {
-            let hop = [header::CONTENT_LENGTH, header::CONNECTION, header::TRANSFER_ENCODING];
+            let hop = [
+                header::CONTENT_LENGTH,
+                header::CONNECTION,
+                header::TRANSFER_ENCODING,
+            ];
             if !hop.contains(name) {
                 response = response.header(name, value);
             }

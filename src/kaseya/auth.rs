@@ -90,6 +90,15 @@ impl Bms {
         self.login_into(&mut slot).await.map(|_| ())
     }
 
+    /// Opens `n` connections to BMS and keeps them for the calls that come next (see
+    /// [`crate::net::OpenAhead`]): only the handshakes, no request.
+    pub async fn open_connections(&self, n: usize) {
+        let connect = self.timeout.min(crate::net::CONNECT_TIMEOUT);
+        self.ahead
+            .open(&self.http, &self.url("/"), n, connect)
+            .await;
+    }
+
     /// BMS refused `stale`: log in again, unless another request already did.
     pub(super) async fn renew_token(&self, stale: &Token) -> Result<Token, BmsError> {
         let asked = Instant::now();

@@ -79,6 +79,7 @@ fn time_left() -> Option<Duration> {
 
 pub struct Bms {
     http: reqwest::Client,
+    ahead: crate::net::OpenAhead,
     base: String,
     secrets: Arc<SecretStore>,
     token: Mutex<auth::TokenSlot>,
@@ -107,7 +108,8 @@ impl Bms {
         ticket_source_table: &str,
     ) -> Bms {
         Bms {
-            http: net.http().clone(),
+            http: net.bms().clone(),
+            ahead: net.ahead().clone(),
             base: base.trim_end_matches('/').to_string(),
             secrets,
             token: Mutex::new(auth::TokenSlot::default()),

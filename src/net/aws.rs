@@ -15,7 +15,7 @@ use aws_smithy_types::body::SdkBody;
 
 use super::Net;
 
-/// Give to `aws_config::ConfigLoader::http_client`.
+/// The SDK's HTTP client: requests carried by `net`.
 pub fn http_client(net: &Net) -> SharedHttpClient {
     SharedHttpClient::new(Client {
         http: net.http().clone(),
@@ -70,7 +70,9 @@ fn to_reqwest(request: HttpRequest) -> Result<reqwest::Request, ConnectorError> 
     // Secrets Manager and SQS requests are small JSON documents, always held in memory.
     let body = body
         .bytes()
-        .ok_or_else(|| ConnectorError::other("a streaming request body is not supported".into(), None))?
+        .ok_or_else(|| {
+            ConnectorError::other("a streaming request body is not supported".into(), None)
+        })?
         .to_vec();
     reqwest::Request::try_from(http::Request::from_parts(parts, body))
         .map_err(|e| ConnectorError::other(e.into(), None))
@@ -99,11 +101,40 @@ fn transport_error(e: reqwest::Error) -> ConnectorError {
     }
 }
 
-/// Region and credentials as the SDK finds them (on Lambda, its environment), with every call
-/// through `net`. Loaded once per container and shared by the Secrets Manager and SQS clients.
-pub async fn sdk_config(net: &Net) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
+/// Region and credentials from the environment, as Lambda gives them to a function
+/// (`AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), every call
+/// through `net`. Built once per container and shared by the Secrets Manager and SQS clients.
+///
+/// Read here rather than through the SDK's chain of credential providers (profiles, SSO, web
+/// identity, instance metadata): that chain is a tenth of the binary, and on Lambda the first
+/// link always answers. Outside Lambda, export the credentials into the environment (`aws
+/// configure export-credentials --format env` prints them for a profile).
+pub fn sdk_config(net: &Net) -> aws_types::SdkConfig {
+    use aws_credential_types::Credentials;
+    use aws_credential_types::provider::SharedCredentialsProvider;
+    let region = var("AWS_REGION")
+        .or_else(|| var("AWS_DEFAULT_REGION"))
+        .unwrap_or_else(|| "us-east-1".to_string());
+    let mut sdk = aws_types::SdkConfig::builder()
+        .behavior_version(
+            aws_smithy_runtime_api::client::behavior_version::BehaviorVersion::latest(),
+        )
+        .region(aws_types::region::Region::new(region))
         .http_client(http_client(net))
-        .load()
-        .await
+        .sleep_impl(aws_smithy_async::rt::sleep::TokioSleep::new())
+        .time_source(aws_smithy_async::time::SystemTimeSource::new());
+    if let (Some(id), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
+        let credentials =
+            Credentials::new(id, secret, var("AWS_SESSION_TOKEN"), None, "environment");
+        sdk = sdk.credentials_provider(SharedCredentialsProvider::new(credentials));
+    }
+    if let Some(url) = var("AWS_ENDPOINT_URL") {
+        sdk = sdk.endpoint_url(url);
+    }
+    sdk.build()
+}
+
+/// An AWS setting from the environment; unset when empty.
+pub fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }

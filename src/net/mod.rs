@@ -8,7 +8,10 @@
 //! these roots hold. `BUTTON_EXTRA_CA_FILE` adds roots to them: a TLS-inspecting proxy's, or a
 //! test server's.
 
+mod ahead;
 pub mod aws;
+
+pub use ahead::OpenAhead;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,30 +23,59 @@ use rustls::pki_types::pem::PemObject;
 /// an unreachable endpoint is answered as such instead of holding the invocation.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// The HTTP client every call of the container goes through. Cloning it is cheap and shares
-/// the pool.
-#[derive(Clone, Debug)]
+/// The HTTP clients of the container, sharing one TLS configuration. Cloning is cheap and shares
+/// the pools.
+#[derive(Clone)]
 pub struct Net {
+    /// AWS: Secrets Manager, SQS, CloudWatch.
     http: reqwest::Client,
+    /// BMS, with connections opened ahead of need.
+    bms: reqwest::Client,
+    ahead: OpenAhead,
+}
+
+impl std::fmt::Debug for Net {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Net").finish_non_exhaustive()
+    }
 }
 
 impl Net {
-    /// The client, trusting the built-in roots and `extra_roots`.
+    /// The clients, trusting the built-in roots and `extra_roots`.
     pub fn new(extra_roots: &[CertificateDer<'static>]) -> Result<Net, String> {
-        let http = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls_config(extra_roots)?)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .user_agent(concat!("kaseya-button/", env!("CARGO_PKG_VERSION")))
-            // A redirect is an error, never followed: a 307 from the BMS login would re-post
-            // the form, password and all, to wherever it points.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| format!("the HTTP client could not be built: {e}"))?;
-        Ok(Net { http })
+        let tls = tls_config(extra_roots)?;
+        let ahead = OpenAhead::default();
+        let built = |builder: reqwest::ClientBuilder| {
+            builder
+                .tls_backend_preconfigured(tls.clone())
+                .connect_timeout(CONNECT_TIMEOUT)
+                .user_agent(concat!("kaseya-button/", env!("CARGO_PKG_VERSION")))
+                // A redirect is an error, never followed: a 307 from the BMS login would
+                // re-post the form, password and all, to wherever it points.
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| format!("the HTTP client could not be built: {e}"))
+        };
+        Ok(Net {
+            http: built(reqwest::Client::builder())?,
+            bms: built(reqwest::Client::builder().connector_layer(ahead.clone()))?,
+            ahead,
+        })
     }
 
+    /// For AWS's services.
     pub fn http(&self) -> &reqwest::Client {
         &self.http
+    }
+
+    /// For BMS.
+    pub fn bms(&self) -> &reqwest::Client {
+        &self.bms
+    }
+
+    /// Opens connections to BMS ahead of need (see [`OpenAhead`]).
+    pub fn ahead(&self) -> &OpenAhead {
+        &self.ahead
     }
 }
 
@@ -58,13 +90,11 @@ fn tls_config(extra_roots: &[CertificateDer<'static>]) -> Result<rustls::ClientC
             .map_err(|e| format!("certificate {} is not a usable root: {e}", i + 1))?;
     }
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+    let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS could not be set up: {e}"))?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    // Both, so that a server that speaks HTTP/2 carries concurrent calls on one connection.
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)
 }
 

@@ -30,7 +30,7 @@ pub struct Cloudwatch {
 }
 
 impl Cloudwatch {
-    pub fn new(sdk: &aws_config::SdkConfig, net: &crate::net::Net) -> Cloudwatch {
+    pub fn new(sdk: &aws_types::SdkConfig, net: &crate::net::Net) -> Cloudwatch {
         let region = sdk
             .region()
             .map_or_else(|| "us-east-1".to_string(), |r| r.as_ref().to_string());

@@ -62,17 +62,18 @@ pub struct Depth {
 }
 
 impl Queue {
-    pub fn new(url: &str, sdk: &aws_config::SdkConfig, net: &Net) -> Queue {
-        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+    pub fn new(url: &str, sdk: &aws_types::SdkConfig, net: &Net) -> Queue {
+        let timeouts = aws_smithy_types::timeout::TimeoutConfig::builder()
             .connect_timeout(SQS_TIMEOUT)
             .operation_attempt_timeout(SQS_TIMEOUT)
             .operation_timeout(SQS_TIMEOUT)
             .build();
-        let conf = aws_sdk_sqs::config::Builder::from(sdk)
-            .timeout_config(timeouts)
-            .build();
+        let mut conf = aws_sdk_sqs::config::Builder::from(sdk).timeout_config(timeouts);
+        if let Some(endpoint) = crate::net::aws::var("AWS_ENDPOINT_URL_SQS") {
+            conf = conf.endpoint_url(endpoint);
+        }
         Queue {
-            client: Client::from_conf(conf),
+            client: Client::from_conf(conf.build()),
             url: url.to_string(),
             cloudwatch: age::Cloudwatch::new(sdk, net),
         }

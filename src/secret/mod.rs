@@ -399,7 +399,9 @@ mod tests {
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("id", "secret", None, None, "test"))
             .endpoint_url(url)
-            .http_client(crate::net::aws::http_client(&crate::net::Net::new(&[]).unwrap()))
+            .http_client(crate::net::aws::http_client(
+                &crate::net::Net::new(&[]).unwrap(),
+            ))
             .build();
         SecretsClient::from_conf(conf)
     }

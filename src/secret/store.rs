@@ -6,16 +6,17 @@ use super::*;
 
 /// A Secrets Manager client whose calls give up: an unreachable endpoint costs at most
 /// `timeout` (connect attempts at most 3 s), and becomes a 503, not a hung invocation.
-pub fn secrets_manager_client(sdk: &aws_config::SdkConfig, timeout: Duration) -> SecretsClient {
-    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+pub fn secrets_manager_client(sdk: &aws_types::SdkConfig, timeout: Duration) -> SecretsClient {
+    let timeouts = aws_smithy_types::timeout::TimeoutConfig::builder()
         .connect_timeout(timeout.min(crate::net::CONNECT_TIMEOUT))
         .operation_attempt_timeout(timeout)
         .operation_timeout(timeout)
         .build();
-    let conf = aws_sdk_secretsmanager::config::Builder::from(sdk)
-        .timeout_config(timeouts)
-        .build();
-    SecretsClient::from_conf(conf)
+    let mut conf = aws_sdk_secretsmanager::config::Builder::from(sdk).timeout_config(timeouts);
+    if let Some(url) = crate::net::aws::var("AWS_ENDPOINT_URL_SECRETS_MANAGER") {
+        conf = conf.endpoint_url(url);
+    }
+    SecretsClient::from_conf(conf.build())
 }
 
 /// Where the secret comes from.

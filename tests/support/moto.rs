@@ -99,8 +99,8 @@ pub fn moto() -> &'static Moto {
 pub async fn client() -> aws_sdk_secretsmanager::Client {
     moto();
     let net = kaseya_button::net::Net::new(&[]).expect("an HTTP client");
-    let sdk = kaseya_button::net::aws::sdk_config(&net).await;
-    aws_sdk_secretsmanager::Client::new(&sdk)
+    let sdk = kaseya_button::net::aws::sdk_config(&net);
+    kaseya_button::secret::secrets_manager_client(&sdk, std::time::Duration::from_secs(10))
 }
 
 /// A secret holding `value`, under an id made from `name` that no other test binary uses; its id.

@@ -26,8 +26,12 @@ pub struct Parking {
 pub async fn client() -> Client {
     moto::moto();
     let net = kaseya_button::net::Net::new(&[]).expect("an HTTP client");
-    let sdk = kaseya_button::net::aws::sdk_config(&net).await;
-    Client::new(&sdk)
+    let sdk = kaseya_button::net::aws::sdk_config(&net);
+    let mut conf = aws_sdk_sqs::config::Builder::from(&sdk);
+    if let Some(url) = kaseya_button::net::aws::var("AWS_ENDPOINT_URL_SQS") {
+        conf = conf.endpoint_url(url);
+    }
+    Client::from_conf(conf.build())
 }
 
 /// A name no other test of this process, nor another process, uses.

@@ -85,4 +85,3 @@ fn named(name: &str) -> Option<char> {
             .find_map(|e| e.strip_prefix(name)?.strip_prefix('=')?.chars().next()),
     }
 }
-

@@ -127,4 +127,3 @@ pub(super) fn raw_end(html: &str, from: usize, name: &str) -> usize {
     }
     html.len()
 }
-

@@ -232,8 +232,7 @@ fn any_input_reads() {
 
 #[test]
 fn large_and_hostile_input_returns() {
-    let para =
-        "<p>Hello <b>world</b> &amp; <a href='https://e.x'>link</a><br>line</p><ul><li>i";
+    let para = "<p>Hello <b>world</b> &amp; <a href='https://e.x'>link</a><br>line</p><ul><li>i";
     let big = para.repeat(200_000 / para.len());
     assert!(text(&big).lines().count() > 5000);
     let hostile = [

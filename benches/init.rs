@@ -1,219 +1,121 @@
-//! The real `kaseya-button` binary started as Lambda starts it: a tiny Lambda Runtime API on
-//! loopback hands it API Gateway events, the BMS sandbox stands behind it.
+//! A cold start as its caller sees it: the real `kaseya-button` binary started the way Lambda
+//! starts it (a Runtime API on loopback, `tests/support/lambda.rs`), the BMS sandbox behind it
+//! with an injected latency, and its secret in Secrets Manager (moto), relayed through the
+//! sandbox so that the secret's fetch is recorded, delayed and counted with the BMS calls.
 //!
-//! Measured per start: init (process spawned to its first `GET .../invocation/next`, so
-//! configuration, clients and the warm-up with its BMS round trips included), the median time
-//! from handing over an event to receiving the answer, and the peak resident memory (`VmHWM`)
-//! after every event was answered.
+//! Two kinds of start, each at 0 and 40 ms a round trip:
+//! - **request-triggered**: the event is waiting before the process is spawned, as when Lambda
+//!   starts a container for a request; measured from spawn to answer.
+//! - **pre-initialised**: no event until init is over (Lambda's proactive init, provisioned
+//!   concurrency); the first press is measured from hand-over to answer.
 //!
-//!     cargo bench --bench init                               # the bench-profile binary
+//! Also: the first outgoing call after spawn, the round trips each waited for (from the
+//! sandbox's records), the same start over TLS (every new connection paying a TCP and a TLS
+//! round trip) with the handshakes counted, warm presses, and the peak resident memory.
+//!
+//!     cargo bench --bench init      # moto_server from .venv (scripts/test installs it)
 //!     cargo bench --bench init -- target/release/kaseya-button   # any other build of it
 
-use std::collections::VecDeque;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+#[allow(dead_code)]
+#[path = "../tests/support/lambda.rs"]
+mod lambda;
+#[allow(dead_code)]
+#[path = "../tests/support/moto.rs"]
+mod moto;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use std::time::{Duration, Instant};
+
 use bms_sandbox::{CREDENTIALS, Options, Sandbox};
-use serde_json::{Value, json};
-use tokio::sync::mpsc;
+use lambda::{Function, Runtime};
 
-/// What the function did, in the order it did it.
-#[derive(Debug)]
-enum Seen {
-    /// Asked for the next event.
-    Next(Instant),
-    /// Answered an event with this HTTP status.
-    Answer(Instant, u16),
-    /// Reported an error to the runtime (init or invocation).
-    Error(String),
-}
+const KNOWN: &str = "dan.jump@fabrikam.com";
 
-struct FakeRuntime {
-    events: Mutex<VecDeque<String>>,
-    serial: Mutex<u64>,
-    seen: mpsc::UnboundedSender<Seen>,
-}
-
-impl FakeRuntime {
-    fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-        m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
-async fn next(State(rt): State<Arc<FakeRuntime>>) -> Response {
-    let _ = rt.seen.send(Seen::Next(Instant::now()));
-    let event = FakeRuntime::lock(&rt.events).pop_front();
-    let Some(event) = event else {
-        // Out of events: the function waits here, idle, as it would between invocations.
-        std::future::pending::<()>().await;
-        return StatusCode::NO_CONTENT.into_response();
-    };
-    let id = {
-        let mut serial = FakeRuntime::lock(&rt.serial);
-        *serial += 1;
-        format!("bench-request-{serial}")
-    };
-    let deadline = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis()
-        + 30_000;
-    let mut headers = HeaderMap::new();
-    let mut set = |name: &'static str, value: String| {
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            headers.insert(name, v);
-        }
-    };
-    set("lambda-runtime-aws-request-id", id);
-    set("lambda-runtime-deadline-ms", deadline.to_string());
-    set(
-        "lambda-runtime-invoked-function-arn",
-        "arn:aws:lambda:us-east-1:123456789012:function:kaseya-button".into(),
-    );
-    set(
-        "lambda-runtime-trace-id",
-        "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1".into(),
-    );
-    set("content-type", "application/json".into());
-    (headers, event).into_response()
-}
-
-async fn answer(State(rt): State<Arc<FakeRuntime>>, body: Bytes) -> StatusCode {
-    let status = serde_json::from_slice::<Value>(&body)
-        .ok()
-        .and_then(|v| v["statusCode"].as_u64())
-        .unwrap_or_default();
-    let _ = rt
-        .seen
-        .send(Seen::Answer(Instant::now(), status.try_into().unwrap_or(0)));
-    StatusCode::ACCEPTED
-}
-
-async fn error(State(rt): State<Arc<FakeRuntime>>, body: Bytes) -> StatusCode {
-    let _ = rt
-        .seen
-        .send(Seen::Error(String::from_utf8_lossy(&body).into_owned()));
-    StatusCode::ACCEPTED
-}
-
-/// An HTTP API (payload 2.0) event: a press by a known contact.
-fn event() -> String {
-    let mut ev: Value = serde_json::from_str(include_str!("../events/http-v2-ticket.json"))
-        .expect("events/ holds valid JSON");
-    ev["body"] = json!({"email": "dan.jump@fabrikam.com", "message": "Benchmark press",
-                        "selections": ["This is an emergency"]})
-    .to_string()
-    .into();
-    ev.to_string()
-}
-
-struct Run {
+/// One start: what it cost.
+#[derive(Default)]
+struct Start {
+    /// Spawn to the first call the sandbox saw (Secrets Manager's).
+    first_call: Duration,
+    /// Spawn to asking for the first event: init.
     init: Duration,
-    invocations: Vec<Duration>,
+    /// What the first press's caller waited: from spawn (request-triggered) or from hand-over
+    /// (pre-initialised) to the answer.
+    first_answer: Duration,
+    round_trips: usize,
+    /// With each new connection's TCP and TLS handshakes (TLS mode only).
+    round_trips_with_setups: usize,
+    /// How long moto took to answer the secret's fetch, beyond the injected latency: Secrets
+    /// Manager's time, not ours.
+    secrets_manager: Duration,
+    warm: Vec<Duration>,
     peak_kib: u64,
 }
 
-/// Kills the function when the run ends, however it ends.
-struct Function(Child);
-
-impl Drop for Function {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    RequestTriggered,
+    PreInitialised,
 }
 
-fn peak_rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
+struct Setup<'a> {
+    binary: &'a str,
+    bms: &'a Sandbox,
+    env: &'a [(&'static str, String)],
 }
 
-async fn one_start(binary: &str, bms: &Sandbox, events: usize) -> Run {
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let rt = Arc::new(FakeRuntime {
-        events: Mutex::new((0..events).map(|_| event()).collect()),
-        serial: Mutex::new(0),
-        seen: tx,
-    });
-    let api = Router::new()
-        .route("/2018-06-01/runtime/invocation/next", get(next))
-        .route("/2018-06-01/runtime/invocation/{id}/response", post(answer))
-        .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
-        .route("/2018-06-01/runtime/init/error", post(error))
-        .with_state(rt);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a loopback port");
-    let addr = listener.local_addr().expect("its address");
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, api).await;
-    });
-
-    let started = Instant::now();
-    let child = Command::new(binary)
-        .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "kaseya-button")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/kaseya-button")
-        .env("AWS_REGION", "us-east-1")
-        .env("KASEYA_API_URL", bms.url())
-        .env("KASEYA_CREDENTIALS", CREDENTIALS)
-        .env("BUTTON_AUTH", "none")
-        .env("BUTTON_RULES", include_str!("../docs/rules.example.json"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {binary}: {e}"));
-    let function = Function(child);
-    let pid = function.0.id();
-
-    let mut wait = async || match tokio::time::timeout(Duration::from_secs(30), rx.recv()).await {
-        Ok(Some(Seen::Error(e))) => panic!("the function reported an error: {e}"),
-        Ok(Some(seen)) => seen,
-        Ok(None) => panic!("the fake runtime stopped"),
-        Err(_) => panic!("the function did not call the runtime within 30 s"),
-    };
-    let Seen::Next(ready) = wait().await else {
-        panic!("the function answered before asking for an event")
-    };
-    let init = ready - started;
-    let mut invocations = Vec::with_capacity(events);
-    let mut handed = ready;
-    for _ in 0..events {
-        let Seen::Answer(at, status) = wait().await else {
-            panic!("expected an answer")
-        };
-        assert_eq!(status, 201, "the press did not create a ticket");
-        invocations.push(at - handed);
-        let Seen::Next(at) = wait().await else {
-            panic!("expected the next request for an event")
-        };
-        handed = at;
+async fn one_start(setup: &Setup<'_>, kind: Kind, warm: usize, latency: Duration) -> Start {
+    let bms = setup.bms;
+    bms.reset_calls();
+    let mut runtime = Runtime::start().await;
+    if kind == Kind::RequestTriggered {
+        runtime.hand_over(lambda::press_event(KNOWN));
     }
-    // Every event answered and the function idle in `next`: its peak is final.
-    let peak_kib = peak_rss_kib(pid);
-    drop(function);
-    server.abort();
-    Run {
-        init,
-        invocations,
-        peak_kib,
+    let function = Function::spawn(setup.binary, &runtime, setup.env);
+    let asked = runtime.asked().await;
+    let handed = if kind == Kind::PreInitialised {
+        // Idle a little, as a container started ahead of traffic does, then the first press.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        runtime.hand_over(lambda::press_event(KNOWN));
+        Instant::now()
+    } else {
+        function.spawned
+    };
+    let first_call = bms
+        .calls()
+        .iter()
+        .map(|c| bms.epoch() + c.started)
+        .min()
+        .map(|at| at.saturating_duration_since(function.spawned))
+        .unwrap_or_default();
+    if kind == Kind::PreInitialised {
+        bms.reset_calls();
     }
+    let (answered, answer) = runtime.answered().await;
+    assert_eq!(lambda::status(&answer), 201, "the first press: {answer}");
+    let mut start = Start {
+        first_call,
+        init: asked - function.spawned,
+        first_answer: answered - handed,
+        round_trips: bms.round_trips(),
+        round_trips_with_setups: bms.round_trips_with_setups(),
+        secrets_manager: bms
+            .calls()
+            .iter()
+            .filter(|c| c.path == "/secretsmanager.GetSecretValue")
+            .map(|c| c.ended.saturating_sub(c.started).saturating_sub(latency))
+            .sum(),
+        ..Start::default()
+    };
+    for _ in 0..warm {
+        let handed = runtime.asked().await;
+        runtime.hand_over(lambda::press_event(KNOWN));
+        let (at, answer) = runtime.answered().await;
+        assert_eq!(lambda::status(&answer), 201, "a warm press: {answer}");
+        start.warm.push(at - handed);
+    }
+    // Every event answered: the peak is final.
+    runtime.asked().await;
+    start.peak_kib = function.peak_rss_kib();
+    start
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -223,6 +125,38 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+async fn sandbox(latency: Duration, tls: bool) -> (Sandbox, Vec<(&'static str, String)>) {
+    let secrets_manager = std::env::var("AWS_ENDPOINT_URL_SECRETS_MANAGER").expect("moto's URL");
+    let bms = Sandbox::start_with(Options {
+        latency,
+        tls,
+        secrets_manager: Some(secrets_manager),
+        ..Options::default()
+    })
+    .await;
+    static SERIAL: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let serial = SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!("bench-{serial}");
+    let id = moto::create_secret(&name, CREDENTIALS).await;
+    let ca = std::env::temp_dir().join(format!("bms-sandbox-ca-{}.pem", std::process::id()));
+    std::fs::write(&ca, bms_sandbox::TEST_CA_PEM).expect("a temporary file");
+    let env = vec![
+        ("KASEYA_API_URL", bms.url()),
+        ("KASEYA_SECRET_ID", id),
+        ("AWS_ENDPOINT_URL_SECRETS_MANAGER", bms.url()),
+        ("AWS_ACCESS_KEY_ID", "testing".into()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+        ("BUTTON_AUTH", "none".into()),
+        ("BUTTON_METRICS", "off".into()),
+        ("BUTTON_EXTRA_CA_FILE", ca.display().to_string()),
+        (
+            "BUTTON_RULES",
+            include_str!("../docs/rules.example.json").into(),
+        ),
+    ];
+    (bms, env)
 }
 
 fn main() {
@@ -235,45 +169,83 @@ fn main() {
         .cloned()
         .unwrap_or_else(|| env!("CARGO_BIN_EXE_kaseya-button").to_string());
     let size = std::fs::metadata(&binary).map(|m| m.len()).unwrap_or(0);
-    let (starts, events) = if full { (10, 100) } else { (1, 3) };
+    let (starts, warm) = if full { (7, 20) } else { (1, 2) };
+    moto::moto();
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
+    println!("{binary} ({size} bytes), {starts} start(s) per row, medians; warm: {warm} presses");
     println!(
-        "{binary} ({:.1} MB), {starts} start(s) x {events} events each",
-        size as f64 / 1e6
+        "{:<18} {:>4} {:>5} {:>11} {:>8} {:>12} {:>5} {:>7} {:>6} {:>7} {:>9} {:>8}",
+        "start",
+        "tls",
+        "RT ms",
+        "1st call ms",
+        "init ms",
+        "1st press ms",
+        "RTs",
+        "RTs+hs",
+        "SM ms",
+        "own ms",
+        "warm ms",
+        "peak MB"
     );
-    println!(
-        "{:>16} {:>16} {:>16} {:>16} {:>14}",
-        "BMS latency", "init median ms", "init max ms", "press median ms", "peak RSS MB"
-    );
-    for latency in [Duration::ZERO, Duration::from_millis(40)] {
-        let runs: Vec<Run> = rt.block_on(async {
-            let bms = Sandbox::start_with(Options {
-                latency,
-                ..Options::default()
-            })
-            .await;
-            let mut runs = Vec::new();
-            for _ in 0..starts {
-                runs.push(one_start(&binary, &bms, events).await);
-            }
-            runs
-        });
-        let inits: Vec<Duration> = runs.iter().map(|r| r.init).collect();
-        let max_init = inits.iter().max().copied().unwrap_or_default();
-        let presses: Vec<Duration> = runs.iter().flat_map(|r| r.invocations.clone()).collect();
-        let peak = runs.iter().map(|r| r.peak_kib).max().unwrap_or(0);
-        println!(
-            "{:>13} ms {:>16.1} {:>16.1} {:>16.2} {:>14.1}",
-            latency.as_millis(),
-            ms(median(inits)),
-            ms(max_init),
-            ms(median(presses)),
-            peak as f64 / 1024.0
-        );
+    for (latency, tls) in [(0, false), (40, false), (40, true)] {
+        let latency = Duration::from_millis(latency);
+        for kind in [Kind::RequestTriggered, Kind::PreInitialised] {
+            let runs: Vec<Start> = rt.block_on(async {
+                let (bms, env) = sandbox(latency, tls).await;
+                let setup = Setup {
+                    binary: &binary,
+                    bms: &bms,
+                    env: &env,
+                };
+                let mut runs = Vec::new();
+                for _ in 0..starts {
+                    runs.push(one_start(&setup, kind, warm, latency).await);
+                }
+                runs
+            });
+            let pick = |f: fn(&Start) -> Duration| median(runs.iter().map(f).collect());
+            let first_answer = pick(|s| s.first_answer);
+            let round_trips = runs.iter().map(|s| s.round_trips).max().unwrap_or(0);
+            let with_setups = runs
+                .iter()
+                .map(|s| s.round_trips_with_setups)
+                .max()
+                .unwrap_or(0);
+            // The network's share: every round trip waited for, handshakes included, and
+            // Secrets Manager's own time (moto's). Without latency calls do not overlap in
+            // time, so round trips are not counted.
+            let floor = latency * with_setups as u32 + pick(|s| s.secrets_manager);
+            let count = |n: usize| {
+                if latency.is_zero() {
+                    "-".to_string()
+                } else {
+                    n.to_string()
+                }
+            };
+            println!(
+                "{:<18} {:>4} {:>5} {:>11.1} {:>8.1} {:>12.1} {:>5} {:>7} {:>6.1} {:>7.1} {:>9.2} {:>8.1}",
+                match kind {
+                    Kind::RequestTriggered => "request-triggered",
+                    Kind::PreInitialised => "pre-initialised",
+                },
+                if tls { "yes" } else { "no" },
+                latency.as_millis(),
+                ms(pick(|s| s.first_call)),
+                ms(pick(|s| s.init)),
+                ms(first_answer),
+                count(round_trips),
+                count(with_setups),
+                ms(pick(|s| s.secrets_manager)),
+                ms(first_answer.saturating_sub(floor)),
+                ms(median(runs.iter().flat_map(|s| s.warm.clone()).collect())),
+                runs.iter().map(|s| s.peak_kib).max().unwrap_or(0) as f64 / 1024.0
+            );
+        }
     }
 }

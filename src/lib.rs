@@ -182,10 +182,10 @@ impl Ready {
         )
         .with_backoff(config.backoff)
         .with_lookup_ttl(config.lookup_ttl);
-        let queue = match &config.queue_url {
-            Some(url) => Some(Queue::new(url, sdk(), &net)),
-            None => None,
-        };
+        let queue = config
+            .queue_url
+            .as_ref()
+            .map(|url| Queue::new(url, sdk(), &net));
         Ok(Ready {
             config,
             secrets,

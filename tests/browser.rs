@@ -24,6 +24,7 @@ use base64::engine::general_purpose::STANDARD;
 use bms_sandbox::Sandbox;
 use fantoccini::{Client, ClientBuilder, Locator};
 use helpers::{BUTTON_KEY, OPERATOR_KEY, app_for};
+use hyper_util::client::legacy::connect::HttpConnector;
 use kaseya_button::App;
 use lambda_http::Body;
 use serde_json::{Value, json};
@@ -101,8 +102,8 @@ impl Driver {
         };
         let started = Instant::now();
         loop {
-            let attempt = ClientBuilder::rustls()
-                .expect("a TLS setup")
+            // chromedriver listens on loopback, in plain HTTP.
+            let attempt = ClientBuilder::new(HttpConnector::new())
                 .capabilities(caps.clone())
                 .connect(&self.url)
                 .await;

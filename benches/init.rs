@@ -22,6 +22,8 @@ mod lambda;
 #[allow(dead_code)]
 #[path = "../tests/support/moto.rs"]
 mod moto;
+#[path = "support/rules_doc.rs"]
+mod rules_doc;
 
 use std::time::{Duration, Instant};
 
@@ -127,7 +129,11 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-async fn sandbox(latency: Duration, tls: bool) -> (Sandbox, Vec<(&'static str, String)>) {
+async fn sandbox(
+    latency: Duration,
+    tls: bool,
+    rules: &str,
+) -> (Sandbox, Vec<(&'static str, String)>) {
     let secrets_manager = std::env::var("AWS_ENDPOINT_URL_SECRETS_MANAGER").expect("moto's URL");
     let bms = Sandbox::start_with(Options {
         latency,
@@ -151,10 +157,7 @@ async fn sandbox(latency: Duration, tls: bool) -> (Sandbox, Vec<(&'static str, S
         ("BUTTON_AUTH", "none".into()),
         ("BUTTON_METRICS", "off".into()),
         ("BUTTON_EXTRA_CA_FILE", ca.display().to_string()),
-        (
-            "BUTTON_RULES",
-            include_str!("../docs/rules.example.json").into(),
-        ),
+        ("BUTTON_RULES", rules.to_string()),
     ];
     (bms, env)
 }
@@ -179,8 +182,9 @@ fn main() {
         .expect("runtime");
     println!("{binary} ({size} bytes), {starts} start(s) per row, medians; warm: {warm} presses");
     println!(
-        "{:<18} {:>4} {:>5} {:>11} {:>8} {:>12} {:>5} {:>7} {:>6} {:>7} {:>9} {:>8}",
+        "{:<18} {:>5} {:>4} {:>5} {:>11} {:>8} {:>12} {:>5} {:>7} {:>6} {:>7} {:>9} {:>8}",
         "start",
+        "rules",
         "tls",
         "RT ms",
         "1st call ms",
@@ -193,11 +197,27 @@ fn main() {
         "warm ms",
         "peak MB"
     );
-    for (latency, tls) in [(0, false), (40, false), (40, true)] {
+    // The example document (4 rules), and a generated 100-rule one: parsed and checked after
+    // the first call has left, so it should not move it.
+    let example = include_str!("../docs/rules.example.json").to_string();
+    let hundred = rules_doc::document(100);
+    let both = [Kind::RequestTriggered, Kind::PreInitialised];
+    let rows = [
+        (0, false, &example, &both[..]),
+        (40, false, &example, &both[..]),
+        (40, true, &example, &both[..]),
+        (0, false, &hundred, &both[..1]),
+        (40, false, &hundred, &both[..1]),
+    ];
+    for (latency, tls, rules, kinds) in rows {
         let latency = Duration::from_millis(latency);
-        for kind in [Kind::RequestTriggered, Kind::PreInitialised] {
+        let rule_count = serde_json::from_str::<serde_json::Value>(rules)
+            .ok()
+            .and_then(|d| d["rules"].as_array().map(Vec::len))
+            .unwrap_or(0);
+        for &kind in kinds {
             let runs: Vec<Start> = rt.block_on(async {
-                let (bms, env) = sandbox(latency, tls).await;
+                let (bms, env) = sandbox(latency, tls, rules).await;
                 let setup = Setup {
                     binary: &binary,
                     bms: &bms,
@@ -229,11 +249,12 @@ fn main() {
                 }
             };
             println!(
-                "{:<18} {:>4} {:>5} {:>11.1} {:>8.1} {:>12.1} {:>5} {:>7} {:>6.1} {:>7.1} {:>9.2} {:>8.1}",
+                "{:<18} {:>5} {:>4} {:>5} {:>11.1} {:>8.1} {:>12.1} {:>5} {:>7} {:>6.1} {:>7.1} {:>9.2} {:>8.1}",
                 match kind {
                     Kind::RequestTriggered => "request-triggered",
                     Kind::PreInitialised => "pre-initialised",
                 },
+                rule_count,
                 if tls { "yes" } else { "no" },
                 latency.as_millis(),
                 ms(pick(|s| s.first_call)),

@@ -60,7 +60,7 @@ pub struct App {
 pub(crate) struct Ready {
     config: Config,
     secrets: Arc<SecretStore>,
-    bms: Bms,
+    bms: Arc<Bms>,
     /// `BUTTON_QUEUE_URL`: where a press BMS cannot take now is parked.
     queue: Option<Queue>,
     /// The catch-all contact, found once per container.
@@ -81,6 +81,39 @@ impl App {
             Ok(config) => Ready::new(config).await,
             Err(e) => Err(e),
         };
+        App::from_ready(ready)
+    }
+
+    /// The function as `main.rs` starts it: the App, and its warm-up already running. The
+    /// secret's fetch, the first call, leaves before the rules are parsed and checked, so a long
+    /// rules document does not hold it back; the rules are ready before this returns.
+    pub async fn start() -> (App, Option<tokio::task::JoinHandle<()>>) {
+        let (config, rules_text) = Config::from_env_but_rules();
+        let (ready, warm_up) = match config {
+            Ok(config) => match Ready::new(config).await {
+                Ok(ready) => {
+                    let warm_up = tokio::spawn(warm_up(ready.secrets.clone(), ready.bms.clone()));
+                    (Ok(ready), Some(warm_up))
+                }
+                Err(e) => (Err(e), None),
+            },
+            Err(e) => (Err(e), None),
+        };
+        let ready = match (ready, Config::rules(rules_text.as_deref())) {
+            (Ok(mut ready), Ok(rules)) => {
+                ready.config.rules = rules;
+                Ok(ready)
+            }
+            (Ok(_), Err(e)) | (Err(e), Ok(_)) => Err(e),
+            (Err(mut e), Err(rules)) => {
+                e.problems.extend(rules.problems);
+                Err(e)
+            }
+        };
+        (App::from_ready(ready), warm_up)
+    }
+
+    fn from_ready(ready: Result<Ready, ConfigError>) -> App {
         if let Err(e) = &ready {
             tracing::error!(
                 problems = %e,
@@ -101,7 +134,7 @@ impl App {
     /// the request path, which fetches whatever is still missing.
     pub async fn warm_up(&self) {
         if let Ok(ready) = &self.ready {
-            ready.warm_up().await;
+            warm_up(ready.secrets.clone(), ready.bms.clone()).await;
         }
     }
 
@@ -172,16 +205,18 @@ impl Ready {
             },
         };
         let secrets = Arc::new(SecretStore::new(source, config.secret_ttl));
-        let bms = Bms::new(
-            &net,
-            &config.api_url,
-            config.timeout,
-            secrets.clone(),
-            &config.ticket_type_table,
-            &config.ticket_source_table,
-        )
-        .with_backoff(config.backoff)
-        .with_lookup_ttl(config.lookup_ttl);
+        let bms = Arc::new(
+            Bms::new(
+                &net,
+                &config.api_url,
+                config.timeout,
+                secrets.clone(),
+                &config.ticket_type_table,
+                &config.ticket_source_table,
+            )
+            .with_backoff(config.backoff)
+            .with_lookup_ttl(config.lookup_ttl),
+        );
         let queue = config
             .queue_url
             .as_ref()
@@ -213,21 +248,22 @@ impl Ready {
             .apply(self, req, &caller)
             .await
     }
+}
 
-    async fn warm_up(&self) {
-        let secret_then_login = async {
-            if let Err(e) = self.secrets.get().await {
-                tracing::warn!(error = %e, "warm-up: the secret could not be read; requests will retry");
-                return;
-            }
-            if let Err(e) = self.bms.login_now().await {
-                tracing::warn!(error = %e, "warm-up: BMS login failed; requests will retry");
-            }
-        };
-        // While the secret is read, BMS's connections are opened: the login's, and those of
-        // the first press's concurrent calls.
-        tokio::join!(secret_then_login, self.bms.open_connections(OPENED_AHEAD));
-    }
+/// The secret and the login, which must come one after the other, while BMS's connections are
+/// opened: the login's, and those of the first press's concurrent calls. Failures are logged and
+/// left to the request path, which fetches whatever is still missing.
+async fn warm_up(secrets: Arc<SecretStore>, bms: Arc<Bms>) {
+    let secret_then_login = async {
+        if let Err(e) = secrets.get().await {
+            tracing::warn!(error = %e, "warm-up: the secret could not be read; requests will retry");
+            return;
+        }
+        if let Err(e) = bms.login_now().await {
+            tracing::warn!(error = %e, "warm-up: BMS login failed; requests will retry");
+        }
+    };
+    tokio::join!(secret_then_login, bms.open_connections(OPENED_AHEAD));
 }
 
 /// The login, then a first press's contact search, catch-all contact and five lists at once,

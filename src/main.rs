@@ -15,15 +15,18 @@ const WARM_UP_LIMIT: Duration = Duration::from_secs(3);
 async fn main() -> Result<(), Error> {
     // Honours AWS_LAMBDA_LOG_LEVEL and AWS_LAMBDA_LOG_FORMAT (JSON) as set by Lambda.
     lambda_http::tracing::init_default_subscriber();
-    let app = App::from_env().await;
     // Init runs before the first event: the secret and the login, which must come one after the
     // other, with BMS's connections opened meanwhile. A container started for a waiting request
     // then answers it in four round trips from spawn; one started ahead of traffic answers its
-    // first press in two.
-    if tokio::time::timeout(WARM_UP_LIMIT, app.warm_up())
-        .await
-        .is_err()
+    // first press in two. The warm-up is under way before the rules are parsed.
+    let (app, warm_up) = App::start().await;
+    if let Some(mut warm_up) = warm_up
+        && tokio::time::timeout(WARM_UP_LIMIT, &mut warm_up)
+            .await
+            .is_err()
     {
+        // Nothing left running into the first invocation, or across a freeze.
+        warm_up.abort();
         tracing::warn!(
             limit_ms = WARM_UP_LIMIT.as_millis() as u64,
             "warm-up did not finish in time; requests will fetch the rest"

@@ -400,3 +400,37 @@ async fn over_tls_no_bms_handshake_waits_on_the_critical_path() {
         bms.connection_setups()
     );
 }
+
+/// The rules are parsed once the secret's fetch is on its way; a document that does not parse
+/// still refuses every press, and its problems are listed with any other setting's.
+#[tokio::test]
+async fn rules_parsed_after_the_first_call_still_refuse_every_press_when_broken() {
+    for (i, (broken, expected)) in [
+        (vec![], vec!["BUTTON_RULES"]),
+        (
+            vec![("KASEYA_TIMEOUT_SECONDS", "soon".to_string())],
+            vec!["BUTTON_RULES", "KASEYA_TIMEOUT_SECONDS"],
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (bms, mut runtime, mut env) = lambda(&format!("broken-rules-{i}")).await;
+        env.retain(|(k, _)| *k != "BUTTON_RULES");
+        env.push((
+            "BUTTON_RULES",
+            r#"{"rules": [{"when": "selections.contains("}]}"#.into(),
+        ));
+        env.extend(broken);
+        runtime.hand_over(lambda::press_event(KNOWN));
+        let _function = Function::spawn(BINARY, &runtime, &env);
+        runtime.asked().await;
+        let (_, answer) = runtime.answered().await;
+        assert_eq!(lambda::status(&answer), 500, "{answer}");
+        let body = answer["body"].as_str().unwrap_or_default();
+        for name in expected {
+            assert!(body.contains(name), "{name} not named: {body}");
+        }
+        assert!(bms.tickets().is_empty());
+    }
+}

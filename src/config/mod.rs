@@ -123,6 +123,31 @@ impl Config {
         Config::from_lookup(|name| std::env::var(name).ok())
     }
 
+    /// Read the process environment but the rules document, which comes back as written, for
+    /// [`Config::rules`]: a container starts its first call (the secret's fetch) before it
+    /// parses and checks the rules, however long the document.
+    pub fn from_env_but_rules() -> (Result<Config, ConfigError>, Option<String>) {
+        let config = Config::from_lookup(|name| match name {
+            "BUTTON_RULES" => None,
+            _ => std::env::var(name).ok(),
+        });
+        (config, std::env::var("BUTTON_RULES").ok())
+    }
+
+    /// `BUTTON_RULES` parsed and checked: no rules when unset or blank.
+    pub fn rules(text: Option<&str>) -> Result<Rules, ConfigError> {
+        let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
+            return Ok(Rules::default());
+        };
+        Rules::parse(text).map_err(|e| ConfigError {
+            problems: e
+                .problems
+                .iter()
+                .map(|p| format!("BUTTON_RULES: {p}"))
+                .collect(),
+        })
+    }
+
     /// Read configuration through `get` (the environment, or a map in tests).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let mut vars = Vars::new(get);
@@ -306,14 +331,11 @@ fn secret_setting(vars: &mut Vars<impl Fn(&str) -> Option<String>>) -> Option<Se
 
 /// `BUTTON_RULES`, each of the document's problems a problem of its own.
 fn rules(vars: &mut Vars<impl Fn(&str) -> Option<String>>) -> Option<Rules> {
-    let Some(text) = vars.value("BUTTON_RULES") else {
-        return Some(Rules::default());
-    };
-    match Rules::parse(&text) {
+    match Config::rules(vars.value("BUTTON_RULES").as_deref()) {
         Ok(rules) => Some(rules),
         Err(e) => {
             for p in e.problems {
-                vars.problem(format!("BUTTON_RULES: {p}"));
+                vars.problem(p);
             }
             None
         }

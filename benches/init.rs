@@ -27,7 +27,7 @@ mod rules_doc;
 
 use std::time::{Duration, Instant};
 
-use bms_sandbox::{CREDENTIALS, Options, Sandbox};
+use bms_sandbox::{CREDENTIALS, Sandbox};
 use lambda::{Function, Runtime};
 
 const KNOWN: &str = "dan.jump@fabrikam.com";
@@ -134,31 +134,11 @@ async fn sandbox(
     tls: bool,
     rules: &str,
 ) -> (Sandbox, Vec<(&'static str, String)>) {
-    let secrets_manager = std::env::var("AWS_ENDPOINT_URL_SECRETS_MANAGER").expect("moto's URL");
-    let bms = Sandbox::start_with(Options {
-        latency,
-        tls,
-        secrets_manager: Some(secrets_manager),
-        ..Options::default()
-    })
-    .await;
+    let bms = lambda::sandbox(latency, tls).await;
     static SERIAL: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let serial = SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let name = format!("bench-{serial}");
-    let id = moto::create_secret(&name, CREDENTIALS).await;
-    let ca = std::env::temp_dir().join(format!("bms-sandbox-ca-{}.pem", std::process::id()));
-    std::fs::write(&ca, bms_sandbox::TEST_CA_PEM).expect("a temporary file");
-    let env = vec![
-        ("KASEYA_API_URL", bms.url()),
-        ("KASEYA_SECRET_ID", id),
-        ("AWS_ENDPOINT_URL_SECRETS_MANAGER", bms.url()),
-        ("AWS_ACCESS_KEY_ID", "testing".into()),
-        ("AWS_SECRET_ACCESS_KEY", "testing".into()),
-        ("BUTTON_AUTH", "none".into()),
-        ("BUTTON_METRICS", "off".into()),
-        ("BUTTON_EXTRA_CA_FILE", ca.display().to_string()),
-        ("BUTTON_RULES", rules.to_string()),
-    ];
+    let id = moto::create_secret(&format!("bench-{serial}"), CREDENTIALS).await;
+    let env = lambda::env(&bms, id, rules);
     (bms, env)
 }
 

@@ -18,6 +18,7 @@ use std::time::Duration;
 use bms_sandbox::{CREDENTIALS, Failure, Options, Sandbox};
 use helpers::{Gateway, app_for, keyed_event, post_ticket, press, read};
 use kaseya_button::App;
+use serde_json::Value;
 use support::lambda::{self, Function, Runtime};
 use support::moto;
 
@@ -289,32 +290,20 @@ async fn lambda(name: &str) -> (Sandbox, Runtime, Vec<(&'static str, String)>) {
 /// through `BUTTON_EXTRA_CA_FILE`.
 async fn lambda_with(name: &str, tls: bool) -> (Sandbox, Runtime, Vec<(&'static str, String)>) {
     moto::moto();
-    let secrets_manager = std::env::var("AWS_ENDPOINT_URL_SECRETS_MANAGER").expect("moto's URL");
-    let bms = Sandbox::start_with(Options {
-        latency: LATENCY,
-        secrets_manager: Some(secrets_manager),
-        tls,
-        ..Options::default()
-    })
-    .await;
+    let bms = lambda::sandbox(LATENCY, tls).await;
     let id = moto::create_secret(name, CREDENTIALS).await;
-    let ca = std::env::temp_dir().join(format!("bms-sandbox-ca-{}.pem", std::process::id()));
-    std::fs::write(&ca, bms_sandbox::TEST_CA_PEM).expect("a temporary file");
-    let env = vec![
-        ("BUTTON_EXTRA_CA_FILE", ca.display().to_string()),
-        ("KASEYA_API_URL", bms.url()),
-        ("KASEYA_SECRET_ID", id),
-        ("AWS_ENDPOINT_URL_SECRETS_MANAGER", bms.url()),
-        ("AWS_ACCESS_KEY_ID", "testing".into()),
-        ("AWS_SECRET_ACCESS_KEY", "testing".into()),
-        ("BUTTON_AUTH", "none".into()),
-        ("BUTTON_METRICS", "off".into()),
-        (
-            "BUTTON_RULES",
-            include_str!("../docs/rules.example.json").into(),
-        ),
-    ];
+    let env = lambda::env(&bms, id, include_str!("../docs/rules.example.json"));
     (bms, Runtime::start().await, env)
+}
+
+/// A container started for a press already waiting: the binary spawned with `env`, and the
+/// answer to that press.
+async fn cold_press(runtime: &mut Runtime, env: &[(&str, String)]) -> (Function, Value) {
+    runtime.hand_over(lambda::press_event(KNOWN));
+    let function = Function::spawn(BINARY, runtime, env);
+    runtime.asked().await;
+    let (_, answer) = runtime.answered().await;
+    (function, answer)
 }
 
 const BINARY: &str = env!("CARGO_BIN_EXE_kaseya-button");
@@ -322,10 +311,7 @@ const BINARY: &str = env!("CARGO_BIN_EXE_kaseya-button");
 #[tokio::test]
 async fn a_container_started_for_a_waiting_press_answers_it_in_four_round_trips() {
     let (bms, mut runtime, env) = lambda("request-triggered").await;
-    runtime.hand_over(lambda::press_event(KNOWN));
-    let _function = Function::spawn(BINARY, &runtime, &env);
-    runtime.asked().await;
-    let (_, answer) = runtime.answered().await;
+    let (_function, answer) = cold_press(&mut runtime, &env).await;
     assert_eq!(lambda::status(&answer), 201, "{answer}");
     // The secret; the login; the contact search beside the lists and the catch-all; the create.
     assert_eq!(bms.round_trips(), 4, "{:#?}", paths(&bms));
@@ -384,10 +370,7 @@ async fn a_container_frozen_after_init_answers_its_first_press_on_new_connection
 #[tokio::test]
 async fn over_tls_no_bms_handshake_waits_on_the_critical_path() {
     let (bms, mut runtime, env) = lambda_with("handshakes", true).await;
-    runtime.hand_over(lambda::press_event(KNOWN));
-    let _function = Function::spawn(BINARY, &runtime, &env);
-    runtime.asked().await;
-    let (_, answer) = runtime.answered().await;
+    let (_function, answer) = cold_press(&mut runtime, &env).await;
     assert_eq!(lambda::status(&answer), 201, "{answer}");
     assert_eq!(bms.round_trips(), 4, "{:#?}", paths(&bms));
     // Secrets Manager's connection is opened when its call is made: its two handshakes come
@@ -422,10 +405,7 @@ async fn rules_parsed_after_the_first_call_still_refuse_every_press_when_broken(
             r#"{"rules": [{"when": "selections.contains("}]}"#.into(),
         ));
         env.extend(broken);
-        runtime.hand_over(lambda::press_event(KNOWN));
-        let _function = Function::spawn(BINARY, &runtime, &env);
-        runtime.asked().await;
-        let (_, answer) = runtime.answered().await;
+        let (_function, answer) = cold_press(&mut runtime, &env).await;
         assert_eq!(lambda::status(&answer), 500, "{answer}");
         let body = answer["body"].as_str().unwrap_or_default();
         for name in expected {

@@ -161,6 +161,42 @@ async fn error(State(rt): State<Arc<Shared>>, body: Bytes) -> StatusCode {
     StatusCode::ACCEPTED
 }
 
+/// A BMS sandbox for the binary: `latency` a round trip, over TLS when `tls`, relaying Secrets
+/// Manager to the moto server this process points `AWS_ENDPOINT_URL_SECRETS_MANAGER` at, so that
+/// the secret's fetch is recorded, delayed and counted with the BMS calls.
+pub async fn sandbox(latency: Duration, tls: bool) -> bms_sandbox::Sandbox {
+    let moto = std::env::var("AWS_ENDPOINT_URL_SECRETS_MANAGER").expect("moto's URL");
+    bms_sandbox::Sandbox::start_with(bms_sandbox::Options {
+        latency,
+        tls,
+        secrets_manager: Some(moto),
+        ..bms_sandbox::Options::default()
+    })
+    .await
+}
+
+/// The function's environment: BMS and Secrets Manager both reached through `bms`, whose test
+/// CA it trusts; the secret `secret_id`; the rules document `rules`; no button keys.
+pub fn env(
+    bms: &bms_sandbox::Sandbox,
+    secret_id: String,
+    rules: &str,
+) -> Vec<(&'static str, String)> {
+    let ca = std::env::temp_dir().join(format!("bms-sandbox-ca-{}.pem", std::process::id()));
+    std::fs::write(&ca, bms_sandbox::TEST_CA_PEM).expect("a temporary file");
+    vec![
+        ("KASEYA_API_URL", bms.url()),
+        ("KASEYA_SECRET_ID", secret_id),
+        ("AWS_ENDPOINT_URL_SECRETS_MANAGER", bms.url()),
+        ("AWS_ACCESS_KEY_ID", "testing".into()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+        ("BUTTON_AUTH", "none".into()),
+        ("BUTTON_METRICS", "off".into()),
+        ("BUTTON_EXTRA_CA_FILE", ca.display().to_string()),
+        ("BUTTON_RULES", rules.to_string()),
+    ]
+}
+
 /// An HTTP API (payload 2.0) event: a press by `email`.
 pub fn press_event(email: &str) -> String {
     let mut ev: Value = serde_json::from_str(include_str!("../../events/http-v2-ticket.json"))

@@ -70,11 +70,6 @@ impl OpenAhead {
             let _ = attempt.await;
         }
     }
-
-    /// Kept connections ready now.
-    pub fn kept(&self) -> usize {
-        self.shared.lock().len()
-    }
 }
 
 impl Shared {
@@ -173,5 +168,59 @@ where
                 None => inner.call(request).await,
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::net::Net;
+
+    /// The sandbox's count of accepted connections, once it has caught up with the kernel's.
+    async fn connections(bms: &bms_sandbox::Sandbox, at_least: usize) -> usize {
+        for _ in 0..100 {
+            if bms.connections() >= at_least {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        bms.connections()
+    }
+
+    #[tokio::test]
+    async fn connections_opened_ahead_carry_the_next_requests_and_send_nothing() {
+        let bms = bms_sandbox::Sandbox::start().await;
+        let net = Net::new(&[]).expect("a client");
+        let http = net.bms();
+        net.ahead()
+            .open(http, &bms.url(), 3, Duration::from_secs(3))
+            .await;
+        assert_eq!(connections(&bms, 3).await, 3);
+        assert!(bms.calls().is_empty(), "sent: {:?}", bms.calls());
+
+        let url = format!("{}/v2/system/statuses/lookup", bms.url());
+        let (a, b, c) = tokio::join!(
+            http.get(&url).send(),
+            http.get(&url).send(),
+            http.get(&url).send()
+        );
+        assert!(a.is_ok() && b.is_ok() && c.is_ok());
+        assert_eq!(bms.calls().len(), 3);
+        assert_eq!(
+            bms.connections(),
+            3,
+            "a request opened a connection of its own"
+        );
+
+        // None kept any more: the next concurrent requests open their own.
+        let (d, e, f, g) = tokio::join!(
+            http.get(&url).send(),
+            http.get(&url).send(),
+            http.get(&url).send(),
+            http.get(&url).send()
+        );
+        assert!(d.is_ok() && e.is_ok() && f.is_ok() && g.is_ok());
+        assert_eq!(connections(&bms, 4).await, 4);
     }
 }

@@ -106,8 +106,8 @@ fn transport_error(e: reqwest::Error) -> ConnectorError {
 /// through `net`. Built once per container and shared by the Secrets Manager and SQS clients.
 ///
 /// Read here rather than through the SDK's chain of credential providers (profiles, SSO, web
-/// identity, instance metadata): that chain is a tenth of the binary, and on Lambda the first
-/// link always answers. Outside Lambda, export the credentials into the environment (`aws
+/// identity, instance metadata): that chain is over half a megabyte of the binary, and on Lambda
+/// the first link always answers. Outside Lambda, export the credentials into the environment (`aws
 /// configure export-credentials --format env` prints them for a profile).
 pub fn sdk_config(net: &Net) -> aws_types::SdkConfig {
     use aws_credential_types::Credentials;

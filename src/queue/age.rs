@@ -36,7 +36,7 @@ impl Cloudwatch {
             .map_or_else(|| "us-east-1".to_string(), |r| r.as_ref().to_string());
         let endpoint = ["AWS_ENDPOINT_URL_CLOUDWATCH", "AWS_ENDPOINT_URL"]
             .iter()
-            .find_map(|v| std::env::var(v).ok().filter(|u| !u.trim().is_empty()))
+            .find_map(|v| crate::net::aws::var(v))
             .unwrap_or_else(|| format!("https://{SERVICE}.{region}.amazonaws.com"));
         Cloudwatch {
             http: net.http().clone(),

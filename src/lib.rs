@@ -191,9 +191,8 @@ impl App {
 
 impl Ready {
     async fn new(config: Config) -> Result<Ready, ConfigError> {
-        let net = net::Net::new(&config.extra_roots).map_err(|e| ConfigError {
-            problems: vec![format!("BUTTON_EXTRA_CA_FILE: {e}")],
-        })?;
+        let net =
+            net::Net::new(&config.extra_roots).map_err(|e| ConfigError { problems: vec![e] })?;
         // Region and credentials are read once, and only when an AWS service is used.
         let sdk = std::sync::OnceLock::new();
         let sdk = || sdk.get_or_init(|| net::aws::sdk_config(&net));

@@ -399,6 +399,45 @@ mod tests {
     }
 
     #[test]
+    fn an_extra_ca_file_is_refused_with_the_other_problems_unless_it_holds_usable_roots() {
+        let dir = std::env::temp_dir();
+        let file = |name: &str, text: &str| {
+            let path = dir.join(format!("{name}-{}.pem", std::process::id()));
+            std::fs::write(&path, text).unwrap();
+            path.display().to_string()
+        };
+        let good = file(
+            "extra-ca-good",
+            include_str!("../../bms-sandbox/tls/ca.pem"),
+        );
+        let c = config(&[("KASEYA_SECRET_ID", "s"), ("BUTTON_EXTRA_CA_FILE", &good)]).unwrap();
+        assert_eq!(c.extra_roots.len(), 1);
+        // A PEM block that is no certificate at all: parsed as PEM, refused as a root.
+        let junk = file(
+            "extra-ca-junk",
+            "-----BEGIN CERTIFICATE-----\nMAMCAQA=\n-----END CERTIFICATE-----\n",
+        );
+        let e = config(&[
+            ("KASEYA_SECRET_ID", "s"),
+            ("BUTTON_EXTRA_CA_FILE", &junk),
+            ("BUTTON_WEB", "maybe"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.problems.len(), 2, "{e}");
+        assert!(
+            e.to_string().contains("certificate 1 is not a usable root"),
+            "{e}"
+        );
+        let missing = dir.join("no-such-extra-ca.pem").display().to_string();
+        let e = config(&[
+            ("KASEYA_SECRET_ID", "s"),
+            ("BUTTON_EXTRA_CA_FILE", &missing),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("cannot be read"), "{e}");
+    }
+
+    #[test]
     fn defaults() {
         let c = config(&[("KASEYA_SECRET_ID", "kaseya/bms")]).unwrap();
         assert_eq!(c.api_url, DEFAULT_API_URL);

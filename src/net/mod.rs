@@ -84,11 +84,7 @@ fn tls_config(extra_roots: &[CertificateDer<'static>]) -> Result<rustls::ClientC
     let mut roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
-    for (i, cert) in extra_roots.iter().enumerate() {
-        roots
-            .add(cert.clone())
-            .map_err(|e| format!("certificate {} is not a usable root: {e}", i + 1))?;
-    }
+    add_roots(&mut roots, extra_roots)?;
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -107,7 +103,23 @@ pub fn read_roots(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
     if certs.is_empty() {
         return Err("holds no certificate (expected -----BEGIN CERTIFICATE----- blocks)".into());
     }
+    // Checked here, so that a block that is no root is one more configuration problem.
+    add_roots(&mut rustls::RootCertStore::empty(), &certs)
+        .map_err(|e| format!("holds what cannot be trusted: {e}"))?;
     Ok(certs)
+}
+
+/// `certs` added to `roots`; the error names the first that is no usable root.
+fn add_roots(
+    roots: &mut rustls::RootCertStore,
+    certs: &[CertificateDer<'static>],
+) -> Result<(), String> {
+    for (i, cert) in certs.iter().enumerate() {
+        roots
+            .add(cert.clone())
+            .map_err(|e| format!("certificate {} is not a usable root ({e})", i + 1))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

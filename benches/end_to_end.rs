@@ -6,12 +6,14 @@
 //! sandbox counted from its call records, and wall time / (round trips x latency): how close the
 //! press comes to pure waiting for BMS. Then criterion measures the same cases.
 
+#[path = "support/app.rs"]
+mod app;
+
 use std::time::{Duration, Instant};
 
-use bms_sandbox::{CREDENTIALS, Options, Sandbox};
+use bms_sandbox::{Options, Sandbox};
 use criterion::{Criterion, criterion_group, criterion_main};
 use kaseya_button::App;
-use kaseya_button::config::Config;
 use serde_json::json;
 
 const LATENCY: Duration = Duration::from_millis(40);
@@ -19,25 +21,6 @@ const LATENCY: Duration = Duration::from_millis(40);
 const KNOWN: &str = "dan.jump@fabrikam.com";
 const NO_LOCATION: &str = "ann.beebe@northwind.com";
 const UNKNOWN: &str = "stranger@example.com";
-
-async fn app(bms: &Sandbox) -> App {
-    let env = [
-        ("KASEYA_API_URL", bms.url()),
-        ("KASEYA_CREDENTIALS", CREDENTIALS.to_string()),
-        ("BUTTON_AUTH", "none".to_string()),
-        (
-            "BUTTON_RULES",
-            include_str!("../docs/rules.example.json").to_string(),
-        ),
-        // Criterion's own output, not a metric line per press (the init bench runs the real
-        // binary with them, and measures their cost).
-        ("BUTTON_METRICS", "off".to_string()),
-    ];
-    App::new(Config::from_lookup(|k| {
-        env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())
-    }))
-    .await
-}
 
 fn press(email: &str) -> lambda_http::Request {
     let mut ev: serde_json::Value =
@@ -76,7 +59,7 @@ impl Case {
 
     /// A container in the state the case starts from, the calls it made getting there forgotten.
     async fn prepare(self, bms: &Sandbox) -> App {
-        let app = app(bms).await;
+        let app = app::app(bms, &[]).await;
         match self {
             Case::Cold => {}
             Case::ColdWarmedUp => app.warm_up().await,
@@ -153,7 +136,7 @@ fn table(rt: &tokio::runtime::Runtime, bms: &Sandbox) {
     }
     // What the init phase pays for that warm-up.
     rt.block_on(async {
-        let app = app(bms).await;
+        let app = app::app(bms, &[]).await;
         bms.reset_calls();
         let started = Instant::now();
         app.warm_up().await;

@@ -6,6 +6,8 @@
 //! the sandbox counted, and the SQS messages the case left on the queue or filed from it.
 //! moto answers on loopback in a few milliseconds; a real SQS call takes 10-30 ms more.
 
+#[path = "support/app.rs"]
+mod app;
 #[allow(dead_code)] // its Secrets Manager client is not used here
 #[path = "../tests/support/moto.rs"]
 mod moto;
@@ -15,9 +17,8 @@ mod sqs;
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use bms_sandbox::{CREDENTIALS, Failure, Options, Sandbox};
+use bms_sandbox::{Failure, Options, Sandbox};
 use kaseya_button::App;
-use kaseya_button::config::Config;
 use serde_json::{Value, json};
 use sqs::Parking;
 
@@ -25,21 +26,7 @@ const LATENCY: Duration = Duration::from_millis(40);
 const KNOWN: &str = "dan.jump@fabrikam.com";
 
 async fn app(bms: &Sandbox, queue: &str) -> App {
-    let env = [
-        ("KASEYA_API_URL", bms.url()),
-        ("KASEYA_CREDENTIALS", CREDENTIALS.to_string()),
-        ("BUTTON_AUTH", "none".to_string()),
-        (
-            "BUTTON_RULES",
-            include_str!("../docs/rules.example.json").to_string(),
-        ),
-        ("BUTTON_QUEUE_URL", queue.to_string()),
-        ("BUTTON_METRICS", "off".to_string()),
-    ];
-    App::new(Config::from_lookup(|k| {
-        env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())
-    }))
-    .await
+    app::app(bms, &[("BUTTON_QUEUE_URL", queue.to_string())]).await
 }
 
 fn press(n: usize) -> lambda_http::Request {
@@ -122,43 +109,34 @@ async fn table() {
     }
     print("warm press, queue configured (201)", &mut rows, "sent");
 
-    // BMS answers 503 to everything: the retries run out, then the press is parked.
-    let mut rows = Vec::new();
-    for _ in 0..runs() {
-        let queue = Parking::create("bench-down", 100).await;
-        let app = app(&bms, &queue.url).await;
-        assert_eq!(answer(&app, 0).await, 201);
-        bms.set_outage(Some(Failure::Status(503)));
-        bms.reset_calls();
-        let started = Instant::now();
-        assert_eq!(answer(&app, 1).await, 202);
-        rows.push(measure(&bms, &queue, started).await);
-        bms.set_outage(None);
+    for (label, queue_name, failure) in [
+        // BMS answers 503 to everything: the retries run out, then the press is parked.
+        (
+            "warm press, BMS down: 503 on every call (202)",
+            "bench-down",
+            Failure::Status(503),
+        ),
+        // BMS rate limits for an hour: no wait fits, the press is parked at once.
+        (
+            "warm press, BMS 429 Retry-After 3600 (202)",
+            "bench-429",
+            Failure::StatusRetryAfter(429, "3600".into()),
+        ),
+    ] {
+        let mut rows = Vec::new();
+        for _ in 0..runs() {
+            let queue = Parking::create(queue_name, 100).await;
+            let app = app(&bms, &queue.url).await;
+            assert_eq!(answer(&app, 0).await, 201);
+            bms.set_outage(Some(failure.clone()));
+            bms.reset_calls();
+            let started = Instant::now();
+            assert_eq!(answer(&app, 1).await, 202);
+            rows.push(measure(&bms, &queue, started).await);
+            bms.set_outage(None);
+        }
+        print(label, &mut rows, "sent");
     }
-    print(
-        "warm press, BMS down: 503 on every call (202)",
-        &mut rows,
-        "sent",
-    );
-
-    // BMS rate limits for an hour: no wait fits, the press is parked at once.
-    let mut rows = Vec::new();
-    for _ in 0..runs() {
-        let queue = Parking::create("bench-429", 100).await;
-        let app = app(&bms, &queue.url).await;
-        assert_eq!(answer(&app, 0).await, 201);
-        bms.set_outage(Some(Failure::StatusRetryAfter(429, "3600".into())));
-        bms.reset_calls();
-        let started = Instant::now();
-        assert_eq!(answer(&app, 1).await, 202);
-        rows.push(measure(&bms, &queue, started).await);
-        bms.set_outage(None);
-    }
-    print(
-        "warm press, BMS 429 Retry-After 3600 (202)",
-        &mut rows,
-        "sent",
-    );
 
     for (label, presses, warm) in [
         ("replay of 1 parked press, cold container", 1, false),

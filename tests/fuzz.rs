@@ -5,6 +5,10 @@
 //! 256 cases per property in the normal test run; `PROPTEST_CASES=20000 cargo test --test fuzz`
 //! searches much further.
 
+mod support {
+    pub mod cases;
+}
+
 use chrono::Utc;
 use kaseya_button::button::{ButtonRequest, RequestError};
 use kaseya_button::context::{Context, READ_ONLY, READ_WRITE};
@@ -13,18 +17,6 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 use serde_json::{Map, Value, json};
-
-fn config() -> ProptestConfig {
-    // An explicit PROPTEST_CASES wins; otherwise a count that keeps the test run short.
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(256);
-    ProptestConfig {
-        cases,
-        ..ProptestConfig::default()
-    }
-}
 
 const CONTENT_TYPES: [Option<&str>; 6] = [
     None,
@@ -145,7 +137,7 @@ fn parse_is_total(content_type: Option<&str>, body: &[u8]) {
 }
 
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(support::cases::config())]
 
     #[test]
     fn arbitrary_bytes_never_panic_the_parser(
@@ -715,7 +707,7 @@ fn rules_text() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(support::cases::config())]
 
     #[test]
     fn arbitrary_json_documents_never_panic_the_rules_checker(doc in json_value()) {

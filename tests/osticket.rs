@@ -3,6 +3,9 @@
 //! tests of the two readers its bodies need: data URLs and HTML.
 
 mod helpers;
+mod support {
+    pub mod cases;
+}
 
 use std::time::Duration;
 
@@ -578,17 +581,6 @@ async fn hostname_and_selections_are_used_for_the_rules() {
 
 // ---- property tests of the readers ----
 
-fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(256);
-    ProptestConfig {
-        cases,
-        ..ProptestConfig::default()
-    }
-}
-
 const TAGS: [&str; 24] = [
     "p", "br", "div", "span", "b", "i", "em", "strong", "a", "ul", "ol", "li", "h1", "h3", "table",
     "tr", "td", "pre", "code", "img", "hr", "font", "section", "x-custom",
@@ -625,7 +617,7 @@ fn html_doc() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(support::cases::config())]
 
     #[test]
     fn data_urls_never_panic(s in "(data:|DATA:)?[ -~]{0,60}", bytes in prop::collection::vec(any::<u8>(), 0..60)) {

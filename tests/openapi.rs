@@ -192,15 +192,20 @@ async fn a_repeated_press_conforms_as_a_duplicate() {
     assert_eq!(again["ticketId"], first["ticketId"]);
 }
 
-#[tokio::test]
-async fn client_errors_conform() {
-    let spec = spec();
+/// The function with rules that refuse every press from fabrikam.com, for the refusal's answer.
+async fn rejecting_fabrikam() -> TestApp {
     let rules = json!({
         "defaults": {"queue": "Service Desk"},
         "rules": [{"when": "email.endsWith('@fabrikam.com')", "reject": "Payment overdue."}],
     })
     .to_string();
-    let t = TestApp::builder().env("BUTTON_RULES", &rules).spawn().await;
+    TestApp::builder().env("BUTTON_RULES", &rules).spawn().await
+}
+
+#[tokio::test]
+async fn client_errors_conform() {
+    let spec = spec();
+    let t = rejecting_fabrikam().await;
     let json_body = |v: Value| v.to_string();
     let too_large = "x".repeat(6 * 1024 * 1024 + 1);
     let mut cases: Vec<(u16, Request, &str, &str)> = vec![
@@ -554,12 +559,7 @@ async fn rules_try_and_the_pages_conform() {
 #[tokio::test]
 async fn osticket_answers_conform() {
     let spec = spec();
-    let rules = json!({
-        "defaults": {"queue": "Service Desk"},
-        "rules": [{"when": "email.endsWith('@fabrikam.com')", "reject": "Payment overdue."}],
-    })
-    .to_string();
-    let t = TestApp::builder().env("BUTTON_RULES", &rules).spawn().await;
+    let t = rejecting_fabrikam().await;
     let osticket = |method: &str, path: &str, key: Option<&str>, body: &Value| {
         let headers: Vec<(&str, &str)> = key.map(|k| ("X-API-Key", k)).into_iter().collect();
         event(Gateway::HttpV2, method, path, &headers, &body.to_string())

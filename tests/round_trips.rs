@@ -308,6 +308,29 @@ async fn cold_press(runtime: &mut Runtime, env: &[(&str, String)]) -> (Function,
 
 const BINARY: &str = env!("CARGO_BIN_EXE_kaseya-button");
 
+/// The binary a deployment runs: `BUTTON_BOOTSTRAP` names one built elsewhere (`sam build`'s
+/// `.aws-sam/build/ButtonFunction/bootstrap`), else the one this test was built with.
+fn deployed_binary() -> String {
+    std::env::var("BUTTON_BOOTSTRAP").unwrap_or_else(|_| BINARY.to_string())
+}
+
+/// What `sam build` makes is what Lambda runs: the binary, started by the Runtime API with
+/// Lambda's environment only, files one press as one ticket.
+#[tokio::test]
+async fn the_deployed_bootstrap_files_a_press_through_the_runtime_api() {
+    let (bms, mut runtime, env) = lambda("deployed-bootstrap").await;
+    runtime.hand_over(lambda::press_event(KNOWN));
+    let _function = Function::spawn(&deployed_binary(), &runtime, &env);
+    runtime.asked().await;
+    let (_, answer) = runtime.answered().await;
+    assert_eq!(lambda::status(&answer), 201, "{answer}");
+    let body: Value =
+        serde_json::from_str(answer["body"].as_str().unwrap_or_default()).expect("a JSON answer");
+    let tickets = bms.tickets();
+    assert_eq!(tickets.len(), 1, "one press, one ticket: {tickets:#?}");
+    assert_eq!(tickets[0]["Id"], body["ticketId"], "{answer}");
+}
+
 #[tokio::test]
 async fn a_container_started_for_a_waiting_press_answers_it_in_four_round_trips() {
     let (bms, mut runtime, env) = lambda("request-triggered").await;

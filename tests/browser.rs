@@ -750,6 +750,89 @@ async fn without_a_key_the_page_says_what_to_ask_for() {
     .await;
 }
 
+/// The key the page keeps for the next presses.
+async fn kept_key(c: &Client) -> String {
+    c.execute("return localStorage.getItem('kb.key');", vec![])
+        .await
+        .expect("localStorage read")
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Load `url` afresh: a jump to another fragment of the same page would not run its script.
+async fn load(c: &Client, url: &str) {
+    c.goto("about:blank").await.expect("a blank page");
+    c.goto(url).await.expect("the page loads");
+}
+
+/// A link can carry anyone's key: `/help#key=<another>` must not quietly replace the key the
+/// page keeps, or every later press would use a key someone planted.
+#[tokio::test]
+async fn a_link_with_another_key_asks_before_replacing_the_kept_one() {
+    const PLANTED: &str = "planted-key-0123456789";
+    let s = stage(&[]).await;
+    let own = help_link(&s.front, "&email=dan.jump%40fabrikam.com");
+    let planted = format!(
+        "{}/help#key={PLANTED}&email=dan.jump%40fabrikam.com",
+        s.front.url
+    );
+    with_browser(&s, 1280, 900, move |c| async move {
+        c.goto(&own).await.expect("the page loads");
+        wait_for(&c, "message").await;
+        assert_eq!(
+            kept_key(&c).await,
+            BUTTON_KEY,
+            "a first key is kept at once"
+        );
+
+        load(&c, &planted).await;
+        let question = wait_for_text(&c, "keychange", "different key").await;
+        assert!(question.contains("Keep"), "{question}");
+        assert!(
+            !visible(&c, "form").await,
+            "nothing can be sent before the choice"
+        );
+        assert_eq!(
+            kept_key(&c).await,
+            BUTTON_KEY,
+            "kept until the user chooses"
+        );
+        assert!(
+            !c.current_url().await.unwrap().as_str().contains("key="),
+            "the new key is out of the address bar too"
+        );
+        screenshot(&c, "help-key-question.png").await;
+        click(&c, "keep-key").await;
+        assert!(!visible(&c, "keychange").await);
+        assert!(visible(&c, "send").await);
+        assert_eq!(kept_key(&c).await, BUTTON_KEY);
+        set_value(&c, "message", "Sent with the key I had").await;
+        click(&c, "send").await;
+        wait_for_text(&c, "status", "Ticket T").await;
+
+        load(&c, &planted).await;
+        wait_for_text(&c, "keychange", "different key").await;
+        click(&c, "use-new-key").await;
+        assert!(visible(&c, "send").await);
+        assert_eq!(kept_key(&c).await, PLANTED, "the user chose it");
+        set_value(&c, "message", "Sent with the new key").await;
+        click(&c, "send").await;
+        wait_for_text(&c, "status", "was not accepted").await;
+
+        // The key it keeps, again: nothing to ask.
+        load(&c, &planted).await;
+        wait_for(&c, "message").await;
+        assert!(visible(&c, "send").await);
+        assert!(!visible(&c, "keychange").await);
+    })
+    .await;
+    let tickets = s.bms.tickets();
+    assert_eq!(tickets.len(), 1, "{tickets:#?}");
+    let details = tickets[0]["Details"].as_str().unwrap_or_default();
+    assert!(details.contains("Sent with the key I had"), "{details}");
+}
+
 #[tokio::test]
 async fn the_playground_checks_and_tries_rules() {
     let s = stage(&[]).await;

@@ -5,6 +5,8 @@
 //! Nothing here can print a password or a key: they live in `secrecy` types, and parse errors
 //! describe the shape that was wrong and where, never the value.
 
+#[cfg(test)]
+mod fake;
 mod parse;
 mod store;
 
@@ -417,7 +419,8 @@ mod tests {
         let read_long_ago = Instant::now().checked_sub(Duration::from_secs(5)).unwrap();
         *store.cached.write().await = Some(Cached {
             secret: Arc::new(Secret::parse("C+u:p").unwrap()),
-            checked_at: read_long_ago,
+            read_at: read_long_ago,
+            failed_at: None,
         });
 
         let started = Instant::now();
@@ -447,7 +450,7 @@ mod tests {
         ));
         store.get().await.unwrap();
         if let Some(c) = store.cached.write().await.as_mut() {
-            c.checked_at = Instant::now().checked_sub(Duration::from_secs(5)).unwrap();
+            c.read_at = Instant::now().checked_sub(Duration::from_secs(5)).unwrap();
         }
         store.get().await.unwrap();
         assert!(!store.refreshing.load(Ordering::Acquire));

@@ -29,8 +29,15 @@
 
   var frag = fragment();
   var machine = {};
+  // A key the link carries that differs from the one kept here: asked about, not kept yet.
+  var offered = null;
   if (location.hash.length > 1) {
-    if (frag.key) { store.set('kb.key', frag.key.trim()); }
+    var linked = (frag.key || '').trim(), kept = store.get('kb.key');
+    if (linked && kept && linked !== kept) {
+      offered = linked;
+    } else if (linked) {
+      store.set('kb.key', linked);
+    }
     ['hostname', 'ip', 'mac'].forEach(function (f) {
       if (frag[f]) { machine[f] = frag[f].trim().slice(0, 255); }
     });
@@ -45,9 +52,33 @@
     $('nokey').hidden = false;
     return;
   }
-  form.hidden = false;
+  if (offered) {
+    askAboutKey(offered);
+  } else {
+    form.hidden = false;
+  }
   $('email').value = frag.email || store.get('kb.email') || '';
   $('name').value = frag.name || store.get('kb.name') || '';
+
+  // Anyone can send a link with a key of their own: one that would replace the key kept here
+  // is used only if the user says so, and until then the form stays closed. The question is
+  // part of the page, since a kiosk or a headless browser may block window.confirm.
+  function askAboutKey(newKey) {
+    var box = $('keychange');
+    function chosen(useNew) {
+      if (useNew) {
+        store.set('kb.key', newKey);
+        key = newKey;
+      }
+      box.hidden = true;
+      form.hidden = false;
+      $($('email').value ? 'message' : 'email').focus();
+    }
+    $('keep-key').addEventListener('click', function () { chosen(false); });
+    $('use-new-key').addEventListener('click', function () { chosen(true); });
+    box.hidden = false;
+    $('keep-key').focus();
+  }
 
   var labels = { hostname: 'Computer name', ip: 'IP address', mac: 'MAC address' };
   Object.keys(labels).forEach(function (f) {

@@ -10,7 +10,7 @@
 //! `<pre>`.
 //!
 //! What the converter holds is bounded whatever the message: the text stops at the limit it is
-//! given (a message that would be longer is refused, not cut), the stack at [`MAX_DEPTH`], and
+//! given (a message that would be longer is refused, not cut), the stack at `MAX_DEPTH`, and
 //! text and attributes are read where they are, never copied whole.
 
 use std::collections::HashMap;

@@ -2,6 +2,7 @@
 //! ids. An unknown name never loses the ticket: the default takes its place and a warning says
 //! so; only a required field with nothing valid left fails the request.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -10,7 +11,7 @@ use serde_json::Value;
 
 use crate::context::{Context, Lookup, NameOrId};
 use crate::kaseya::LookupItem;
-use crate::wording::capitalised;
+use crate::wording::{capitalised, escaped};
 
 /// The status a ticket gets when neither the request, the rules nor `defaults` name one.
 pub const BUILTIN_STATUS: &str = "New";
@@ -90,16 +91,20 @@ fn find<'a>(items: &'a [LookupItem], name: &str) -> Option<&'a LookupItem> {
     })
 }
 
-/// Why `name` resolves to nothing, with some of the names BMS knows.
+/// Why `name` resolves to nothing, with some of the names BMS knows. Names are quoted escaped,
+/// as every value in these lines is: a rule can compute one with a line break, and the line goes
+/// into the ticket's `[Submission Errors]` and the log, where it must not start a line.
 fn not_in_bms(l: Lookup, name: &str, items: &[LookupItem]) -> String {
-    let known: Vec<&str> = items
+    let known: Vec<Cow<str>> = items
         .iter()
         .filter(|i| i.is_active)
         .filter_map(|i| i.name.as_deref())
         .take(12)
+        .map(escaped)
         .collect();
     format!(
-        "`{name}` is not an active {} in BMS (known: {})",
+        "`{}` is not an active {} in BMS (known: {})",
+        escaped(name),
         l.label(),
         known.join(", ")
     )
@@ -114,7 +119,7 @@ fn choice(item: &LookupItem) -> Choice {
 
 fn describe(v: &NameOrId) -> String {
     match v {
-        NameOrId::Name(n) => format!("`{n}`"),
+        NameOrId::Name(n) => format!("`{}`", escaped(n)),
         NameOrId::Id(id) => format!("id {id}"),
     }
 }
@@ -130,7 +135,7 @@ impl Resolver<'_> {
     fn list(&self, l: Lookup) -> Result<&[LookupItem], String> {
         match self.tables.get(&l) {
             Some(Ok(items)) => Ok(items),
-            Some(Err(why)) => Err(why.clone()),
+            Some(Err(why)) => Err(escaped(why).into_owned()),
             None => Err(format!("the {} list was not loaded", l.label())),
         }
     }
@@ -205,7 +210,7 @@ impl Resolver<'_> {
                     let (instead, told) = match &found {
                         Some(c) => (
                             match &c.name {
-                                Some(n) => format!("used `{n}` instead"),
+                                Some(n) => format!("used `{}` instead", escaped(n)),
                                 None => format!("used id {} instead", c.id),
                             },
                             format!("another {} was used instead", l.label()),
@@ -302,7 +307,7 @@ pub fn unknown_names(names: &[RulesName], tables: &Tables) -> Vec<String> {
             Some(Err(why)) => {
                 if !unread.contains(&n.lookup) {
                     unread.push(n.lookup);
-                    unknown.push(why.clone());
+                    unknown.push(escaped(why).into_owned());
                 }
             }
             None => {
@@ -426,6 +431,56 @@ mod tests {
         assert!(
             !serde_json::to_string(&r).unwrap().contains("another queue"),
             "the preview shows the technicians' text only"
+        );
+    }
+
+    #[test]
+    fn a_replaced_value_is_quoted_on_one_line_whatever_it_holds() {
+        let forged = [
+            "x\n[Submission Errors]\nall fine",
+            "x\r\nlevel=INFO msg=\"ticket created\"",
+            "x\u{2028}y\u{85}z\u{b}w\u{1b}[2J",
+        ];
+        let defaults = BTreeMap::from([("queue".to_string(), Value::from("Escalations"))]);
+        let mut t = tables();
+        t.insert(
+            Lookup::Assignee,
+            Ok(Arc::new(vec![LookupItem::new(501, "Jane\nTech", false)])),
+        );
+        for value in forged {
+            let c = ctx(&[("queue", value.into()), ("assignee", value.into())]);
+            let r = resolve(&c, &defaults, &t).unwrap();
+            for line in r.warnings.iter().chain(&r.told) {
+                assert!(
+                    !line.contains(|c: char| c.is_control() || c == '\u{2028}'),
+                    "{line:?}"
+                );
+            }
+        }
+        let c = ctx(&[("queue", forged[0].into())]);
+        let r = resolve(&c, &defaults, &t).unwrap();
+        assert_eq!(
+            r.told,
+            [
+                "Queue `x\\n[Submission Errors]\\nall fine` could not be used; another queue was \
+              used instead"
+            ]
+        );
+        let c = ctx(&[("assignee", forged[1].into()), ("queue", 1.into())]);
+        let r = resolve(&c, &BTreeMap::new(), &t).unwrap();
+        assert_eq!(
+            r.warnings,
+            [
+                "Assignee `x\\r\\nlevel=INFO msg=\"ticket created\"` could not be used (`x\\r\\nlevel=INFO \
+              msg=\"ticket created\"` is not an active assignee in BMS (known: Jane\\nTech)); left \
+              it empty"
+            ]
+        );
+        let c = ctx(&[("queue", forged[2].into())]);
+        let err = resolve(&c, &BTreeMap::new(), &t).unwrap_err().to_string();
+        assert!(
+            err.contains("`x\\u{2028}y\\u{85}z\\u{b}w\\u{1b}[2J`"),
+            "{err}"
         );
     }
 

@@ -1,5 +1,6 @@
 //! The ticket BMS receives: title and details block from the context, ids from resolution.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -9,9 +10,13 @@ use crate::context::Context;
 use crate::idempotency::{Marker, neutralise};
 use crate::kaseya::{AttachmentInput, Contact, NoteInput, TicketInput};
 use crate::resolve::Resolution;
+use crate::wording::{ends_line, escaped};
 
 pub const REGISTRATION_HEADING: &str = "[User Registration Requested]";
 pub const SUBMISSION_ERRORS_HEADING: &str = "[Submission Errors]";
+/// The headings only the function writes: technicians, and whatever reads tickets, take what
+/// follows one for the function's own words.
+const HEADINGS: [&str; 2] = [REGISTRATION_HEADING, SUBMISSION_ERRORS_HEADING];
 
 /// Who the ticket is for.
 #[derive(Debug, Clone)]
@@ -37,9 +42,40 @@ fn text(t: &Option<Text>) -> Option<&str> {
     t.as_ref().map(Text::as_str)
 }
 
+/// `text` with every line that reads as one of [`HEADINGS`] (in any case, however indented)
+/// hyphenated, `[Submission-Errors]`: the message and the appended text keep their lines and
+/// say what they said, but cannot open a block of the function's own.
+fn unheaded(text: &str) -> Cow<'_, str> {
+    let starts = std::iter::once(0).chain(text.match_indices(ends_line).map(|(i, b)| i + b.len()));
+    let mut headings = Vec::new();
+    for start in starts {
+        let line = &text[start..];
+        let body = line.trim_start_matches(|c: char| c.is_whitespace() && !ends_line(c));
+        let at = start + line.len() - body.len();
+        let reads_as = |h: &str| {
+            body.get(..h.len())
+                .is_some_and(|b| b.eq_ignore_ascii_case(h))
+        };
+        if let Some(h) = HEADINGS.into_iter().find(|h| reads_as(h)) {
+            headings.push(at..at + h.len());
+        }
+    }
+    if headings.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    let mut out = text.to_string();
+    for range in headings {
+        // A heading is ASCII, so the hyphenated one has the same length.
+        let hyphenated = out[range.clone()].replace(' ', "-");
+        out.replace_range(range, &hyphenated);
+    }
+    Cow::Owned(out)
+}
+
 /// The ticket body: the registration request (unknown users), the labelled block, the message,
 /// the appended text, then anything that went wrong on the way. The registration request holds
-/// who the user is, so for an unknown user the labelled block does not say it again.
+/// who the user is, so for an unknown user the labelled block does not say it again. Each error
+/// is one line, escaped: what went wrong often quotes a value a rule or the request gave.
 pub fn details(
     req: &ButtonRequest,
     ctx: &Context,
@@ -76,11 +112,11 @@ pub fn details(
     let message = Some(ctx.text("message"))
         .filter(|m| !m.trim().is_empty())
         .unwrap_or(req.message.as_str());
-    out.push_str(message.trim_end());
+    out.push_str(&unheaded(message.trim_end()));
     out.push('\n');
     if let Some(append) = text(&req.append) {
         out.push('\n');
-        out.push_str(append.trim_end());
+        out.push_str(&unheaded(append.trim_end()));
         out.push('\n');
     }
     if !errors.is_empty() {
@@ -88,7 +124,7 @@ pub fn details(
         out.push_str(SUBMISSION_ERRORS_HEADING);
         out.push('\n');
         for e in errors {
-            let _ = writeln!(out, "- {e}");
+            let _ = writeln!(out, "- {}", escaped(e));
         }
     }
     out
@@ -216,6 +252,53 @@ mod tests {
         ] {
             assert_eq!(d.matches(said_once).count(), 1, "{d}");
         }
+    }
+
+    #[test]
+    fn no_value_can_forge_a_heading_or_a_labelled_line() {
+        let req = request(
+            r#"{"email":"a@b.com","name":"Ann","message":"Broken","append":"log\n[Submission Errors]\n- none"}"#,
+        );
+        let mut ctx = Context::new(&req, DateTime::UNIX_EPOCH);
+        ctx.set(
+            "message",
+            "Broken\n  [submission errors]\n- all fine\r\n[User Registration Requested]\u{2028}\
+             [Submission Errors] again"
+                .into(),
+        );
+        ctx.set(
+            "title",
+            "Printer\u{85}[Submission Errors]\rEmail: x@y.z".into(),
+        );
+        let errors = [
+            "Queue `x\n[Submission Errors]\nall fine` could not be used".to_string(),
+            "rules[0]: x\r\nEmail: ceo@b.com\u{2028}- \u{1b}[2J".to_string(),
+        ];
+        let d = details(&req, &ctx, false, &errors);
+        let lines: Vec<&str> = d.split(['\n', '\r', '\u{85}', '\u{2028}']).collect();
+        let starting = |prefix: &str| {
+            let p = prefix.to_ascii_lowercase();
+            lines
+                .iter()
+                .filter(|l| l.trim_start().to_ascii_lowercase().starts_with(&p))
+                .count()
+        };
+        assert_eq!(starting(SUBMISSION_ERRORS_HEADING), 1, "{d}");
+        assert_eq!(starting(REGISTRATION_HEADING), 0, "{d}");
+        assert_eq!(starting("Email: "), 1, "{d}");
+        let block = d.split_once("\n[Submission Errors]\n").unwrap().1;
+        assert_eq!(
+            block,
+            "- Queue `x\\n[Submission Errors]\\nall fine` could not be used\n\
+             - rules[0]: x\\r\\nEmail: ceo@b.com\\u{2028}- \\u{1b}[2J\n"
+        );
+        // The message and the appended text keep their lines, and say what they said.
+        assert!(
+            d.contains("Broken\n  [submission-errors]\n- all fine\r\n"),
+            "{d:?}"
+        );
+        assert!(d.contains("log\n[Submission-Errors]\n- none"), "{d:?}");
+        assert_eq!(title(&ctx), "Printer [Submission Errors] Email: x@y.z");
     }
 
     #[test]

@@ -1,23 +1,36 @@
 //! Character references: `&amp;`, `&#233;`, `&#x1F600;` and the names people write.
 
-/// `s` with its character references replaced. Outside attributes the common ones read without
-/// their `;` too, as browsers read them; inside, `&lt=2` in a URL's query is left alone.
-pub(super) fn decode(s: &str, in_attr: bool) -> String {
-    let mut out = String::with_capacity(s.len());
+/// A piece of decoded text: a run of the source as written, or what one reference stands for.
+pub(super) enum Piece<'a> {
+    Run(&'a str),
+    Char(char),
+}
+
+/// Hands `f` the text of `s` with its character references replaced, piece by piece, so that
+/// text of any length is read without a copy of it, until `f` says to stop (`false`). Outside
+/// attributes the common references read without their `;` too, as browsers read them; inside,
+/// `&lt=2` in a URL's query is left alone.
+pub(super) fn decode_each<'a>(s: &'a str, in_attr: bool, mut f: impl FnMut(Piece<'a>) -> bool) {
     let mut rest = s;
     while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
+        if amp > 0 && !f(Piece::Run(&rest[..amp])) {
+            return;
+        }
         rest = &rest[amp + 1..];
-        match reference(rest, in_attr) {
+        let go_on = match reference(rest, in_attr) {
             Some((c, len)) => {
-                out.push(c);
                 rest = rest.get(len..).unwrap_or_default();
+                f(Piece::Char(c))
             }
-            None => out.push('&'),
+            None => f(Piece::Run("&")),
+        };
+        if !go_on {
+            return;
         }
     }
-    out.push_str(rest);
-    out
+    if !rest.is_empty() {
+        f(Piece::Run(rest));
+    }
 }
 
 /// The character that `&` followed by `s` stands for, and how many bytes of `s` it takes.

@@ -8,16 +8,23 @@
 //! ignored. Open elements are kept on a stack, not followed by recursion, so any depth of nesting
 //! reads, in time linear in the message. Whitespace collapses as a browser shows it, except in
 //! `<pre>`.
+//!
+//! What the converter holds is bounded whatever the message: the text stops at the limit it is
+//! given (a message that would be longer is refused, not cut), the stack at `MAX_DEPTH`, and
+//! text and attributes are read where they are, never copied whole.
 
 use std::collections::HashMap;
 
 mod entities;
+mod link;
 mod markup;
+mod output;
 #[cfg(test)]
 mod tests;
+mod text;
 
-use entities::decode;
 use markup::{Markup, Tag, markup, raw_end};
+use output::Output;
 
 /// Set apart by a blank line, as a browser sets them apart by a margin.
 const PARAGRAPHS: &str = "p h1 h2 h3 h4 h5 h6 blockquote pre table dl figure fieldset hr";
@@ -32,17 +39,42 @@ const RAW: &str = "script style title";
 const HEAD: &str = "base link meta noscript template";
 /// Deeper quotes and lists are not indented further, which keeps the output linear in the input.
 const MAX_INDENT: usize = 40;
+/// Open elements kept on the stack. No message nests this deep; past it an element is not kept
+/// open: its start still ends the line or parts the cells, but it opens no list, quote, link,
+/// preformatted or hidden text, so the stack and what hangs on it stay small.
+const MAX_DEPTH: usize = 1024;
+/// Elements whose start changes how everything up to their end reads; past [`MAX_DEPTH`] they
+/// are left out.
+const HOLDING: &str = "ul ol blockquote pre head template a";
 
 fn listed(names: &str, name: &str) -> bool {
     names.split_ascii_whitespace().any(|n| n == name)
 }
 
-/// The readable text of `html`. Any text reads as HTML, as a browser shows anything, so this is
-/// `Ok` today; the error would say why the HTML could not be read, for a 400.
+/// The readable text of `html`, at most [`MAX_FIELD_BYTES`](crate::button::MAX_FIELD_BYTES)
+/// long as the message field holds it (see [`to_text_within`]).
 pub fn to_text(html: &str) -> Result<String, String> {
-    let mut c = Converter::default();
+    to_text_within(html, crate::button::MAX_FIELD_BYTES)
+}
+
+/// The readable text of `html` if it is at most `max_bytes` long. Any text reads as HTML, as a
+/// browser shows anything, so the only error is text that would be longer: conversion stops
+/// there, and the error says so, for a 400.
+pub fn to_text_within(html: &str, max_bytes: usize) -> Result<String, String> {
+    convert(html, max_bytes).finish().ok_or_else(|| {
+        format!(
+            "is more than {max_bytes} bytes once its HTML is read as text; at most {max_bytes} \
+             bytes are accepted"
+        )
+    })
+}
+
+fn convert(html: &str, max_bytes: usize) -> Converter<'_> {
+    let mut c = Converter::new(max_bytes);
     let mut pos = 0;
-    while let Some(rest) = html.get(pos..).filter(|r| !r.is_empty()) {
+    while !c.out.is_full()
+        && let Some(rest) = html.get(pos..).filter(|r| !r.is_empty())
+    {
         let Some(lt) = rest.find('<') else {
             c.text(rest);
             break;
@@ -68,19 +100,26 @@ pub fn to_text(html: &str) -> Result<String, String> {
             Some((Markup::Other, end)) => end,
         };
     }
-    Ok(c.finish())
+    c
 }
 
 /// An open `<ul>` or `<ol>`: the indent its items start at, and an `<ol>`'s next number.
+/// Numbers are what a browser's DOM holds (32 bits): a `start` beyond them counts from 1, as a
+/// browser's list does, and counting stops at the largest.
 struct List {
     base: usize,
-    next: Option<i64>,
+    next: Option<i32>,
+}
+
+/// An open element, with the prefix length to go back to when it closes.
+struct Open {
+    name: String,
+    restore: usize,
 }
 
 /// The text so far, and what is owed before the next text: breaks, spaces, a list item's marker.
-#[derive(Default)]
-struct Converter {
-    out: String,
+struct Converter<'a> {
+    out: Output,
     /// Newlines owed: 1 ends the line, 2 leaves a blank line too.
     brk: u8,
     /// Spaces owed, if the text goes on on the same line: 1 between words, 2 between cells.
@@ -94,24 +133,51 @@ struct Converter {
     skip: usize,
     pre: usize,
     pre_start: bool,
-    /// Open elements, with the prefix length to go back to when each closes.
-    open: Vec<(String, usize)>,
+    open: Vec<Open>,
+    /// How many elements of each name are open; names with none are not kept.
     counts: HashMap<String, usize>,
     lists: Vec<List>,
-    /// The open link's URL, and where its text starts in `out`.
-    link: Option<(String, usize)>,
+    /// The open link's URL as written; where its text starts is marked in `out`.
+    link: Option<&'a str>,
 }
 
-impl Converter {
+impl<'a> Converter<'a> {
+    fn new(max_bytes: usize) -> Self {
+        Converter {
+            out: Output::new(max_bytes),
+            brk: 0,
+            space: 0,
+            line_empty: false,
+            prefix: String::new(),
+            marker: None,
+            skip: 0,
+            pre: 0,
+            pre_start: false,
+            open: Vec::new(),
+            counts: HashMap::new(),
+            lists: Vec::new(),
+            link: None,
+        }
+    }
+
     fn is_open(&self, name: &str) -> bool {
         self.counts.get(name).is_some_and(|&n| n > 0)
     }
 
-    fn start(&mut self, tag: &Tag) {
+    fn start(&mut self, tag: &Tag<'a>) {
         let name = tag.name.as_str();
         self.pre_start = false;
         if self.is_open("head") && !self.is_open("template") && !listed(HEAD, name) {
             self.end("head");
+        }
+        let kept_open = !listed(VOID, name) && self.open.len() < MAX_DEPTH;
+        if !kept_open && !listed(VOID, name) && listed(HOLDING, name) {
+            if listed(PARAGRAPHS, name) {
+                self.block(2);
+            } else if listed(LINES, name) {
+                self.block(1);
+            }
+            return;
         }
         if name == "a" && self.is_open("a") {
             self.end("a"); // Links do not nest: a new one ends the last.
@@ -119,9 +185,10 @@ impl Converter {
         let mut restore = self.prefix.len();
         match name {
             "br" => self.line_break(),
-            "img" => self.words(&decode(tag.attr("alt").unwrap_or_default(), true)),
+            "img" => self.words(tag.attr("alt").unwrap_or_default(), true),
             "a" if self.skip == 0 => {
-                self.link = tag.attr("href").map(|h| (decode(h, true), self.out.len()));
+                self.link = tag.attr("href");
+                self.out.set_mark();
             }
             "ul" | "ol" => {
                 // A list sits right under the text that introduces it.
@@ -135,7 +202,7 @@ impl Converter {
                     next,
                 });
             }
-            "li" => restore = self.item(tag),
+            "li" => restore = self.item(tag, kept_open),
             "td" | "th" => self.space = 2,
             "blockquote" => {
                 self.block(2);
@@ -151,8 +218,11 @@ impl Converter {
             _ if listed(LINES, name) => self.block(1),
             _ => {}
         }
-        if !listed(VOID, name) {
-            self.open.push((tag.name.clone(), restore));
+        if kept_open {
+            self.open.push(Open {
+                name: tag.name.clone(),
+                restore,
+            });
             *self.counts.entry(tag.name.clone()).or_default() += 1;
             if tag.self_closing {
                 self.end(name);
@@ -161,9 +231,10 @@ impl Converter {
     }
 
     /// Starts a list item, returning the prefix length to go back to. Its marker waits for the
-    /// item's first text, so a paragraph inside the item does not part it from its marker.
-    fn item(&mut self, tag: &Tag) -> usize {
-        let value = tag.attr("value").and_then(|v| v.trim().parse::<i64>().ok());
+    /// item's first text, so a paragraph inside the item does not part it from its marker. An
+    /// item not kept open indents nothing: there is no end to take the indent back.
+    fn item(&mut self, tag: &Tag, kept_open: bool) -> usize {
+        let value = tag.attr("value").and_then(|v| v.trim().parse::<i32>().ok());
         let (base, marker) = match self.lists.last_mut() {
             Some(List {
                 base,
@@ -177,7 +248,9 @@ impl Converter {
         };
         // An item left open ends at the next: its indent is not the next one's.
         self.prefix.truncate(base);
-        self.indent(&" ".repeat(marker.len()));
+        if kept_open {
+            self.indent(&" ".repeat(marker.len()));
+        }
         if self.skip == 0 {
             self.brk = 1;
             self.marker = Some((base, marker));
@@ -196,8 +269,8 @@ impl Converter {
             }
             return;
         }
-        while let Some((open, _)) = self.open.last() {
-            let done = open == name;
+        while let Some(open) = self.open.last() {
+            let done = open.name == name;
             self.pop();
             if done {
                 break;
@@ -206,11 +279,14 @@ impl Converter {
     }
 
     fn pop(&mut self) {
-        let Some((name, restore)) = self.open.pop() else {
+        let Some(Open { name, restore }) = self.open.pop() else {
             return;
         };
         if let Some(n) = self.counts.get_mut(&name) {
             *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.counts.remove(&name);
+            }
         }
         self.prefix.truncate(restore);
         match name.as_str() {
@@ -225,34 +301,6 @@ impl Converter {
             self.block(2);
         } else if listed(LINES, &name) {
             self.block(1);
-        }
-    }
-
-    /// Follows a link's text with where it leads, unless the text says so already or the link
-    /// leads nowhere a reader could go (an anchor on the same page).
-    fn finish_link(&mut self) {
-        let Some((href, start)) = self.link.take() else {
-            return;
-        };
-        // A browser leaves tabs and newlines out of a URL: they are the source's line wrapping.
-        let url: String = href
-            .trim()
-            .chars()
-            .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
-            .collect();
-        let shown = match url.get(..7) {
-            Some(scheme) if scheme.eq_ignore_ascii_case("mailto:") => &url[7..],
-            _ => &url,
-        };
-        let text = self.out.get(start..).unwrap_or_default().trim();
-        let (said, empty) = (text == url || text == shown, text.is_empty());
-        if url.is_empty() || url.starts_with('#') || said {
-            return;
-        }
-        if empty {
-            self.write(shown);
-        } else {
-            self.out.push_str(&format!(" ({shown})"));
         }
     }
 
@@ -281,83 +329,11 @@ impl Converter {
         }
     }
 
-    fn text(&mut self, raw: &str) {
-        if raw.is_empty() || self.skip > 0 {
-            return;
-        }
-        let text = decode(raw, false);
-        if self.pre == 0 {
-            return self.words(&text);
-        }
-        let text = text.replace("\r\n", "\n").replace('\r', "\n");
-        // A browser drops the newline right after `<pre>`: it only lays out the source.
-        let text = match std::mem::take(&mut self.pre_start) {
-            true => text.strip_prefix('\n').unwrap_or(&text),
-            false => &text,
-        };
-        for (i, line) in text.split('\n').enumerate() {
-            if i > 0 {
-                self.line_break();
-            }
-            self.write(line);
-        }
-    }
-
-    /// Text outside `<pre>`: any run of HTML whitespace shows as one space (`&nbsp;` is none).
-    fn words(&mut self, text: &str) {
-        for (i, word) in text.split(|c: char| c.is_ascii_whitespace()).enumerate() {
-            if i > 0 {
-                self.space = self.space.max(1);
-            }
-            self.write(word);
-        }
-    }
-
-    /// Writes `s` after what is owed: the breaks, then a new line's prefix and marker, or spaces.
-    fn write(&mut self, s: &str) {
-        if self.skip > 0 || s.is_empty() {
-            return;
-        }
-        if self.out.is_empty() || self.brk > 0 {
-            if !self.out.is_empty() {
-                self.out.extend(std::iter::repeat_n('\n', self.brk.into()));
-            }
-            let (len, marker) = self
-                .marker
-                .take()
-                .unwrap_or((self.prefix.len(), String::new()));
-            self.out
-                .push_str(self.prefix.get(..len).unwrap_or(&self.prefix));
-            self.out.push_str(&marker);
-            self.brk = 0;
-            self.line_empty = true;
-        }
-        if !self.line_empty {
-            self.out.extend(std::iter::repeat_n(' ', self.space.into()));
-        }
-        self.space = 0;
-        self.line_empty = false;
-        self.out.push_str(s);
-    }
-
-    /// The text with every line's end trimmed, and one blank line at most between paragraphs.
-    fn finish(mut self) -> String {
-        while !self.open.is_empty() {
+    /// The text, with every element left open closed; `None` if it passed the limit.
+    fn finish(mut self) -> Option<String> {
+        while !self.out.is_full() && !self.open.is_empty() {
             self.pop();
         }
-        let mut text = String::with_capacity(self.out.len());
-        let mut blank = false;
-        for line in self.out.lines().map(str::trim_end) {
-            if line.is_empty() {
-                blank = !text.is_empty();
-                continue;
-            }
-            if !text.is_empty() {
-                text.push_str(if blank { "\n\n" } else { "\n" });
-            }
-            text.push_str(line);
-            blank = false;
-        }
-        text
+        self.out.finish()
     }
 }

@@ -1,7 +1,8 @@
 use super::*;
 
+/// How the converter reads, apart from how long the text may be.
 fn text(html: &str) -> String {
-    to_text(html).unwrap()
+    to_text_within(html, usize::MAX).unwrap()
 }
 
 #[test]
@@ -149,7 +150,7 @@ fn markup_that_is_not_text() {
 
 /// Output the rest of the project can rely on: trimmed lines, one blank line at most.
 fn assert_tidy(html: &str) {
-    let t = to_text(html).unwrap_or_else(|e| panic!("{html:?}: {e}"));
+    let t = to_text_within(html, usize::MAX).unwrap_or_else(|e| panic!("{html:?}: {e}"));
     assert!(
         !t.contains("\n\n\n") && !t.starts_with('\n') && !t.ends_with('\n'),
         "{html:?}"
@@ -251,4 +252,107 @@ fn large_and_hostile_input_returns() {
     for html in hostile {
         assert_tidy(&html);
     }
+}
+
+/// The body an adversarial probe sent: quotes and a list number that widen every line, and
+/// more than a million items.
+fn probe() -> String {
+    let mut html = "<blockquote>".repeat(20);
+    html.push_str("<ol start=-9223372036854775808>");
+    html.push_str(&"<li>x".repeat(1_250_000));
+    html
+}
+
+#[test]
+fn conversion_stops_at_the_limit_and_its_buffers_stay_bounded() {
+    const LIMIT: usize = 64 * 1024;
+    let html = probe();
+    assert!(html.len() > 6_000_000);
+    let err = to_text_within(&html, LIMIT).unwrap_err();
+    assert!(err.contains("65536 bytes"), "{err}");
+    // Nesting and names a hundred times past what is kept show that nothing grows with them.
+    let hostile = [
+        html,
+        "<b>".repeat(100 * MAX_DEPTH),
+        "<b><i><ul><blockquote>".repeat(25 * MAX_DEPTH),
+        (0..100 * MAX_DEPTH)
+            .map(|i| format!("<x{i}></x{i}>"))
+            .collect(),
+        format!("<pre>x{}</pre>", " ".repeat(6_000_000)),
+        format!("<p>{}</p>", "word ".repeat(1_200_000)),
+        format!("<a href='{}'>x</a>", "y".repeat(6_000_000)),
+        format!("<img alt='{}'>", "&amp;".repeat(1_200_000)),
+    ];
+    for html in hostile {
+        let c = convert(&html, LIMIT);
+        // Every buffer the converter keeps: the text, the open elements, their names, the lists,
+        // the line prefix.
+        let sizes = [
+            c.out.capacity(),
+            c.open.capacity() * 100,
+            c.counts.capacity() * 100,
+            c.lists.capacity() * 100,
+            c.prefix.capacity(),
+        ];
+        assert!(
+            sizes.iter().all(|&n| n <= 2 * LIMIT),
+            "{}: {sizes:?}",
+            &html[..40]
+        );
+        match c.finish() {
+            Some(text) => assert!(text.len() <= LIMIT, "{}", &html[..40]),
+            None => assert!(to_text_within(&html, LIMIT).is_err()),
+        }
+    }
+}
+
+#[test]
+fn text_at_the_limit_reads_and_a_byte_more_does_not() {
+    let limit = 1000;
+    let fits = format!("<p>{}</p>", "x".repeat(limit));
+    assert_eq!(to_text_within(&fits, limit).unwrap().len(), limit);
+    assert!(to_text_within(&format!("{fits}y"), limit).is_err());
+    // What is trimmed away or folded does not count: trailing whitespace, blank lines.
+    let blank = format!(
+        "<pre>a{}\n\n\n{}</pre>b",
+        " ".repeat(5000),
+        "\n ".repeat(5000)
+    );
+    assert_eq!(to_text_within(&blank, 10).unwrap(), "a\n\nb");
+    // Whitespace within a line does, once text follows it.
+    let spaced = format!("<pre>a{}b</pre>", " ".repeat(5000));
+    assert!(to_text_within(&spaced, 1000).is_err());
+    // A link too long to show makes the text too long; an anchor is not shown.
+    let link = format!("<a href='https://e.x/{}'>x</a>", "y".repeat(2000));
+    assert!(to_text_within(&link, 1000).is_err());
+    let anchor = format!("<a href='#{}'>x</a>", "y".repeat(2000));
+    assert_eq!(to_text_within(&anchor, 1000).unwrap(), "x");
+}
+
+#[test]
+fn an_ordered_list_counts_as_a_browser_does() {
+    // A start a browser cannot hold counts from 1; counting stops at the largest it can.
+    let html = "<ol start=-9223372036854775808><li>a<li>b</ol>\
+                <ol start=2147483646><li>c<li>d<li>e</ol><ol><li value=-5>f<li>g</ol>";
+    assert_eq!(
+        text(html),
+        "1. a\n2. b\n2147483646. c\n2147483647. d\n2147483647. e\n-5. f\n-4. g"
+    );
+}
+
+#[test]
+fn elements_nested_past_the_depth_limit_still_read() {
+    let deep = format!(
+        "{}<p>a</p><ul><li>b<li>c</ul><blockquote>q</blockquote><a href=u>l</a>{}",
+        "<div>".repeat(MAX_DEPTH),
+        "</div>".repeat(MAX_DEPTH)
+    );
+    // Paragraphs and items still part lines; the quote, list and link are not kept open.
+    assert_eq!(text(&deep), "a\n- b\n- c\n\nql");
+    let items = format!("<ul>{}</ul>", "<li>x".repeat(3 * MAX_DEPTH));
+    assert_eq!(text(&items).lines().count(), 3 * MAX_DEPTH);
+    assert!(
+        text(&items).lines().all(|l| l.trim_start() == "- x"),
+        "{items}"
+    );
 }

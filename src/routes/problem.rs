@@ -1,15 +1,16 @@
-//! Errors as `application/problem+json` answers (RFC 9457).
+//! What a caller is told when a request fails: each layer's own error (the request's, the
+//! pipeline's, BMS's, the secret's, the configuration's) becomes a `Problem` here, at the edge,
+//! and [`super::answer`] writes it as `application/problem+json` (RFC 9457), or as one line of
+//! text on osTicket's routes.
 //!
-//! Every error the button can see passes through here. Details come from our own messages, which
-//! never hold a credential, a key or a stack trace.
+//! Details come from our own messages, which never hold a credential, a key or a stack trace.
 
-use lambda_http::http::{StatusCode, header};
-use lambda_http::{Body, Response};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::button::RequestError;
 use crate::config::ConfigError;
 use crate::kaseya::{BmsError, UNAVAILABLE_RETRY_AFTER};
+use crate::press::PressError;
 use crate::resolve::ResolveError;
 use crate::secret::SecretError;
 
@@ -24,9 +25,6 @@ pub struct Problem {
     /// BMS may have created the ticket although the request failed: the button must not file
     /// it again blindly. Answered as the extension member `"ticketMayExist": true`.
     pub ticket_may_exist: bool,
-    /// Waiting would cure it (BMS down, slow or rate limiting): with a queue configured, the
-    /// press is parked and answered 202 instead. See [`BmsError::time_cures`].
-    pub time_cures: bool,
 }
 
 impl Problem {
@@ -43,7 +41,6 @@ impl Problem {
             detail: detail.into(),
             retry_after: None,
             ticket_may_exist: false,
-            time_cures: false,
         }
     }
 
@@ -100,7 +97,8 @@ impl Problem {
         )
     }
 
-    pub fn to_response(&self) -> Response<Body> {
+    /// The problem+json document.
+    pub fn body(&self) -> Value {
         let mut body = json!({
             "type": format!("urn:kaseya-button:problem:{}", self.kind),
             "title": self.title,
@@ -110,16 +108,7 @@ impl Problem {
         if self.ticket_may_exist {
             body["ticketMayExist"] = true.into();
         }
-        let mut builder = Response::builder()
-            .status(StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
-            .header(header::CONTENT_TYPE, "application/problem+json")
-            .header(header::CACHE_CONTROL, "no-store");
-        if let Some(secs) = self.retry_after {
-            builder = builder.header(header::RETRY_AFTER, secs.to_string());
-        }
-        builder
-            .body(Body::Text(body.to_string()))
-            .unwrap_or_else(|_| Response::new(Body::Empty))
+        body
     }
 }
 
@@ -180,7 +169,6 @@ impl From<SecretError> for Problem {
 /// eighty lines are that list, read top to bottom.
 impl From<BmsError> for Problem {
     fn from(e: BmsError) -> Self {
-        let time_cures = e.time_cures();
         let problem = match e {
             BmsError::Unreachable { .. } => Problem {
                 retry_after: Some(UNAVAILABLE_RETRY_AFTER),
@@ -260,10 +248,7 @@ impl From<BmsError> for Problem {
                 e.to_string(),
             ),
         };
-        Problem {
-            time_cures,
-            ..problem
-        }
+        problem
     }
 }
 
@@ -276,6 +261,31 @@ fn refused_for_now(title: &'static str, retry_after: Option<u64>, e: &BmsError) 
     }
 }
 
+impl From<PressError> for Problem {
+    fn from(e: PressError) -> Self {
+        match e {
+            PressError::Bms(e) => Problem::from(e),
+            PressError::Secret(e) => Problem::from(e),
+            PressError::Resolve(e) => Problem::from(e),
+            e @ PressError::NoCatchAll(_) => Problem::configuration(e.to_string()),
+            PressError::NoLocation => Problem::no_location(),
+            // Nothing was filed: the client sends the same key again, and a repeat finds the
+            // ticket instead of filing it twice.
+            PressError::SearchFailed(e) => {
+                let detail = format!(
+                    "{e}. Nothing was filed: send the request again with the same {}",
+                    crate::idempotency::HEADER
+                );
+                Problem {
+                    status: 503,
+                    detail,
+                    ..Problem::from(e)
+                }
+            }
+        }
+    }
+}
+
 impl From<ResolveError> for Problem {
     fn from(e: ResolveError) -> Self {
         Problem::configuration(e.to_string())
@@ -285,10 +295,12 @@ impl From<ResolveError> for Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lambda_http::Body;
+    use lambda_http::http::header;
 
     #[test]
     fn problem_json_shape() {
-        let r = Problem::rejected("Payment overdue").to_response();
+        let r = crate::routes::answer::problem(&Problem::rejected("Payment overdue"));
         assert_eq!(r.status(), 422);
         assert_eq!(
             r.headers()[header::CONTENT_TYPE],
@@ -368,7 +380,7 @@ mod tests {
             failed(502),
         ];
         for e in cured {
-            assert!(Problem::from(e.clone()).time_cures, "{e}");
+            assert!(PressError::Bms(e.clone()).time_cures(), "{e}");
         }
         let lasting = [
             failed(400),
@@ -388,15 +400,16 @@ mod tests {
             BmsError::Secret(SecretError::NotFound { id: "s".into() }),
         ];
         for e in lasting {
-            assert!(!Problem::from(e.clone()).time_cures, "{e}");
+            assert!(!PressError::Bms(e.clone()).time_cures(), "{e}");
         }
-        assert!(!Problem::rejected("no").time_cures);
-        assert!(!Problem::configuration("bad").time_cures);
+        let no_queue = ResolveError::NoQueueOrAssignee(String::new());
+        assert!(!PressError::Resolve(no_queue).time_cures());
+        assert!(!PressError::NoLocation.time_cures());
     }
 
     #[test]
     fn ticket_may_exist_is_an_extension_member_only_when_true() {
-        let body = |p: &Problem| match p.to_response().into_body() {
+        let body = |p: &Problem| match crate::routes::answer::problem(p).into_body() {
             Body::Text(t) => serde_json::from_str::<serde_json::Value>(&t).unwrap(),
             _ => panic!("text body"),
         };

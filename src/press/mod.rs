@@ -315,7 +315,7 @@ async fn look_up(
         Earlier::Nothing => Next::File(plan?),
         Earlier::Unchecked(warning) => {
             let mut plan = plan?;
-            plan.warnings.push(warning.into());
+            plan.warnings.push(warning);
             Next::File(plan)
         }
     };
@@ -344,9 +344,12 @@ pub(crate) async fn file(
         // twice. The attachments are reported lost instead.
         let e = p.bms.add_note(created.id, note).await.err()?;
         tracing::warn!(ticket_id = created.id, error = %e, "attachments not added");
-        Some(format!(
-            "the attachments could not be added to the ticket: {e}"
-        ))
+        // BMS's own words stay with the technicians and the log.
+        Some(Warning {
+            ticket: format!("the attachments could not be added to the ticket: {e}"),
+            told: "the attachments could not be added to the ticket (the function's log says why)"
+                .into(),
+        })
     };
     // Side by side: the search that closes the race costs a call, not a round trip more than
     // the attachments do.
@@ -363,7 +366,7 @@ pub(crate) async fn file(
             fallbacks,
         });
     }
-    plan.warnings.extend(lost_attachments.map(Warning::from));
+    plan.warnings.extend(lost_attachments);
     Ok(Filed {
         ticket: created,
         warnings: plan.warnings.into_iter().map(|w| w.told).collect(),

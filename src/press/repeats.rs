@@ -36,7 +36,7 @@ pub(super) enum Earlier {
     /// The tickets that carry the marker, oldest first.
     Found(Vec<CreatedTicket>),
     /// The search failed in a way no retry would cure; the reason goes into the warnings.
-    Unchecked(String),
+    Unchecked(Warning),
 }
 
 /// Two containers that take the same keyed press at the same moment both find nothing and both
@@ -117,11 +117,18 @@ pub(super) async fn earlier_ticket(
         Err(e @ (BmsError::Secret(_) | BmsError::LoginRejected { .. })) => Err(e.into()),
         Err(e) => {
             tracing::warn!(error = %e, "the duplicate search failed; filing the ticket");
-            Ok(Earlier::Unchecked(format!(
-                "the {} could not be checked ({e}): if this press repeats an earlier one, BMS \
-                 now holds the ticket twice",
-                idempotency::HEADER
-            )))
+            let unchecked = |why: &dyn std::fmt::Display| {
+                format!(
+                    "the {} could not be checked ({why}): if this press repeats an earlier one, \
+                     BMS now holds the ticket twice",
+                    idempotency::HEADER
+                )
+            };
+            // BMS's own words stay with the technicians and the log.
+            Ok(Earlier::Unchecked(Warning {
+                ticket: unchecked(&e),
+                told: unchecked(&"the function's log says why"),
+            }))
         }
     }
 }

@@ -165,11 +165,11 @@ impl From<SecretError> for Problem {
     }
 }
 
-/// One arm per kind of BMS failure, each deciding what the caller may learn of it; the few over
-/// eighty lines are that list, read top to bottom.
+/// One arm per kind of BMS failure, each deciding what the caller may learn of it. BMS's own
+/// words can name a contact or a technician: they go to the log, never into an answer.
 impl From<BmsError> for Problem {
     fn from(e: BmsError) -> Self {
-        let problem = match e {
+        match e {
             BmsError::Unreachable { .. } => Problem {
                 retry_after: Some(UNAVAILABLE_RETRY_AFTER),
                 ..Problem::new(
@@ -179,35 +179,7 @@ impl From<BmsError> for Problem {
                     e.to_string(),
                 )
             },
-            // The button may file again only after it has looked for this one; with the
-            // Idempotency-Key it sent, a repeat finds the ticket instead of creating another.
-            BmsError::MaybeDone {
-                status,
-                retry_after,
-                ..
-            } => {
-                let detail = format!(
-                    "{e}. BMS may have created the ticket: retry with the same Idempotency-Key \
-                     to find it instead of filing it twice"
-                );
-                let (code, kind, title) = match status {
-                    Some(s) if s != 503 => (
-                        502,
-                        "bms-error-ticket-may-exist",
-                        "Kaseya BMS failed while creating the ticket",
-                    ),
-                    _ => (
-                        503,
-                        "bms-unavailable-ticket-may-exist",
-                        "Kaseya BMS did not confirm the ticket",
-                    ),
-                };
-                Problem {
-                    retry_after: Some(retry_after.unwrap_or(UNAVAILABLE_RETRY_AFTER)),
-                    ticket_may_exist: true,
-                    ..Problem::new(code, kind, title, detail)
-                }
-            }
+            BmsError::MaybeDone { .. } => maybe_done(&e),
             BmsError::RateLimited { retry_after, .. } => {
                 refused_for_now("Kaseya BMS is rate limiting", retry_after, &e)
             }
@@ -215,40 +187,79 @@ impl From<BmsError> for Problem {
                 refused_for_now("Kaseya BMS is unavailable", retry_after, &e)
             }
             BmsError::Secret(e) => Problem::from(e),
-            // BMS's own message can name a contact or a technician: it goes to the log, and the
-            // caller learns only what failed.
             BmsError::Failed {
                 ref what, status, ..
             } => {
                 tracing::error!(error = ?e.to_string(), "BMS answered an error");
-                Problem::new(
-                    502,
-                    "bms-error",
-                    "Kaseya BMS answered with an error",
-                    format!(
-                        "BMS refused the request ({what}, HTTP {status}); its message is in the \
-                         function's log"
-                    ),
-                )
+                bms_error(format!(
+                    "BMS refused the request ({what}, HTTP {status}); its message is in the \
+                     function's log"
+                ))
             }
             BmsError::LoginRejected { .. } => {
                 tracing::error!(error = ?e.to_string(), "BMS refused the login");
-                Problem::new(
-                    502,
-                    "bms-error",
-                    "Kaseya BMS answered with an error",
+                bms_error(
                     "BMS refused the API user's credentials: check the company, user name and \
                      password in the secret (BMS's message is in the function's log)",
                 )
             }
-            _ => Problem::new(
-                502,
-                "bms-error",
-                "Kaseya BMS answered with an error",
-                e.to_string(),
-            ),
-        };
-        problem
+            BmsError::Unauthorized { .. }
+            | BmsError::Redirected { .. }
+            | BmsError::BadAnswer { .. } => bms_error(e.to_string()),
+        }
+    }
+}
+
+fn bms_error(detail: impl Into<String>) -> Problem {
+    Problem::new(
+        502,
+        "bms-error",
+        "Kaseya BMS answered with an error",
+        detail,
+    )
+}
+
+/// A create whose fate is unknown. The button may file again only after it has looked for this
+/// one; with the Idempotency-Key it sent, a repeat finds the ticket instead of creating another.
+/// When BMS answered, what it said stays in the log: the caller learns its status.
+fn maybe_done(e: &BmsError) -> Problem {
+    let BmsError::MaybeDone {
+        what,
+        status,
+        reason,
+        retry_after,
+    } = e
+    else {
+        return bms_error(e.to_string());
+    };
+    let why = match status {
+        Some(s) if *s >= 300 => {
+            tracing::error!(error = ?e.to_string(), "BMS failed while creating the ticket");
+            format!("BMS answered HTTP {s}; its message is in the function's log")
+        }
+        _ => reason.clone(),
+    };
+    let detail = format!(
+        "BMS may have carried out `{what}` ({why}); it was not sent again, so as not to do it \
+         twice. BMS may have created the ticket: retry with the same Idempotency-Key to find it \
+         instead of filing it twice"
+    );
+    let (code, kind, title) = match status {
+        Some(s) if *s != 503 => (
+            502,
+            "bms-error-ticket-may-exist",
+            "Kaseya BMS failed while creating the ticket",
+        ),
+        _ => (
+            503,
+            "bms-unavailable-ticket-may-exist",
+            "Kaseya BMS did not confirm the ticket",
+        ),
+    };
+    Problem {
+        retry_after: Some(retry_after.unwrap_or(UNAVAILABLE_RETRY_AFTER)),
+        ticket_may_exist: true,
+        ..Problem::new(code, kind, title, detail)
     }
 }
 
@@ -272,14 +283,16 @@ impl From<PressError> for Problem {
             // Nothing was filed: the client sends the same key again, and a repeat finds the
             // ticket instead of filing it twice.
             PressError::SearchFailed(e) => {
+                let refused = Problem::from(e);
                 let detail = format!(
-                    "{e}. Nothing was filed: send the request again with the same {}",
+                    "{}. Nothing was filed: send the request again with the same {}",
+                    refused.detail.trim_end_matches('.'),
                     crate::idempotency::HEADER
                 );
                 Problem {
                     status: 503,
                     detail,
-                    ..Problem::from(e)
+                    ..refused
                 }
             }
         }
@@ -405,6 +418,33 @@ mod tests {
         let no_queue = ResolveError::NoQueueOrAssignee(String::new());
         assert!(!PressError::Resolve(no_queue).time_cures());
         assert!(!PressError::NoLocation.time_cures());
+    }
+
+    /// BMS's own words may name a contact or a technician: a caller is told what failed, the
+    /// log keeps what BMS said.
+    #[test]
+    fn bms_words_never_reach_the_caller() {
+        let said = "Contact Jane Doe (jane@fabrikam.com) is locked by tech Bob";
+        let failed = BmsError::Failed {
+            what: "create ticket".into(),
+            status: 500,
+            message: said.into(),
+        };
+        let lost = BmsError::MaybeDone {
+            what: "create ticket".into(),
+            status: Some(500),
+            reason: failed.to_string(),
+            retry_after: None,
+        };
+        let searched = PressError::SearchFailed(failed.clone());
+        for p in [
+            Problem::from(failed),
+            Problem::from(lost),
+            Problem::from(searched),
+        ] {
+            assert!(!p.detail.contains("Jane"), "{p:?}");
+            assert!(p.detail.contains("HTTP 500"), "{p:?}");
+        }
     }
 
     #[test]

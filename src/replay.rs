@@ -10,12 +10,15 @@
 //! fails a record for a reason time cures, the rest of the batch is not tried: it would only
 //! spend BMS's hourly allowance on the same failure.
 
+use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::{DateTime, SecondsFormat, Utc};
+use futures_util::FutureExt;
 
 use crate::config::ConfigError;
+use crate::idempotency::{self, CallerScope};
 use crate::kaseya;
 use crate::metrics::Counts;
 use crate::press::{self, Failed, Filed, Pipeline, Pressed, Repeat, Submitted};
@@ -83,7 +86,16 @@ pub(crate) async fn batch(
             },
             None => {
                 let deadline = kaseya::deadline(Instant::now(), lambda_deadline);
-                kaseya::within(deadline, replay(app, record)).await
+                // No record may fail another: one that panics is set apart for an operator, and
+                // the rest of the batch goes on (the release profile unwinds for this).
+                AssertUnwindSafe(kaseya::within(deadline, replay(app, record)))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|_| Verdict::Stuck {
+                        why: "replaying this record failed (the log above has the panic); it is \
+                              kept for an operator"
+                            .into(),
+                    })
             }
         };
         if let Verdict::Later {
@@ -151,7 +163,13 @@ async fn file(
     let key_name = parked.key_name.clone();
     let pressed = Pressed {
         at: parked.pressed_at,
-        repeat: Some(Repeat::keyed(key)),
+        // The press may have been parked more than once (its client repeated it during the
+        // outage): any earlier try's ticket counts, however long the queue kept it.
+        repeat: Some(Repeat {
+            key,
+            window: idempotency::PARKED_WINDOW,
+        }),
+        scope: CallerScope::from_parked(&parked.caller),
         // Every try may follow one whose create answer was lost, or a repeat parked before it.
         may_be_filed: true,
         late: Some(late_note(parked.pressed_at, Utc::now(), reference)),

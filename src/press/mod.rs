@@ -17,7 +17,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::button::{ButtonRequest, Email, Text};
 use crate::context::{Context, Lookup};
-use crate::idempotency::{self, IdempotencyKey, Marker};
+use crate::idempotency::{self, CallerScope, IdempotencyKey, Marker};
 use crate::kaseya::{Bms, BmsError, Contact, CreatedTicket, NoteInput, TicketInput};
 use crate::metrics::Counts;
 use crate::resolve::{self, Resolution, Tables};
@@ -76,6 +76,8 @@ pub(crate) struct Evaluated {
     /// a client's key, or a replay. A key made at intake is this press's alone, so there is no
     /// race to settle and the happy path keeps its two BMS calls.
     pub may_race: bool,
+    /// See [`Pressed::scope`].
+    pub scope: CallerScope,
 }
 
 /// Everything a ticket needs, short of creating it: what `/tickets/preview` shows.
@@ -107,6 +109,9 @@ pub(crate) struct Pressed {
     pub late: Option<String>,
     /// The name of the key the caller presented: the rules' `button`.
     pub key_name: Option<String>,
+    /// The key the caller presented, as far as repeats go: its ticket's marker is the caller's
+    /// own, so no other key's press finds it.
+    pub scope: CallerScope,
     /// A press without a name takes the BMS contact's (or the e-mail) into the ticket's details:
     /// osTicket requires a name and its clients may not send one. The rules see the press as it
     /// came.
@@ -121,9 +126,16 @@ impl Pressed {
         repeat: Option<Repeat>,
         mark_every_press: bool,
         key_name: Option<&str>,
+        scope: &CallerScope,
     ) -> Pressed {
         let may_be_filed = repeat.is_some();
         let repeat = match repeat {
+            // With a queue, an earlier try may have been parked and filed later under its press
+            // time: a repeat looks back as far as the queue keeps a press.
+            Some(repeat) if mark_every_press => Some(Repeat {
+                window: repeat.window.max(idempotency::PARKED_WINDOW),
+                ..repeat
+            }),
             Some(repeat) => Some(repeat),
             None if mark_every_press => intake_key().map(Repeat::keyed),
             None => None,
@@ -134,6 +146,7 @@ impl Pressed {
             may_be_filed,
             late: None,
             key_name: key_name.map(str::to_string),
+            scope: scope.clone(),
             name_from_contact: false,
         }
     }
@@ -286,10 +299,14 @@ async fn look_up(
     let secret = p.secrets.get().await?;
     let marker = repeat
         .as_ref()
-        .map(|r| Marker::new(secret.marker_key(), &ev.button.email, &r.key));
+        .map(|r| Marker::scoped(secret.marker_key(), &ev.button.email, &r.key, &ev.scope));
     // A replay hours later searches back from the press time, so it still finds what an earlier
     // try of the same press filed (its open date is that press time).
-    let since = ev.now - repeat.map_or(idempotency::WINDOW, |r| r.window);
+    let window = repeat.map_or(idempotency::WINDOW, |r| r.window);
+    let since = ev
+        .now
+        .checked_sub_signed(window)
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
     let search = marker.as_ref().filter(|_| ev.may_race);
     // Boxed: side by side, the two futures are too large for a debug build's test thread.
     let (earlier, plan) = tokio::join!(
@@ -394,6 +411,7 @@ fn evaluate(
         now,
         late: pressed.late,
         may_race: pressed.may_be_filed,
+        scope: pressed.scope,
     };
     (ev, pressed.repeat)
 }
@@ -504,7 +522,7 @@ mod tests {
             (Some("tier2"), QUEUE_SERVICE_DESK),
             (None, QUEUE_SERVICE_DESK),
         ] {
-            let pressed = Pressed::arriving(None, false, key_name);
+            let pressed = Pressed::arriving(None, false, key_name, &CallerScope::default());
             let prepared = prepare(p, button(), pressed).await.unwrap();
             assert_eq!(prepared.ev.after.text("button"), key_name.unwrap_or(""));
             let Next::File(plan) = prepared.next else {

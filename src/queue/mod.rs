@@ -219,6 +219,7 @@ fn message_body(
         pressed.at,
         key,
         pressed.key_name.clone(),
+        &pressed.scope,
         reason.to_string(),
     );
     // A struct of strings, numbers and JSON values: serialising it cannot fail.

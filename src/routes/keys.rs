@@ -8,6 +8,7 @@ use lambda_http::http::{HeaderMap, header};
 
 use super::Problem;
 use crate::config::ButtonAuth;
+use crate::idempotency::CallerScope;
 use crate::secret::{self, KeyCheck, Role, SecretStore};
 
 /// Who is calling, as far as the function can tell.
@@ -19,6 +20,8 @@ pub(crate) struct Caller {
     pub role: Role,
     /// The key's name in the secret: safe to log and to route by, unlike the key.
     pub name: Option<String>,
+    /// Which key it was, for repeats: one key's presses never answer another's.
+    pub scope: CallerScope,
 }
 
 /// `Authorization: Bearer <key>` or `X-Api-Key: <key>`.
@@ -54,9 +57,11 @@ pub(crate) async fn authenticate(
         return Ok(Caller {
             role: Role::Operator,
             name: None,
+            scope: CallerScope::default(),
         });
     }
-    let check = match presented_key(req.headers()) {
+    let presented = presented_key(req.headers());
+    let check = match presented {
         Some(key) => secrets.check_key(key, secret::source_ip(req)).await?,
         None if !secret.has_keys() => KeyCheck::NoKeysConfigured,
         None => KeyCheck::Rejected,
@@ -72,6 +77,7 @@ pub(crate) async fn authenticate(
         KeyCheck::Accepted(m) => Ok(Caller {
             role: m.role,
             name: m.name,
+            scope: presented.map(CallerScope::of_key).unwrap_or_default(),
         }),
         KeyCheck::Rejected => Err(refused()),
         KeyCheck::NoKeysConfigured => {

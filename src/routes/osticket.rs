@@ -90,7 +90,7 @@ pub(super) async fn create(
     };
     let pressed = Pressed {
         name_from_contact: true,
-        ..Pressed::arriving(repeat, false, caller.name.as_deref())
+        ..Pressed::arriving(repeat, false, caller.name.as_deref(), &caller.scope)
     };
     let submitted = press::submit(state.pipeline(), press.button, pressed)
         .await

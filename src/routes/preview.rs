@@ -17,7 +17,8 @@ pub(super) async fn preview(
     press: Press,
     caller: &Caller,
 ) -> Result<Response<Body>, Problem> {
-    let pressed = Pressed::arriving(press.key.map(Repeat::keyed), false, caller.name.as_deref());
+    let repeat = press.key.map(Repeat::keyed);
+    let pressed = Pressed::arriving(repeat, false, caller.name.as_deref(), &caller.scope);
     let prepared = press::prepare(state.pipeline(), press.button, pressed).await?;
     let ev = &prepared.ev;
     let mut body = json!({

@@ -55,6 +55,7 @@ pub(super) async fn create(
         press.key.map(Repeat::keyed),
         state.queue.is_some(),
         caller.name.as_deref(),
+        &caller.scope,
     );
     let outcome = match press::submit(state.pipeline(), press.button, pressed.clone()).await {
         Ok(submitted) => Ok(Done::Submitted(submitted)),

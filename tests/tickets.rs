@@ -334,13 +334,11 @@ async fn a_failing_attachment_note_keeps_the_ticket_and_warns() {
         json!([{"name": "s.png", "contentType": "image/png", "data": "aGVsbG8="}]);
     let a = t.post_ticket(body).await;
     assert_eq!(a.status, 201, "{a:?}");
-    assert!(
-        a.body["warnings"][0]
-            .as_str()
-            .unwrap()
-            .contains("Attachment too large"),
-        "{a:?}"
-    );
+    let warning = a.body["warnings"][0].as_str().unwrap();
+    assert!(warning.contains("attachments could not be added"), "{a:?}");
+    // BMS's own words may name a contact or a technician: the log keeps them, the caller is
+    // told what failed.
+    assert!(!warning.contains("Attachment too large"), "{a:?}");
     assert_eq!(t.bms.tickets().len(), 1);
 }
 

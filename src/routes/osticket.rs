@@ -130,10 +130,12 @@ fn created(ticket: &CreatedTicket, answer: OsTicketAnswer) -> Response<Body> {
 
 /// An error as one line of text: osTicket's own words for a missing key, else the detail.
 pub(crate) fn error(p: &Problem) -> Response<Body> {
+    // osTicket's clients read one line: a detail that quotes the caller's text (a charset
+    // label, a data type) may hold line breaks of its own.
     let body = if p.status == 401 {
         UNAUTHORIZED.to_string()
     } else {
-        p.detail.clone()
+        p.detail.split_whitespace().collect::<Vec<_>>().join(" ")
     };
     let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     text(status, body, p.retry_after)
@@ -162,6 +164,18 @@ mod tests {
         for path in ["/tickets", "/api/tickets", "/health", "/api/tickets.json/x"] {
             assert!(!answers_in_text(path), "{path}");
         }
+    }
+
+    #[test]
+    fn an_error_quoting_line_breaks_is_still_one_line() {
+        let p = Problem::from(RequestError::Malformed(
+            "the message's charset `utf-8\r\nX-Forged: 1` is not known".into(),
+        ));
+        let Body::Text(body) = error(&p).into_body() else {
+            panic!("a text body")
+        };
+        assert_eq!(body.lines().count(), 1, "{body:?}");
+        assert!(body.contains("utf-8 X-Forged: 1"), "{body:?}");
     }
 
     #[test]

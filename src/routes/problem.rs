@@ -134,9 +134,15 @@ impl From<RequestError> for Problem {
     }
 }
 
+/// Answered before anyone could be authenticated, so to every caller: that the function is
+/// misconfigured, and nothing of what (a rule's source, a URL with its password). The log says
+/// each problem and its fix, once, when the function starts.
 impl From<&ConfigError> for Problem {
-    fn from(e: &ConfigError) -> Self {
-        Problem::configuration(e.to_string())
+    fn from(_: &ConfigError) -> Self {
+        Problem::configuration(
+            "the function is not configured correctly: its log names each problem and how to fix \
+             it (look for \"configuration error\" where the function started)",
+        )
     }
 }
 

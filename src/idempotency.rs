@@ -26,6 +26,9 @@ pub const HEADER: &str = "Idempotency-Key";
 pub const MAX_KEY_CHARS: usize = 128;
 /// How long a repeat answers with the first ticket instead of filing a new one.
 pub const WINDOW: Duration = Duration::minutes(10);
+/// How far back a repeat looks when its press may have been parked: the queue keeps a press up
+/// to 14 days, and its ticket, filed when BMS is back, carries the press time as its open date.
+pub const PARKED_WINDOW: Duration = Duration::days(14);
 /// Hex digits of the HMAC kept in the marker: 96 bits, far beyond any chance collision among
 /// one tenant's tickets of ten minutes or any guess, and short enough to read in the ticket.
 const TOKEN_HEX_DIGITS: usize = 24;
@@ -155,16 +158,74 @@ impl MarkerKey {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Marker(String);
 
+/// Which caller a press came from, as far as its repeats are concerned: a digest of the key it
+/// presented (never the key), so that one key's presses can neither answer nor reveal another
+/// key's. Empty when no key was presented (`BUTTON_AUTH=none`: the API in front is the caller).
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct CallerScope(String);
+
+impl fmt::Debug for CallerScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CallerScope(..)")
+    }
+}
+
+impl CallerScope {
+    /// 128 bits of the key's SHA-256: enough to keep keys apart, nothing to guess a key from.
+    pub fn of_key(key: &str) -> CallerScope {
+        use sha2::Digest;
+        let digest = Sha256::digest(key.as_bytes());
+        CallerScope(digest.iter().take(16).map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// A scope read back from a parked press (`docs/parked-press.md`).
+    pub fn from_parked(digest: &str) -> CallerScope {
+        CallerScope(digest.to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 impl Marker {
+    /// A marker no other caller's press can carry: [`Marker::new`] over the press's e-mail and
+    /// key, with the caller's scope mixed in. Without a scope it is `Marker::new`'s marker.
+    pub fn scoped(
+        key: &MarkerKey,
+        email: &Email,
+        idempotency_key: &IdempotencyKey,
+        scope: &CallerScope,
+    ) -> Marker {
+        Marker::hashed(key, email, idempotency_key, scope.as_str())
+    }
+
     /// E-mails match contacts ignoring ASCII case, so they are hashed that way too; the length
     /// prefix keeps `a@b.c` + `x` apart from any other split of the same bytes.
     pub fn new(key: &MarkerKey, email: &Email, idempotency_key: &IdempotencyKey) -> Marker {
+        Marker::hashed(key, email, idempotency_key, "")
+    }
+
+    fn hashed(
+        key: &MarkerKey,
+        email: &Email,
+        idempotency_key: &IdempotencyKey,
+        scope: &str,
+    ) -> Marker {
         let email = email.as_str().to_ascii_lowercase();
         let mut mac = key.mac();
         mac.update(email.len().to_string().as_bytes());
         mac.update(b":");
         mac.update(email.as_bytes());
         mac.update(idempotency_key.0.as_bytes());
+        // After the key, length-prefixed and behind a byte no key holds: no split of another
+        // key and scope gives the same bytes.
+        if !scope.is_empty() {
+            mac.update(b"\0");
+            mac.update(scope.len().to_string().as_bytes());
+            mac.update(b":");
+            mac.update(scope.as_bytes());
+        }
         let digest = mac.finalize().into_bytes();
         let token: String = digest
             .iter()
@@ -232,6 +293,29 @@ mod tests {
 
     fn key(s: &str) -> IdempotencyKey {
         IdempotencyKey::parse(s).unwrap()
+    }
+
+    /// One key's press can neither find nor be found by another key's, whatever both send.
+    #[test]
+    fn markers_are_scoped_to_the_callers_key() {
+        let mk = MarkerKey::given("m");
+        let (e, k) = (email("dan.jump@fabrikam.com"), key("content-abc"));
+        let a = Marker::scoped(&mk, &e, &k, &CallerScope::of_key("key-a"));
+        let b = Marker::scoped(&mk, &e, &k, &CallerScope::of_key("key-b"));
+        assert_ne!(a, b);
+        assert_eq!(
+            a,
+            Marker::scoped(&mk, &e, &k, &CallerScope::of_key("key-a"))
+        );
+        assert_eq!(
+            Marker::scoped(&mk, &e, &k, &CallerScope::default()),
+            Marker::new(&mk, &e, &k),
+            "without a key, the marker of presses parked before scopes existed"
+        );
+        assert_eq!(
+            format!("{:?}", CallerScope::of_key("key-a")),
+            "CallerScope(..)"
+        );
     }
 
     #[test]

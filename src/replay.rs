@@ -10,20 +10,34 @@
 //! fails a record for a reason time cures, the rest of the batch is not tried: it would only
 //! spend BMS's hourly allowance on the same failure.
 
+use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::{DateTime, SecondsFormat, Utc};
+use futures_util::FutureExt;
 
-use crate::Ready;
 use crate::config::ConfigError;
+use crate::idempotency::{self, CallerScope};
 use crate::kaseya;
 use crate::metrics::Counts;
-use crate::press::{self, Filed, Pressed, Repeat, Submitted};
-use crate::queue::{ParkedPress, Replayable};
+use crate::press::{self, Failed, Filed, Pipeline, Pressed, Repeat, Submitted};
+use crate::queue::{ParkedPress, Queue, Replayable};
 
 /// No wait between retries grows longer than this.
 pub const MAX_RETRY_WAIT: Duration = Duration::from_secs(15 * 60);
+
+/// What the replay works with: the pipeline every press goes through, the queue its records
+/// go back to, and how long the first wait after a failure is.
+#[derive(Clone, Copy)]
+pub(crate) struct Replay<'a> {
+    pub pipeline: Pipeline<'a>,
+    pub queue: Option<&'a Queue>,
+    /// `BUTTON_REPLAY_RETRY_SECONDS`: the wait after a first failure, doubled with each receive.
+    pub first_retry: Duration,
+    /// `BUTTON_METRICS`: a metric line per record.
+    pub metrics: bool,
+}
 
 /// What became of one record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +58,7 @@ pub enum Verdict {
 
 /// One batch. Never fails: every record that is not done is reported back by its message id.
 pub(crate) async fn batch(
-    app: Result<&Ready, &ConfigError>,
+    app: Result<Replay<'_>, &ConfigError>,
     event: SqsEvent,
     lambda_deadline: Option<SystemTime>,
 ) -> SqsBatchResponse {
@@ -67,12 +81,21 @@ pub(crate) async fn batch(
         let verdict = match &bms_down {
             Some(why) => Verdict::Later {
                 why: format!("not tried: BMS failed an earlier record of this batch ({why})"),
-                wait: retry_wait(app.config.replay_retry, receive_count(record)),
+                wait: retry_wait(app.first_retry, receive_count(record)),
                 bms_down: true,
             },
             None => {
                 let deadline = kaseya::deadline(Instant::now(), lambda_deadline);
-                kaseya::within(deadline, replay(app, record)).await
+                // No record may fail another: one that panics is set apart for an operator, and
+                // the rest of the batch goes on (the release profile unwinds for this).
+                AssertUnwindSafe(kaseya::within(deadline, replay(app, record)))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|_| Verdict::Stuck {
+                        why: "replaying this record failed (the log above has the panic); it is \
+                              kept for an operator"
+                            .into(),
+                    })
             }
         };
         if let Verdict::Later {
@@ -92,7 +115,7 @@ pub(crate) async fn batch(
 }
 
 /// Say why a record was not filed, and put it back on the queue for its next try.
-async fn send_back(app: &Ready, record: &SqsMessage, verdict: &Verdict) {
+async fn send_back(app: Replay<'_>, record: &SqsMessage, verdict: &Verdict) {
     let id = record.message_id.as_deref().unwrap_or_default();
     let wait = match verdict {
         Verdict::Done => return,
@@ -109,7 +132,7 @@ async fn send_back(app: &Ready, record: &SqsMessage, verdict: &Verdict) {
 }
 
 /// Read, prepare and file one record, and write its metric line.
-async fn replay(app: &Ready, record: &SqsMessage) -> Verdict {
+async fn replay(app: Replay<'_>, record: &SqsMessage) -> Verdict {
     let started = Instant::now();
     let mut counts = Counts::default();
     let verdict = match ParkedPress::read(record.body.as_deref().unwrap_or_default()) {
@@ -119,14 +142,14 @@ async fn replay(app: &Ready, record: &SqsMessage) -> Verdict {
         Ok(parked) => file(app, record, parked, &mut counts).await,
     };
     counts.bms_ms = started.elapsed().as_millis().try_into().unwrap_or(u64::MAX);
-    if app.config.metrics {
+    if app.metrics {
         counts.emit();
     }
     verdict
 }
 
 async fn file(
-    app: &Ready,
+    app: Replay<'_>,
     record: &SqsMessage,
     replayable: Replayable,
     counts: &mut Counts,
@@ -140,13 +163,20 @@ async fn file(
     let key_name = parked.key_name.clone();
     let pressed = Pressed {
         at: parked.pressed_at,
-        repeat: Some(Repeat::keyed(key)),
+        // The press may have been parked more than once (its client repeated it during the
+        // outage): any earlier try's ticket counts, however long the queue kept it.
+        repeat: Some(Repeat {
+            key,
+            window: idempotency::PARKED_WINDOW,
+        }),
+        scope: CallerScope::from_parked(&parked.caller),
         // Every try may follow one whose create answer was lost, or a repeat parked before it.
         may_be_filed: true,
         late: Some(late_note(parked.pressed_at, Utc::now(), reference)),
         key_name,
+        name_from_contact: false,
     };
-    match press::submit(app, button, pressed).await {
+    match press::submit(app.pipeline, button, pressed).await {
         Ok(Submitted::Filed(filed)) => {
             *counts = filed_late(reference, parked.pressed_at, &filed);
             Verdict::Done
@@ -170,10 +200,10 @@ async fn file(
         // Whatever else fails (a configuration error, refused credentials, BMS refusing the
         // ticket) is fixed by an operator, not by the message: it waits like an outage, without
         // holding back the rest of the batch unless time may cure it.
-        Err(p) => Verdict::Later {
-            wait: retry_wait(app.config.replay_retry, receive_count(record)),
-            bms_down: p.time_cures,
-            why: p.detail,
+        Err(Failed { error, .. }) => Verdict::Later {
+            wait: retry_wait(app.first_retry, receive_count(record)),
+            bms_down: error.time_cures(),
+            why: error.to_string(),
         },
     }
 }
@@ -202,8 +232,8 @@ fn filed_late(reference: &str, pressed_at: DateTime<Utc>, filed: &Filed) -> Coun
 
 /// Put a record back on the queue after `wait`. When that fails, the queue's own visibility
 /// timeout brings it back instead.
-async fn back_to_queue(app: &Ready, record: &SqsMessage, wait: Duration) {
-    let (Some(queue), Some(handle)) = (app.queue.as_ref(), record.receipt_handle.as_deref()) else {
+async fn back_to_queue(app: Replay<'_>, record: &SqsMessage, wait: Duration) {
+    let (Some(queue), Some(handle)) = (app.queue, record.receipt_handle.as_deref()) else {
         return;
     };
     if let Err(e) = queue.retry_in(handle, wait).await {

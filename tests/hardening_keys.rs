@@ -2,10 +2,14 @@
 //! one API Gateway saw (`203.0.113.10` in the events of `events/`).
 
 mod helpers;
+mod support {
+    pub mod logs;
+}
 
 use bms_sandbox::CREDENTIALS;
 use helpers::{Gateway, TestApp, event, press};
 use serde_json::{Value, json};
+use support::logs;
 
 const FROM_HERE: &str = "203.0.113.0/24";
 const ELSEWHERE: &str = "198.51.100.0/24";
@@ -61,6 +65,7 @@ async fn a_key_used_from_outside_its_allow_from_is_refused_like_a_wrong_key() {
 
 #[tokio::test]
 async fn a_misconfigured_allow_from_is_a_configuration_error_that_hides_the_key() {
+    let (log, _guard) = logs::capture();
     let t = app_with_keys(
         json!(["plain-key-0123456789"]),
         json!([{"key": "tier2-key-0123456789", "allowFrom": ["203.0.113.300"]}]),
@@ -70,8 +75,15 @@ async fn a_misconfigured_allow_from_is_a_configuration_error_that_hides_the_key(
         .send(with_key("plain-key-0123456789", Gateway::HttpV2))
         .await;
     assert_eq!(a.status, 500, "{a:?}");
-    assert!(a.detail().contains("`operatorKeys[0]`"), "{a:?}");
-    assert!(a.detail().contains("allowFrom[0]"), "{a:?}");
-    assert!(!a.detail().contains("tier2-key"), "{a:?}");
+    // The caller learns only that the function is misconfigured; the log says where.
+    assert!(a.detail().contains("not configured correctly"), "{a:?}");
+    assert!(!a.detail().contains("allowFrom"), "{a:?}");
+    let log = log.text();
+    assert!(log.contains("`operatorKeys[0]`"), "{log}");
+    assert!(log.contains("allowFrom[0]"), "{log}");
+    assert!(
+        !log.contains("tier2-key") && !a.detail().contains("tier2-key"),
+        "{log}"
+    );
     assert!(t.bms.tickets().is_empty());
 }

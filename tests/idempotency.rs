@@ -6,7 +6,7 @@ mod helpers;
 use std::time::Duration;
 
 use bms_sandbox::Failure;
-use helpers::{Answer, Gateway, TestApp, keyed_event, press};
+use helpers::{Answer, Gateway, OPERATOR_KEY, TestApp, event, keyed_event, press};
 use serde_json::{Value, json};
 
 const KEY: &str = "7d1f3c2a-5b8e-4f0a-9c6d-2e4b8a1f0c93";
@@ -312,7 +312,27 @@ async fn preview_tells_whether_a_press_would_be_a_duplicate() {
         .unwrap()
         .to_string();
     assert!(marker.starts_with("[Button request "), "{marker}");
-    let first = t.keyed(Gateway::HttpV2, &body, KEY).await;
+    // A button's press is that key's alone: the operator's preview does not see it.
+    let buttons = t.keyed(Gateway::HttpV2, &body, KEY).await;
+    assert_eq!(buttons.status, 201);
+    let after = t.preview_with_key(&body).await;
+    assert_eq!(after.body["duplicateOf"], Value::Null, "{after:?}");
+    // The same press from the operator's own key is.
+    let auth = format!("Bearer {OPERATOR_KEY}");
+    let headers = [
+        ("content-type", "application/json"),
+        ("authorization", auth.as_str()),
+        ("Idempotency-Key", KEY),
+    ];
+    let first = t
+        .send(event(
+            Gateway::HttpV2,
+            "POST",
+            "/tickets",
+            &headers,
+            &body.to_string(),
+        ))
+        .await;
     assert_eq!(first.status, 201);
     let after = t.preview_with_key(&body).await;
     assert_eq!(after.status, 200, "{after:?}");
@@ -324,5 +344,5 @@ async fn preview_tells_whether_a_press_would_be_a_duplicate() {
         after.body["duplicateOf"]["ticketNumber"],
         first.body["ticketNumber"]
     );
-    assert_eq!(t.bms.tickets().len(), 1, "preview files nothing");
+    assert_eq!(t.bms.tickets().len(), 2, "preview files nothing");
 }

@@ -408,7 +408,8 @@ async fn over_tls_no_bms_handshake_waits_on_the_critical_path() {
 }
 
 /// The rules are parsed once the secret's fetch is on its way; a document that does not parse
-/// still refuses every press, and its problems are listed with any other setting's.
+/// still refuses every press, and its problems are listed with any other setting's in the log
+/// (the caller, not yet authenticated, learns only that the function is misconfigured).
 #[tokio::test]
 async fn rules_parsed_after_the_first_call_still_refuse_every_press_when_broken() {
     for (i, (broken, expected)) in [
@@ -428,12 +429,24 @@ async fn rules_parsed_after_the_first_call_still_refuse_every_press_when_broken(
             r#"{"rules": [{"when": "selections.contains("}]}"#.into(),
         ));
         env.extend(broken);
-        let (_function, answer) = cold_press(&mut runtime, &env).await;
+        let log = std::env::temp_dir().join(format!(
+            "kaseya-button-broken-rules-{i}-{}.log",
+            std::process::id()
+        ));
+        let file = std::fs::File::create(&log).expect("a temporary file");
+        runtime.hand_over(lambda::press_event(KNOWN));
+        let _function = Function::spawn_logging_to(BINARY, &runtime, &env, file);
+        runtime.asked().await;
+        let (_, answer) = runtime.answered().await;
         assert_eq!(lambda::status(&answer), 500, "{answer}");
         let body = answer["body"].as_str().unwrap_or_default();
+        assert!(body.contains("not configured correctly"), "{body}");
+        let logged = std::fs::read_to_string(&log).unwrap_or_default();
         for name in expected {
-            assert!(body.contains(name), "{name} not named: {body}");
+            assert!(!body.contains(name), "{name} told to the caller: {body}");
+            assert!(logged.contains(name), "{name} not logged: {logged}");
         }
+        let _ = std::fs::remove_file(&log);
         assert!(bms.tickets().is_empty());
     }
 }

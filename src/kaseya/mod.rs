@@ -128,6 +128,16 @@ impl Bms {
         self
     }
 
+    /// The configured name of an undocumented lookup table (`KASEYA_TICKET_TYPE_TABLE`,
+    /// `KASEYA_TICKET_SOURCE_TABLE`); `None` for the lists BMS documents.
+    pub fn lookup_table(&self, l: crate::context::Lookup) -> Option<&str> {
+        match l {
+            crate::context::Lookup::TicketType => Some(&self.ticket_type_table),
+            crate::context::Lookup::TicketSource => Some(&self.ticket_source_table),
+            _ => None,
+        }
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -1,6 +1,9 @@
 //! Who a ticket is for and which ids it carries: the contact (or the catch-all one), the
 //! location, and the lookup lists resolution reads.
 
+use futures_util::future::join_all;
+use tokio::sync::Mutex;
+
 use super::*;
 
 /// The contact for `email`, or the catch-all one, and the location the ticket goes to; and, when
@@ -11,13 +14,13 @@ use super::*;
 /// known contact whose ticket has no location to go to is filed under the catch-all contact,
 /// and answered exactly as an unknown e-mail is.
 pub(super) async fn requester(
-    app: &Ready,
+    p: Pipeline<'_>,
     email: &Email,
-) -> Result<(Requester, Option<String>), Problem> {
-    let (found, catch_all) = tokio::join!(app.bms.find_contact(email), catch_all(app));
+) -> Result<(Requester, Option<String>), PressError> {
+    let (found, catch_all) = tokio::join!(p.bms.find_contact(email), p.catch_all.get(p.bms));
     let catch_all = catch_all?;
     let unregistered = |why: Option<String>| {
-        let location_id = catch_all.location_id.ok_or_else(Problem::no_location)?;
+        let location_id = catch_all.location_id.ok_or(PressError::NoLocation)?;
         let requester = Requester {
             contact: catch_all.contact.clone(),
             location_id,
@@ -28,7 +31,7 @@ pub(super) async fn requester(
     let Some(contact) = found? else {
         return unregistered(None);
     };
-    match location(app, &contact).await? {
+    match location(p.bms, &contact).await? {
         Some(location_id) => Ok((
             Requester {
                 contact,
@@ -56,15 +59,14 @@ pub(super) async fn requester(
 
 /// Where a contact's tickets go: the contact's own location, else its account's main one. `None`
 /// when BMS has neither.
-pub(crate) async fn location(app: &Ready, contact: &Contact) -> Result<Option<i64>, BmsError> {
+pub(crate) async fn location(bms: &Bms, contact: &Contact) -> Result<Option<i64>, BmsError> {
     match contact.location() {
         Some(id) => Ok(Some(id)),
-        None => app.bms.main_location(contact.account_id).await,
+        None => bms.main_location(contact.account_id).await,
     }
 }
 
-/// The catch-all contact for unregistered users and where its tickets go, found once per
-/// container (in the warm-up, so that a press does not wait for its location).
+/// The catch-all contact for unregistered users and where its tickets go.
 #[derive(Debug, Clone)]
 pub(crate) struct CatchAll {
     pub contact: Contact,
@@ -73,57 +75,64 @@ pub(crate) struct CatchAll {
     pub location_id: Option<i64>,
 }
 
-pub(crate) async fn catch_all(app: &Ready) -> Result<CatchAll, Problem> {
-    // Held across the search: concurrent cold presses wait for one search, not one each.
-    let mut slot = app.catch_all.lock().await;
-    if let Some(c) = slot.as_ref() {
-        return Ok(c.clone());
-    }
-    let email = &app.config.unregistered_email;
-    let contact = app.bms.find_contact(email).await?.ok_or_else(|| {
-        Problem::configuration(format!(
-            "the catch-all contact `{email}` for unregistered users is not an active contact in \
-             BMS: create it (under an account with a main location), or set \
-             KASEYA_UNREGISTERED_EMAIL to the one you use"
-        ))
-    })?;
-    let location_id = location(app, &contact).await?;
-    let found = CatchAll {
-        contact,
-        location_id,
-    };
-    *slot = Some(found.clone());
-    Ok(found)
+/// The catch-all contact (`KASEYA_UNREGISTERED_EMAIL`), found once per container and kept.
+pub(crate) struct CatchAllCache {
+    email: Email,
+    found: Mutex<Option<CatchAll>>,
 }
 
-/// The lookup lists resolution needs, fetched concurrently (the first request of a container
-/// pays for them; later ones reuse them for `KASEYA_LOOKUP_TTL_SECONDS`).
-pub(crate) async fn tables(app: &Ready, needed: &[Lookup]) -> Result<Tables, Problem> {
-    let fetch = |l: Lookup| async move {
-        if needed.contains(&l) {
-            Some((l, app.bms.lookup(l).await))
-        } else {
-            None
+impl CatchAllCache {
+    pub fn new(email: Email) -> CatchAllCache {
+        CatchAllCache {
+            email,
+            found: Mutex::new(None),
         }
-    };
-    let (a, b, c, d, e, f) = tokio::join!(
-        fetch(Lookup::Status),
-        fetch(Lookup::Priority),
-        fetch(Lookup::Queue),
-        fetch(Lookup::Assignee),
-        fetch(Lookup::TicketType),
-        fetch(Lookup::TicketSource),
-    );
+    }
+
+    pub fn email(&self) -> &Email {
+        &self.email
+    }
+
+    /// The contact, searched for in BMS the first time.
+    pub async fn get(&self, bms: &Bms) -> Result<CatchAll, PressError> {
+        // Held across the search: concurrent cold presses wait for one search, not one each.
+        let mut slot = self.found.lock().await;
+        if let Some(c) = slot.as_ref() {
+            return Ok(c.clone());
+        }
+        let contact = bms
+            .find_contact(&self.email)
+            .await?
+            .ok_or_else(|| PressError::NoCatchAll(self.email.clone()))?;
+        let location_id = location(bms, &contact).await?;
+        let found = CatchAll {
+            contact,
+            location_id,
+        };
+        *slot = Some(found.clone());
+        Ok(found)
+    }
+
+    /// Search again on the next use (the health report looks at BMS as it is now).
+    pub async fn forget(&self) {
+        *self.found.lock().await = None;
+    }
+}
+
+/// The lookup lists resolution needs, fetched concurrently: one call per list of
+/// [`Lookup::ALL`] that `needed` names (the first request of a container pays for them; later
+/// ones reuse them for `KASEYA_LOOKUP_TTL_SECONDS`).
+pub(crate) async fn tables(bms: &Bms, needed: &[Lookup]) -> Result<Tables, PressError> {
+    let wanted = Lookup::ALL.into_iter().filter(|l| needed.contains(l));
+    let fetched = join_all(wanted.map(|l| async move { (l, bms.lookup(l).await) })).await;
     let mut tables = Tables::new();
-    for (l, result) in [a, b, c, d, e, f].into_iter().flatten() {
+    for (l, result) in fetched {
         let entry = match result {
             Ok(items) => Ok(items),
             // Ticket type and source tables are undocumented: a wrong table name must not stop a
             // ticket whose rules give ids, so it is kept as a reason, not an error.
-            Err(BmsError::Failed { message, .. })
-                if matches!(l, Lookup::TicketType | Lookup::TicketSource) =>
-            {
-                Err(unreadable_table(app, l, &message))
+            Err(BmsError::Failed { message, .. }) if bms.lookup_table(l).is_some() => {
+                Err(unreadable_table(bms, l, &message))
             }
             Err(e) => return Err(e.into()),
         };
@@ -133,19 +142,16 @@ pub(crate) async fn tables(app: &Ready, needed: &[Lookup]) -> Result<Tables, Pro
 }
 
 /// Why an undocumented lookup table could not be read, and the setting that names it.
-fn unreadable_table(app: &Ready, l: Lookup, message: &str) -> String {
-    let (table, var) = if l == Lookup::TicketType {
-        (&app.config.ticket_type_table, "KASEYA_TICKET_TYPE_TABLE")
-    } else {
-        (
-            &app.config.ticket_source_table,
-            "KASEYA_TICKET_SOURCE_TABLE",
-        )
+fn unreadable_table(bms: &Bms, l: Lookup, message: &str) -> String {
+    let var = match l {
+        Lookup::TicketType => "KASEYA_TICKET_TYPE_TABLE",
+        _ => "KASEYA_TICKET_SOURCE_TABLE",
     };
     format!(
-        "BMS could not read the {} lookup table `{table}` ({message}): set {var} to the right \
-         table name, or give `{}` as an integer id",
+        "BMS could not read the {} lookup table `{}` ({message}): set {var} to the right table \
+         name, or give `{}` as an integer id",
         l.label(),
+        bms.lookup_table(l).unwrap_or_default(),
         l.variable()
     )
 }

@@ -7,25 +7,41 @@
 //! outcome into its own answer. The replay runs the same [`submit`] on a parked press, with the
 //! press time as the clock.
 
+mod error;
 mod lookup;
 mod repeats;
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
 
-use crate::Ready;
-use crate::button::{ButtonRequest, Email};
+use crate::button::{ButtonRequest, Email, Text};
 use crate::context::{Context, Lookup};
-use crate::idempotency::{self, IdempotencyKey, Marker};
-use crate::kaseya::{BmsError, Contact, CreatedTicket, NoteInput, TicketInput};
-use crate::problem::Problem;
+use crate::idempotency::{self, CallerScope, IdempotencyKey, Marker};
+use crate::kaseya::{Bms, BmsError, Contact, CreatedTicket, NoteInput, TicketInput};
+use crate::metrics::Counts;
 use crate::resolve::{self, Resolution, Tables};
-use crate::rules::{Outcome, Rejection};
+use crate::rules::{Outcome, Rejection, Rules};
+use crate::secret::SecretStore;
 use crate::ticket::{self, Requester};
 
+pub(crate) use error::{Failed, PressError};
 use lookup::requester;
-pub(crate) use lookup::{CatchAll, catch_all, location, tables};
+pub(crate) use lookup::{CatchAllCache, location, tables};
 use repeats::{Earlier, earlier_ticket, settle_race};
 pub(crate) use repeats::{INTAKE_KEY_PREFIX, Repeat, intake_key};
+
+/// What the pipeline works with, handed to it by whoever runs a press (a route, the replay):
+/// it names no application type, and each piece is borrowed for the one press.
+#[derive(Clone, Copy)]
+pub(crate) struct Pipeline<'a> {
+    pub rules: &'a Rules,
+    pub bms: &'a Bms,
+    pub secrets: &'a Arc<SecretStore>,
+    pub catch_all: &'a CatchAllCache,
+    /// The note type of the note that carries the attachments (`KASEYA_NOTE_TYPE_ID`).
+    pub note_type_id: i64,
+}
 
 /// Something that went wrong with a press that still makes a ticket: the whole text for the
 /// ticket, the log and the preview, and what the caller is told, which never names what BMS
@@ -60,6 +76,8 @@ pub(crate) struct Evaluated {
     /// a client's key, or a replay. A key made at intake is this press's alone, so there is no
     /// race to settle and the happy path keeps its two BMS calls.
     pub may_race: bool,
+    /// See [`Pressed::scope`].
+    pub scope: CallerScope,
 }
 
 /// Everything a ticket needs, short of creating it: what `/tickets/preview` shows.
@@ -91,6 +109,13 @@ pub(crate) struct Pressed {
     pub late: Option<String>,
     /// The name of the key the caller presented: the rules' `button`.
     pub key_name: Option<String>,
+    /// The key the caller presented, as far as repeats go: its ticket's marker is the caller's
+    /// own, so no other key's press finds it.
+    pub scope: CallerScope,
+    /// A press without a name takes the BMS contact's (or the e-mail) into the ticket's details:
+    /// osTicket requires a name and its clients may not send one. The rules see the press as it
+    /// came.
+    pub name_from_contact: bool,
 }
 
 impl Pressed {
@@ -101,9 +126,16 @@ impl Pressed {
         repeat: Option<Repeat>,
         mark_every_press: bool,
         key_name: Option<&str>,
+        scope: &CallerScope,
     ) -> Pressed {
         let may_be_filed = repeat.is_some();
         let repeat = match repeat {
+            // With a queue, an earlier try may have been parked and filed later under its press
+            // time: a repeat looks back as far as the queue keeps a press.
+            Some(repeat) if mark_every_press => Some(Repeat {
+                window: repeat.window.max(idempotency::PARKED_WINDOW),
+                ..repeat
+            }),
             Some(repeat) => Some(repeat),
             None if mark_every_press => intake_key().map(Repeat::keyed),
             None => None,
@@ -114,6 +146,8 @@ impl Pressed {
             may_be_filed,
             late: None,
             key_name: key_name.map(str::to_string),
+            scope: scope.clone(),
+            name_from_contact: false,
         }
     }
 }
@@ -159,6 +193,25 @@ pub(crate) enum Submitted {
     Filed(Filed),
 }
 
+impl Submitted {
+    /// What the press did, for its metric line.
+    pub fn counts(&self) -> Counts {
+        match self {
+            Submitted::Filed(filed) => Counts {
+                filed: 1,
+                unknown_users: u64::from(filed.unregistered),
+                fallbacks: filed.fallbacks as u64,
+                ..Counts::default()
+            },
+            Submitted::Duplicate(_) => Counts {
+                duplicates: 1,
+                ..Counts::default()
+            },
+            Submitted::Rejected(_) => Counts::default(),
+        }
+    }
+}
+
 impl Plan {
     /// Whether a ticket an earlier press left is this press's: the marker alone is not enough,
     /// the ticket must also be for the same contact.
@@ -194,73 +247,79 @@ impl Plan {
 }
 
 /// Prepare the press and file its ticket, unless the rules reject it or an earlier try filed it.
+/// A failure gives the press back with the error, so that it can be parked.
 pub(crate) async fn submit(
-    app: &Ready,
+    p: Pipeline<'_>,
     button: ButtonRequest,
     pressed: Pressed,
-) -> Result<Submitted, Problem> {
-    let prepared = prepare_at(app, button, pressed).await?;
-    match prepared.next {
-        Next::Rejected(rejection) => Ok(Submitted::Rejected(rejection)),
-        Next::Duplicate { first, .. } => Ok(Submitted::Duplicate(first)),
-        Next::File(plan) => {
-            let filed = file(app, &prepared.ev, plan, prepared.marker.as_ref()).await?;
-            Ok(if filed.duplicate {
-                Submitted::Duplicate(filed.ticket)
-            } else {
-                Submitted::Filed(filed)
-            })
-        }
+) -> Result<Submitted, Failed> {
+    let name_from_contact = pressed.name_from_contact;
+    let (mut ev, repeat) = evaluate(p, button, pressed);
+    let (marker, next) = match look_up(p, &ev, repeat).await {
+        Ok(found) => found,
+        Err(error) => return Err(ev.failed(error)),
+    };
+    let plan = match next {
+        Next::Rejected(rejection) => return Ok(Submitted::Rejected(rejection)),
+        Next::Duplicate { first, .. } => return Ok(Submitted::Duplicate(first)),
+        Next::File(plan) => plan,
+    };
+    if name_from_contact && ev.button.name.is_none() {
+        ev.button.name = requester_name(&ev.button.email, &plan);
     }
-}
-
-/// [`prepare_at`] for a press arriving now, repeats found by `repeat` if it has one. `key_name`
-/// is the name of the key the caller presented, the rules' `button`.
-pub(crate) async fn prepare(
-    app: &Ready,
-    button: ButtonRequest,
-    repeat: Option<Repeat>,
-    key_name: Option<&str>,
-) -> Result<Prepared, Problem> {
-    prepare_at(app, button, Pressed::arriving(repeat, false, key_name)).await
+    match file(p, &ev, plan, marker.as_ref()).await {
+        Ok(filed) if filed.duplicate => Ok(Submitted::Duplicate(filed.ticket)),
+        Ok(filed) => Ok(Submitted::Filed(filed)),
+        Err(error) => Err(ev.failed(error)),
+    }
 }
 
 /// Run the rules on `button` at the press time; unless they reject it, look up the contact, the
 /// ids and (when BMS may hold it already) the ticket an earlier try created, side by side.
-pub(crate) async fn prepare_at(
-    app: &Ready,
+pub(crate) async fn prepare(
+    p: Pipeline<'_>,
     button: ButtonRequest,
     pressed: Pressed,
-) -> Result<Prepared, Problem> {
-    let mut ev = evaluate(app, button, pressed.at, pressed.key_name.as_deref());
-    ev.late = pressed.late;
-    ev.may_race = pressed.may_be_filed;
+) -> Result<Prepared, PressError> {
+    let (ev, repeat) = evaluate(p, button, pressed);
+    let (marker, next) = look_up(p, &ev, repeat).await?;
+    Ok(Prepared { ev, marker, next })
+}
+
+/// What BMS holds for a press the rules have taken: the marker its ticket will carry, and where
+/// it goes next.
+async fn look_up(
+    p: Pipeline<'_>,
+    ev: &Evaluated,
+    repeat: Option<Repeat>,
+) -> Result<(Option<Marker>, Next), PressError> {
     if let Some(rejection) = ev.outcome.rejected.clone() {
-        return Ok(Prepared {
-            ev,
-            marker: None,
-            next: Next::Rejected(rejection),
-        });
+        return Ok((None, Next::Rejected(rejection)));
     }
-    let secret = app.secrets.get().await?;
-    let repeat = pressed.repeat;
+    let secret = p.secrets.get().await?;
     let marker = repeat
         .as_ref()
-        .map(|r| Marker::new(secret.marker_key(), &ev.button.email, &r.key));
+        .map(|r| Marker::scoped(secret.marker_key(), &ev.button.email, &r.key, &ev.scope));
     // A replay hours later searches back from the press time, so it still finds what an earlier
     // try of the same press filed (its open date is that press time).
-    let since = ev.now - repeat.map_or(idempotency::WINDOW, |r| r.window);
-    let search = marker.as_ref().filter(|_| pressed.may_be_filed);
+    let window = repeat.map_or(idempotency::WINDOW, |r| r.window);
+    let since = ev
+        .now
+        .checked_sub_signed(window)
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let search = marker.as_ref().filter(|_| ev.may_race);
     // Boxed: side by side, the two futures are too large for a debug build's test thread.
     let (earlier, plan) = tokio::join!(
-        Box::pin(earlier_ticket(app, search, since)),
-        Box::pin(plan(app, &ev))
+        Box::pin(earlier_ticket(p.bms, search, since)),
+        Box::pin(plan(p, ev))
     );
     let next = match earlier? {
-        Earlier::Found(found) => match plan {
-            // The oldest ticket of this press's contact: the answer the client lost. Another
-            // contact's ticket is not this press's, whoever put the marker there.
-            Ok(plan) => match found.into_iter().find(|t| plan.is_for(t)) {
+        // The oldest ticket of this press's contact: the answer the client lost. Another
+        // contact's ticket is not this press's, whoever put the marker there. Without this
+        // press's contact it cannot be told whose the ticket is.
+        Earlier::Found(found) => {
+            let plan = plan?;
+            match found.into_iter().find(|t| plan.is_for(t)) {
                 Some(first) => Next::Duplicate { first, plan },
                 None => {
                     tracing::warn!(
@@ -268,30 +327,28 @@ pub(crate) async fn prepare_at(
                     );
                     Next::File(plan)
                 }
-            },
-            // Without this press's contact it cannot be told whose the ticket is.
-            Err(p) => return Err(p),
-        },
+            }
+        }
         Earlier::Nothing => Next::File(plan?),
         Earlier::Unchecked(warning) => {
             let mut plan = plan?;
-            plan.warnings.push(warning.into());
+            plan.warnings.push(warning);
             Next::File(plan)
         }
     };
-    Ok(Prepared { ev, marker, next })
+    Ok((marker, next))
 }
 
 /// Create the planned ticket and add its attachments; for a keyed press, then make sure it is
 /// the only ticket of this press.
 pub(crate) async fn file(
-    app: &Ready,
+    p: Pipeline<'_>,
     ev: &Evaluated,
     mut plan: Plan,
     marker: Option<&Marker>,
-) -> Result<Filed, Problem> {
+) -> Result<Filed, PressError> {
     let input = plan.ticket(ev, marker);
-    let created = app.bms.create_ticket(&input).await?;
+    let created = p.bms.create_ticket(&input).await?;
     tracing::info!(
         ticket_id = created.id,
         contact_id = plan.requester.contact.id,
@@ -302,16 +359,19 @@ pub(crate) async fn file(
         let note = plan.note.as_ref()?;
         // The ticket exists: failing the request now would make the button retry and file it
         // twice. The attachments are reported lost instead.
-        let e = app.bms.add_note(created.id, note).await.err()?;
+        let e = p.bms.add_note(created.id, note).await.err()?;
         tracing::warn!(ticket_id = created.id, error = %e, "attachments not added");
-        Some(format!(
-            "the attachments could not be added to the ticket: {e}"
-        ))
+        // BMS's own words stay with the technicians and the log.
+        Some(Warning {
+            ticket: format!("the attachments could not be added to the ticket: {e}"),
+            told: "the attachments could not be added to the ticket (the function's log says why)"
+                .into(),
+        })
     };
     // Side by side: the search that closes the race costs a call, not a round trip more than
     // the attachments do.
     let (lost_attachments, winner) =
-        tokio::join!(attach, settle_race(app, ev, &plan, &created, marker));
+        tokio::join!(attach, settle_race(p.bms, ev, &plan, &created, marker));
     let unregistered = plan.requester.unregistered;
     let fallbacks = plan.resolution.warnings.len();
     if let Some(winner) = winner {
@@ -323,7 +383,7 @@ pub(crate) async fn file(
             fallbacks,
         });
     }
-    plan.warnings.extend(lost_attachments.map(Warning::from));
+    plan.warnings.extend(lost_attachments);
     Ok(Filed {
         ticket: created,
         warnings: plan.warnings.into_iter().map(|w| w.told).collect(),
@@ -333,31 +393,44 @@ pub(crate) async fn file(
     })
 }
 
+/// The press taken through the rules at its press time, and how its repeats are known.
 fn evaluate(
-    app: &Ready,
+    p: Pipeline<'_>,
     button: ButtonRequest,
-    now: DateTime<Utc>,
-    key_name: Option<&str>,
-) -> Evaluated {
-    let before = Context::new(&button, now).with_key_name(key_name);
+    pressed: Pressed,
+) -> (Evaluated, Option<Repeat>) {
+    let now = pressed.at;
+    let before = Context::new(&button, now).with_key_name(pressed.key_name.as_deref());
     let mut after = before.clone();
-    let outcome = app.config.rules.apply(&mut after);
-    Evaluated {
+    let outcome = p.rules.apply(&mut after);
+    let ev = Evaluated {
         button,
         before,
         after,
         outcome,
         now,
-        late: None,
-        may_race: false,
+        late: pressed.late,
+        may_race: pressed.may_be_filed,
+        scope: pressed.scope,
+    };
+    (ev, pressed.repeat)
+}
+
+impl Evaluated {
+    /// The press given back with what stopped it.
+    fn failed(self, error: PressError) -> Failed {
+        Failed {
+            error,
+            button: self.button,
+        }
     }
 }
 
 /// Contact, location and ids, looked up concurrently.
-async fn plan(app: &Ready, ev: &Evaluated) -> Result<Plan, Problem> {
-    let defaults = app.config.rules.defaults();
+async fn plan(p: Pipeline<'_>, ev: &Evaluated) -> Result<Plan, PressError> {
+    let defaults = p.rules.defaults();
     let needed = resolve::needed(&ev.after, defaults);
-    let (requester, tables) = tokio::join!(requester(app, &ev.button.email), tables(app, &needed));
+    let (requester, tables) = tokio::join!(requester(p, &ev.button.email), tables(p.bms, &needed));
     let (requester, misfiled) = requester?;
     let resolution = resolve::resolve(&ev.after, defaults, &tables?)?;
     let mut warnings: Vec<Warning> = ev
@@ -374,7 +447,7 @@ async fn plan(app: &Ready, ev: &Evaluated) -> Result<Plan, Problem> {
             told: told.clone(),
         });
     }
-    let note = ticket::attachment_note(&ev.button, app.config.note_type_id, ev.now);
+    let note = ticket::attachment_note(&ev.button, p.note_type_id, ev.now);
     Ok(Plan {
         requester,
         resolution,
@@ -382,6 +455,29 @@ async fn plan(app: &Ready, ev: &Evaluated) -> Result<Plan, Problem> {
         for_technicians: misfiled.into_iter().collect(),
         note,
     })
+}
+
+/// osTicket requires a name and its clients may not send one: the BMS contact's, else the
+/// e-mail. Only for the ticket's details; the rules saw the request as it came.
+fn requester_name(email: &Email, plan: &Plan) -> Option<Text> {
+    let contact = &plan.requester.contact;
+    let is_the_user = contact
+        .email
+        .as_deref()
+        .is_some_and(|e| email.eq_ignore_case(e));
+    let full = [&contact.first_name, &contact.last_name]
+        .into_iter()
+        .flatten()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let name = if is_the_user && !full.is_empty() {
+        full
+    } else {
+        email.as_str().to_string()
+    };
+    Text::parse("name", &name).ok().flatten()
 }
 
 #[cfg(test)]
@@ -412,7 +508,8 @@ mod tests {
             ("BUTTON_RULES", rules.to_string()),
         ]);
         let config = Config::from_lookup(|k| env.get(k).cloned()).unwrap();
-        let app = Ready::new(config).await.unwrap();
+        let state = crate::state::State::new(config).await.unwrap();
+        let p = state.pipeline();
         let button = || {
             ButtonRequest::parse(
                 Some("application/json"),
@@ -425,12 +522,13 @@ mod tests {
             (Some("tier2"), QUEUE_SERVICE_DESK),
             (None, QUEUE_SERVICE_DESK),
         ] {
-            let prepared = prepare(&app, button(), None, key_name).await.unwrap();
+            let pressed = Pressed::arriving(None, false, key_name, &CallerScope::default());
+            let prepared = prepare(p, button(), pressed).await.unwrap();
             assert_eq!(prepared.ev.after.text("button"), key_name.unwrap_or(""));
             let Next::File(plan) = prepared.next else {
                 panic!("{key_name:?}: a ticket to file");
             };
-            let filed = file(&app, &prepared.ev, plan, None).await.unwrap();
+            let filed = file(p, &prepared.ev, plan, None).await.unwrap();
             let tickets = bms.tickets();
             let ticket = tickets.iter().find(|t| t["Id"] == filed.ticket.id).unwrap();
             assert_eq!(ticket["QueueId"], queue, "{key_name:?}");

@@ -36,7 +36,7 @@ pub(super) enum Earlier {
     /// The tickets that carry the marker, oldest first.
     Found(Vec<CreatedTicket>),
     /// The search failed in a way no retry would cure; the reason goes into the warnings.
-    Unchecked(String),
+    Unchecked(Warning),
 }
 
 /// Two containers that take the same keyed press at the same moment both find nothing and both
@@ -48,7 +48,7 @@ pub(super) enum Earlier {
 /// `None`: this ticket stands (it won, or the search could not tell, which leaves at worst the
 /// two tickets the race would have left anyway).
 pub(super) async fn settle_race(
-    app: &Ready,
+    bms: &Bms,
     ev: &Evaluated,
     plan: &Plan,
     created: &CreatedTicket,
@@ -56,7 +56,7 @@ pub(super) async fn settle_race(
 ) -> Option<CreatedTicket> {
     let marker = marker.filter(|_| ev.may_race)?;
     let since = idempotency::window_start(ev.now);
-    let found = match app.bms.find_marked_tickets(marker, since).await {
+    let found = match bms.find_marked_tickets(marker, since).await {
         Ok(found) => found,
         Err(e) => {
             tracing::warn!(ticket_id = created.id, error = %e, "the search after filing failed");
@@ -73,7 +73,7 @@ pub(super) async fn settle_race(
          moment. That ticket stays open; this one was resolved automatically.",
         winner.id
     );
-    match app.bms.resolve_ticket(created.id, &comment).await {
+    match bms.resolve_ticket(created.id, &comment).await {
         Ok(()) => tracing::info!(
             ticket_id = created.id,
             winner = winner.id,
@@ -97,14 +97,14 @@ pub(super) async fn settle_race(
 /// an answer we cannot read) files the ticket with a warning, since refusing would lose every
 /// keyed press until someone fixes BMS.
 pub(super) async fn earlier_ticket(
-    app: &Ready,
+    bms: &Bms,
     marker: Option<&Marker>,
     since: DateTime<Utc>,
-) -> Result<Earlier, Problem> {
+) -> Result<Earlier, PressError> {
     let Some(marker) = marker else {
         return Ok(Earlier::Nothing);
     };
-    match app.bms.find_marked_tickets(marker, since).await {
+    match bms.find_marked_tickets(marker, since).await {
         Ok(found) if found.is_empty() => Ok(Earlier::Nothing),
         Ok(found) => Ok(Earlier::Found(found)),
         Err(
@@ -112,26 +112,23 @@ pub(super) async fn earlier_ticket(
             | BmsError::RateLimited { .. }
             | BmsError::Unavailable { .. }
             | BmsError::Failed { status: 500.., .. }),
-        ) => {
-            let detail = format!(
-                "{e}. Nothing was filed: send the request again with the same {}",
-                idempotency::HEADER
-            );
-            Err(Problem {
-                status: 503,
-                detail,
-                ..Problem::from(e)
-            })
-        }
+        ) => Err(PressError::SearchFailed(e)),
         // A ticket could not be created either: the same error as without a key.
         Err(e @ (BmsError::Secret(_) | BmsError::LoginRejected { .. })) => Err(e.into()),
         Err(e) => {
             tracing::warn!(error = %e, "the duplicate search failed; filing the ticket");
-            Ok(Earlier::Unchecked(format!(
-                "the {} could not be checked ({e}): if this press repeats an earlier one, BMS \
-                 now holds the ticket twice",
-                idempotency::HEADER
-            )))
+            let unchecked = |why: &dyn std::fmt::Display| {
+                format!(
+                    "the {} could not be checked ({why}): if this press repeats an earlier one, \
+                     BMS now holds the ticket twice",
+                    idempotency::HEADER
+                )
+            };
+            // BMS's own words stay with the technicians and the log.
+            Ok(Earlier::Unchecked(Warning {
+                ticket: unchecked(&e),
+                told: unchecked(&"the function's log says why"),
+            }))
         }
     }
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::button::{Attachment, ButtonRequest, Text};
-use crate::idempotency::IdempotencyKey;
+use crate::idempotency::{CallerScope, IdempotencyKey};
 use crate::press::INTAKE_KEY_PREFIX;
 use crate::wording::json_kind;
 
@@ -26,6 +26,11 @@ pub struct ParkedPress {
     /// The name of the key the caller presented; never the key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_name: Option<String>,
+    /// A digest of the key the caller presented (never the key): the replay marks the ticket
+    /// as that caller's, so that only its repeats find it. Absent: no key was presented, or the
+    /// press was parked before presses were kept apart by key.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub caller: String,
     /// The client's `Idempotency-Key`, or one made at intake (`intake-…`): its hash marks the
     /// ticket, so that every try of this press files one ticket.
     pub idempotency_key: String,
@@ -55,12 +60,14 @@ impl ParkedPress {
         pressed_at: DateTime<Utc>,
         key: &IdempotencyKey,
         key_name: Option<String>,
+        caller: &CallerScope,
         parked_because: String,
     ) -> ParkedPress {
         ParkedPress {
             v: VERSION,
             pressed_at,
             key_name,
+            caller: caller.as_str().to_string(),
             idempotency_key: key.as_str().to_string(),
             parked_because,
             press: press_json(button),
@@ -104,11 +111,32 @@ impl ParkedPress {
         .map_err(|e| Poison(format!("the parked press does not parse: {e}")))?;
         let key = IdempotencyKey::parse(&parked.idempotency_key)
             .map_err(|e| Poison(format!("the parked press's idempotencyKey: {e}")))?;
+        check_pressed_at(parked.pressed_at, Utc::now())?;
         Ok(Replayable {
             parked,
             button,
             key,
         })
+    }
+}
+
+/// The earliest press time a parked press can have: nothing was pressed before this function
+/// existed, and the replay counts back from the press time (a time near the calendar's edge
+/// would overflow).
+const EARLIEST_PRESS: &str = "2020-01-01T00:00:00Z";
+
+/// A press time the function can have written: not before [`EARLIEST_PRESS`], and not more
+/// than a day after `now` (clocks drift, but not by days).
+fn check_pressed_at(at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), Poison> {
+    let earliest = DateTime::parse_from_rfc3339(EARLIEST_PRESS).map(|t| t.to_utc());
+    let latest = now.checked_add_signed(chrono::Duration::days(1));
+    match (earliest, latest) {
+        (Ok(earliest), Some(latest)) if at >= earliest && at <= latest => Ok(()),
+        _ => Err(Poison(format!(
+            "pressedAt {} is not a time this function parked a press at (it must be after \
+             {EARLIEST_PRESS} and not in the future)",
+            at.to_rfc3339()
+        ))),
     }
 }
 
@@ -197,7 +225,15 @@ mod tests {
         let at = DateTime::parse_from_rfc3339("2026-11-26T22:15:00Z")
             .unwrap()
             .to_utc();
-        let parked = ParkedPress::new(&b, at, &key("k-1"), Some("tier2".into()), "down".into());
+        let caller = CallerScope::of_key("the-caller's-key");
+        let parked = ParkedPress::new(
+            &b,
+            at,
+            &key("k-1"),
+            Some("tier2".into()),
+            &caller,
+            "down".into(),
+        );
         let body = serde_json::to_string(&parked).unwrap();
         let back = ParkedPress::read(&body).unwrap();
         assert_eq!(back.button, b);
@@ -208,8 +244,42 @@ mod tests {
         assert_eq!(v["v"], 1);
         assert_eq!(v["pressedAt"], "2026-11-26T22:15:00Z");
         assert_eq!(v["keyName"], "tier2");
+        assert_eq!(v["caller"], caller.as_str());
+        assert!(!body.contains("the-caller's-key"), "never the key itself");
         assert_eq!(v["idempotencyKey"], "k-1");
         assert_eq!(v["press"]["title"], "Hi");
+    }
+
+    /// A press time at the calendar's edge would make the replay's arithmetic overflow: such a
+    /// record is poison, read as such, and no panic.
+    #[test]
+    fn a_press_time_no_press_can_have_is_poison() {
+        let b = press(json!({"email": "a@b.com", "message": "Hi"}));
+        let parked = |at: &str| {
+            let mut v = serde_json::to_value(ParkedPress::new(
+                &b,
+                Utc::now(),
+                &key("k"),
+                None,
+                &CallerScope::default(),
+                "down".into(),
+            ))
+            .unwrap();
+            v["pressedAt"] = at.into();
+            v.to_string()
+        };
+        for at in [
+            "-262143-01-01T00:00:00Z",
+            "1970-01-01T00:00:00Z",
+            "+262142-12-31T00:00:00Z",
+        ] {
+            let poison = ParkedPress::read(&parked(at)).unwrap_err().0;
+            assert!(
+                poison.contains("not a time this function parked"),
+                "{at}: {poison}"
+            );
+        }
+        assert!(ParkedPress::read(&parked(&Utc::now().to_rfc3339())).is_ok());
     }
 
     #[test]

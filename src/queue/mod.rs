@@ -2,9 +2,9 @@
 //! answered `202`; the replay function (`kaseya-button-replay`, [`crate::replay`]) files it
 //! from there once BMS is back.
 //!
-//! Only what time cures is parked ([`Problem::time_cures`]): the caller's mistakes, a rule's
-//! reject and the function's own configuration errors are answered as without a queue. A press
-//! larger than the queue takes is not parked either, and its 503 says so.
+//! Only what time cures is parked ([`crate::press::PressError::time_cures`]): the caller's
+//! mistakes, a rule's reject and the function's own configuration errors are answered as without
+//! a queue. A press larger than the queue takes is not parked either, and its 503 says so.
 
 pub mod age;
 pub mod message;
@@ -15,12 +15,10 @@ use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_sqs::types::QueueAttributeName;
 
-use crate::Ready;
 use crate::button::ButtonRequest;
 use crate::idempotency::IdempotencyKey;
 use crate::net::Net;
 use crate::press::{self, Pressed};
-use crate::problem::Problem;
 pub use message::{ParkedPress, Poison, Replayable};
 
 /// SQS takes no message larger than this, whatever the queue's own limit says: a larger press
@@ -170,46 +168,34 @@ impl Queue {
     }
 }
 
-/// Park a press that `failure` kept from being filed now. The answer is the reference, or, when
-/// the press cannot be parked, `failure` as it was (no queue, or the queue failed too), or a
-/// 503 that says the press is too large to park.
+/// Park a press that BMS could not take now (`reason`, for the record: the replay's log, never a
+/// caller). The answer is the reference the button is given; a press that cannot be kept (too
+/// large, or the queue failed too) is answered by the caller as without a queue.
 pub(crate) async fn park(
-    app: &Ready,
+    queue: &Queue,
     button: &ButtonRequest,
     pressed: &Pressed,
-    failure: Problem,
-) -> Result<Parked, Problem> {
-    let Some(queue) = app.queue.as_ref() else {
-        return Err(failure);
-    };
-    let Some(key) = pressed
+    reason: &str,
+) -> Result<Parked, SendError> {
+    let key = pressed
         .repeat
         .as_ref()
         .map(|r| r.key.clone())
         .or_else(press::intake_key)
-    else {
-        return Err(failure);
-    };
-    let body = message_body(button, pressed, &key, &failure);
+        .ok_or_else(|| SendError::Failed("no key to mark the press with could be made".into()))?;
+    let body = message_body(button, pressed, &key, reason);
     match queue.send(body).await {
         Ok(reference) => {
             tracing::info!(
                 reference = %reference,
-                reason = %failure.detail,
+                reason = %reason,
                 "BMS cannot take the press now; parked on the queue"
             );
             Ok(Parked { reference })
         }
         Err(e @ SendError::TooLarge { .. }) => {
             tracing::warn!(error = %e, "the press is too large to park");
-            Err(Problem {
-                detail: format!(
-                    "{}. The press could not be kept to be filed later either: {e}. Send it again \
-                     once BMS is back (attachments make a press large)",
-                    failure.detail.trim_end_matches('.')
-                ),
-                ..failure
-            })
+            Err(e)
         }
         Err(e) => {
             tracing::error!(
@@ -217,7 +203,7 @@ pub(crate) async fn park(
                 queue = %queue.url,
                 "the press could not be parked: answered as without a queue"
             );
-            Err(failure)
+            Err(e)
         }
     }
 }
@@ -226,14 +212,15 @@ fn message_body(
     button: &ButtonRequest,
     pressed: &Pressed,
     key: &IdempotencyKey,
-    failure: &Problem,
+    reason: &str,
 ) -> String {
     let parked = ParkedPress::new(
         button,
         pressed.at,
         key,
         pressed.key_name.clone(),
-        failure.detail.clone(),
+        &pressed.scope,
+        reason.to_string(),
     );
     // A struct of strings, numbers and JSON values: serialising it cannot fail.
     serde_json::to_string(&parked).unwrap_or_default()

@@ -3,25 +3,22 @@
 use std::time::Instant;
 
 use chrono::Utc;
-use lambda_http::http::{StatusCode, header};
+use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
 use serde_json::json;
 
-use crate::Ready;
+use super::{Problem, answer};
 use crate::button::ButtonRequest;
 use crate::config::SecretSetting;
 use crate::context::{Context, Lookup};
 use crate::kaseya::BmsError;
-use crate::problem::Problem;
 use crate::secret::SecretError;
+use crate::state::State;
 use crate::{press, queue, resolve};
-
-/// A report made at `at`: its status and its lines.
-pub(crate) type Cached = (Instant, StatusCode, String);
 
 /// The report: `200` when all hold, else `503`, made afresh at most once per
 /// `BUTTON_HEALTH_REUSE_SECONDS` (a minute).
-pub(super) async fn report(app: &Ready) -> Response<Body> {
+pub(super) async fn report(app: &State) -> Response<Body> {
     // Held while checking: concurrent calls wait for one report rather than each making one.
     let mut cached = app.health.lock().await;
     let (status, text) = match cached.as_ref() {
@@ -30,23 +27,19 @@ pub(super) async fn report(app: &Ready) -> Response<Body> {
         }
         _ => {
             let (status, text) = check(app).await;
-            *cached = Some((Instant::now(), status, text.clone()));
-            (status, text)
+            *cached = Some((Instant::now(), status.as_u16(), text.clone()));
+            (status.as_u16(), text)
         }
     };
-    Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
-        .header(header::CACHE_CONTROL, "no-store")
-        .body(Body::Text(text))
-        .unwrap_or_else(|_| Response::new(Body::Empty))
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    answer::text(status, text, None)
 }
 
 /// Every check, one line each. The caches are dropped first, so a technician sees BMS as it is
 /// now. A failing line says what to fix; a check that cannot run because an earlier one failed
 /// says so, so the report always has the same five lines, and a sixth for the parking queue
 /// when one is configured.
-async fn check(app: &Ready) -> (StatusCode, String) {
+async fn check(app: &State) -> (StatusCode, String) {
     let mut lines = Vec::new();
     let mut healthy = true;
     let mut report = |name: &str, result: Result<String, String>| {
@@ -64,7 +57,7 @@ async fn check(app: &Ready) -> (StatusCode, String) {
     let logged_in = login.is_ok();
     report("BMS login", login);
     if logged_in {
-        *app.catch_all.lock().await = None;
+        app.catch_all.forget().await;
         app.bms.forget_lookups().await;
         report("catch-all contact", check_catch_all(app).await);
         report("rules defaults", check_defaults(app).await);
@@ -91,7 +84,7 @@ async fn check(app: &Ready) -> (StatusCode, String) {
 }
 
 /// The secret, read again from Secrets Manager, with the fix for where it usually goes wrong.
-async fn check_secret(app: &Ready) -> Result<String, String> {
+async fn check_secret(app: &State) -> Result<String, String> {
     let id = match &app.config.secret {
         SecretSetting::SecretsManager(id) => id,
         SecretSetting::Fixed(_) => {
@@ -113,7 +106,7 @@ async fn check_secret(app: &Ready) -> Result<String, String> {
 
 /// The queue a press BMS cannot take is parked on: reachable, and how many presses wait on it.
 /// A press parked there is one BMS has not seen yet, so a long wait is worth a look.
-async fn check_queue(app: &Ready) -> Result<String, String> {
+async fn check_queue(app: &State) -> Result<String, String> {
     let Some(queue) = app.queue.as_ref() else {
         return Ok("not configured".into());
     };
@@ -147,7 +140,7 @@ async fn check_queue(app: &Ready) -> Result<String, String> {
 }
 
 /// A fresh login, so that a rotated or wrong password shows now.
-async fn check_login(app: &Ready) -> Result<String, String> {
+async fn check_login(app: &State) -> Result<String, String> {
     let api_url = &app.config.api_url;
     match app.bms.login_now().await {
         Ok(()) => Ok(format!("logged in at {api_url}")),
@@ -160,10 +153,15 @@ async fn check_login(app: &Ready) -> Result<String, String> {
 }
 
 /// The catch-all contact exists and its tickets have a location to go to.
-async fn check_catch_all(app: &Ready) -> Result<String, String> {
-    let email = &app.config.unregistered_email;
-    let contact = press::catch_all(app).await.map_err(|p| p.detail)?.contact;
-    let location = match press::location(app, &contact).await {
+async fn check_catch_all(app: &State) -> Result<String, String> {
+    let email = app.catch_all.email();
+    let contact = app
+        .catch_all
+        .get(&app.bms)
+        .await
+        .map_err(|e| Problem::from(e).detail)?
+        .contact;
+    let location = match press::location(&app.bms, &contact).await {
         Ok(Some(id)) if contact.location() == Some(id) => format!("its location {id}"),
         Ok(Some(id)) => format!("its account's main location {id}"),
         Ok(None) => {
@@ -184,16 +182,16 @@ async fn check_catch_all(app: &Ready) -> Result<String, String> {
 
 /// Resolve a press that no rule touches: proves `defaults` (or BMS's own defaults) give a
 /// complete ticket.
-async fn check_defaults(app: &Ready) -> Result<String, String> {
+async fn check_defaults(app: &State) -> Result<String, String> {
     let probe = json!({"email": app.config.unregistered_email.as_str(), "message": "health check"});
     let button = ButtonRequest::parse(Some("application/json"), probe.to_string().as_bytes())
         .map_err(|e| e.to_string())?;
     let mut ctx = Context::new(&button, Utc::now());
     let defaults = app.config.rules.defaults();
     ctx.fill_empty(defaults);
-    let tables = press::tables(app, &resolve::needed(&ctx, defaults))
+    let tables = press::tables(&app.bms, &resolve::needed(&ctx, defaults))
         .await
-        .map_err(|p| p.detail)?;
+        .map_err(|e| Problem::from(e).detail)?;
     let r = resolve::resolve(&ctx, defaults, &tables).map_err(|e| e.to_string())?;
     if !r.warnings.is_empty() {
         return Err(format!(
@@ -218,7 +216,7 @@ async fn check_defaults(app: &Ready) -> Result<String, String> {
 
 /// Every name the rules can set, not only the defaults: a misspelt name in a rule that seldom
 /// matches would otherwise surface only in the ticket of the user it surprised.
-async fn check_names(app: &Ready) -> Result<String, String> {
+async fn check_names(app: &State) -> Result<String, String> {
     let count = app.config.rules.literal_names().len();
     if count == 0 {
         return Ok("the rules set no names".into());
@@ -237,12 +235,12 @@ async fn check_names(app: &Ready) -> Result<String, String> {
 
 /// The names the rules can set that BMS does not know, each with where the rules set it and the
 /// names BMS knows: for the health report and the preview, never for a button.
-pub(crate) async fn unknown_rules_names(app: &Ready) -> Result<Vec<String>, Problem> {
+pub(crate) async fn unknown_rules_names(app: &State) -> Result<Vec<String>, Problem> {
     let names = app.config.rules.literal_names();
     let needed: Vec<Lookup> = Lookup::ALL
         .into_iter()
         .filter(|l| names.iter().any(|n| n.lookup == *l))
         .collect();
-    let tables = press::tables(app, &needed).await?;
+    let tables = press::tables(&app.bms, &needed).await?;
     Ok(resolve::unknown_names(&names, &tables))
 }

@@ -1,76 +1,145 @@
-//! The function's endpoints, one file each. Once the caller is authenticated ([`crate::keys`]),
-//! [`Route::parse`] turns a method and a path into the endpoint it asks for, and
-//! [`Route::apply`] hands the request to that endpoint's file, which adapts it to a press (or a
-//! report) and the outcome to an answer.
+//! The function's endpoints, one file each, and the one way into them: [`answer`] takes an API
+//! Gateway request, serves the public pages, authenticates the caller ([`keys`]), parses the
+//! request into the [`Route`] it asks for (with its body already read, once), and applies it.
+//! Every failure on the way becomes a [`Problem`] here and nowhere else, and every answer is
+//! built by [`answer`](mod@answer).
 //!
-//! The web pages ([`Page`]) are the exception: public, they are matched before anyone is
-//! authenticated.
-//!
-//! A new endpoint is a new file here, a variant of [`Route`] and a line in `parse`.
+//! A new endpoint is a new file here, a variant of [`Route`] and a line in `Route::parse`.
 
-pub(crate) mod health;
-pub(crate) mod osticket;
+pub(crate) mod answer;
+mod health;
+mod keys;
+mod osticket;
 mod pages;
 mod preview;
+mod problem;
 mod rules_try;
 mod tickets;
 
-pub(crate) use pages::Page;
+use std::time::Instant;
 
-use lambda_http::http::{HeaderMap, Method, StatusCode, header};
+use lambda_http::http::Method;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
-use serde_json::Value;
 
-use crate::Ready;
-use crate::button::{ButtonRequest, RequestError};
-use crate::idempotency::IdempotencyKey;
-use crate::keys::{self, Caller};
-use crate::press;
-use crate::problem::Problem;
+use crate::config::ConfigError;
+use crate::kaseya;
+use crate::metrics::Counts;
+use crate::state::State;
+use keys::Caller;
+use pages::Page;
+pub(crate) use problem::Problem;
+// The name the endpoints' files use for a JSON answer.
+use answer::json as json_response;
 
-/// What a request asks for.
+/// What a request asks for, with what it carries already parsed.
 pub(crate) enum Route {
     /// `POST /tickets`: file a ticket.
-    Tickets,
+    Tickets(tickets::Press),
     /// `POST /tickets/preview`: everything but the filing (`BUTTON_PREVIEW=on` only).
-    Preview,
+    Preview(tickets::Press),
     /// `GET /health`: every link of the chain, checked.
     Health,
     /// `POST /rules/try`: a rules document checked and tried on a press (`BUTTON_PREVIEW=on`
-    /// only).
-    RulesTry,
+    /// only); it reads its own body, which is no button press.
+    RulesTry(Request),
     /// `POST /api/tickets.json` (or `/api/http.php/tickets.json`): osTicket's ticket API.
-    OsTicket,
+    OsTicket(osticket::Press),
+}
+
+/// One invocation, answered. Never fails: every error becomes a problem+json answer (plain text
+/// on osTicket's routes, which its clients read).
+pub(crate) async fn handle(state: Result<&State, &ConfigError>, req: Request) -> Response<Body> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let in_text = osticket::answers_in_text(req.uri().path());
+    // Lambda hands an event over before its deadline. One already past is not a real deadline
+    // (local emulators send a duration, e.g. 600000, where the epoch time belongs) and is
+    // ignored: API Gateway's budget still bounds the invocation.
+    let lambda_deadline = req
+        .lambda_context_ref()
+        .filter(|c| c.deadline > 0)
+        .map(|c| c.deadline())
+        .filter(|&at| at > std::time::SystemTime::now());
+    let deadline = kaseya::deadline(started, lambda_deadline);
+    let result = match state {
+        Ok(state) => kaseya::within(deadline, route(state, &method, req)).await,
+        Err(e) => Err(Problem::from(e)),
+    };
+    let response = result.unwrap_or_else(|p| refused(&p, in_text));
+    tracing::info!(
+        %method,
+        status = response.status().as_u16(),
+        ms = started.elapsed().as_millis() as u64,
+        "answered"
+    );
+    response
+}
+
+/// A failure, logged by its weight and answered in the route's format.
+fn refused(p: &Problem, in_text: bool) -> Response<Body> {
+    if p.status >= 500 {
+        tracing::error!(status = p.status, detail = ?p.detail, "request failed");
+    } else {
+        tracing::info!(status = p.status, detail = ?p.detail, "request refused");
+    }
+    if in_text {
+        osticket::error(p)
+    } else {
+        answer::problem(p)
+    }
+}
+
+/// Authenticate first: until the caller shows a key, nothing is said about the endpoints. The web
+/// pages alone are public: they hold no secret, and a page that needs a key gets it from the link
+/// that opened it.
+async fn route(state: &State, method: &Method, req: Request) -> Result<Response<Body>, Problem> {
+    let path = route_path(&req, &state.config.base_path);
+    if let Some(page) = path
+        .as_deref()
+        .and_then(|p| Page::parse(method, p, &state.config))
+    {
+        return Ok(page.answer(&state.config));
+    }
+    let caller = keys::authenticate(&state.secrets, state.config.auth, &req).await?;
+    let path = path.ok_or_else(Problem::not_found)?;
+    Route::parse(method, &path, &caller, state.config.preview, req)?
+        .apply(state, &caller)
+        .await
 }
 
 impl Route {
     /// The endpoint `path` (see [`route_path`]) names, if `method` is the one it takes and the
-    /// caller may use it. Only an authenticated caller gets this far, and only an operator learns
-    /// what is switched on.
+    /// caller may use it, with its body parsed. Only an authenticated caller gets this far, and
+    /// only an operator learns what is switched on.
     pub fn parse(
         method: &Method,
         path: &str,
         caller: &Caller,
         preview_on: bool,
+        req: Request,
     ) -> Result<Route, Problem> {
-        let (route, name, allowed) = match path {
-            "/tickets" => (Route::Tickets, "/tickets", Method::POST),
-            "/tickets/preview" => (Route::Preview, "/tickets/preview", Method::POST),
-            "/health" => (Route::Health, "/health", Method::GET),
-            "/rules/try" => (Route::RulesTry, "/rules/try", Method::POST),
-            osticket::JSON => (Route::OsTicket, osticket::JSON, Method::POST),
-            osticket::JSON_NO_REWRITE => (Route::OsTicket, osticket::JSON_NO_REWRITE, Method::POST),
+        let (name, allowed) = match path {
+            "/tickets"
+            | "/tickets/preview"
+            | "/rules/try"
+            | osticket::JSON
+            | osticket::JSON_NO_REWRITE => (path, Method::POST),
+            "/health" => (path, Method::GET),
             p if osticket::other_format(p) => return Err(osticket::only_json()),
             _ => return Err(Problem::not_found()),
         };
         // A button key files tickets, through either API, and nothing else.
-        if !matches!(route, Route::Tickets | Route::OsTicket) {
+        let files = matches!(
+            name,
+            "/tickets" | osticket::JSON | osticket::JSON_NO_REWRITE
+        );
+        if !files {
             keys::require_operator(caller, name)?;
         }
-        let why_off = match route {
-            Route::Preview => Some("it shows the BMS contact an e-mail matches"),
-            Route::RulesTry => Some("it is a tool for writing rules"),
+        let why_off = match name {
+            "/tickets/preview" => Some("it shows the BMS contact an e-mail matches"),
+            "/rules/try" => Some("it is a tool for writing rules"),
             _ => None,
         };
         if let Some(why) = why_off.filter(|_| !preview_on) {
@@ -89,22 +158,23 @@ impl Route {
                 allowed.as_str(),
             ));
         }
-        Ok(route)
+        Ok(match name {
+            "/tickets" => Route::Tickets(tickets::Press::parse(&req)?),
+            "/tickets/preview" => Route::Preview(tickets::Press::parse(&req)?),
+            "/health" => Route::Health,
+            "/rules/try" => Route::RulesTry(req),
+            _ => Route::OsTicket(osticket::Press::parse(&req)?),
+        })
     }
 
     /// Answer an authenticated caller.
-    pub async fn apply(
-        self,
-        app: &Ready,
-        req: Request,
-        caller: &Caller,
-    ) -> Result<Response<Body>, Problem> {
+    pub async fn apply(self, state: &State, caller: &Caller) -> Result<Response<Body>, Problem> {
         match self {
-            Route::Tickets => tickets::create(app, &req, caller).await,
-            Route::Preview => preview::preview(app, &req, caller).await,
-            Route::Health => Ok(health::report(app).await),
-            Route::RulesTry => rules_try::answer(&req).await,
-            Route::OsTicket => osticket::create(app, &req, caller).await,
+            Route::Tickets(press) => tickets::create(state, press, caller).await,
+            Route::Preview(press) => preview::preview(state, press, caller).await,
+            Route::Health => Ok(health::report(state).await),
+            Route::RulesTry(req) => rules_try::answer(&req).await,
+            Route::OsTicket(press) => osticket::create(state, press, caller).await,
         }
     }
 }
@@ -134,43 +204,10 @@ fn strip_segment<'a>(path: &'a str, prefix: &str) -> Option<&'a str> {
     (rest.is_empty() || rest.starts_with('/')).then_some(rest)
 }
 
-/// The button request in the body, and its `Idempotency-Key`: an unusable key is a 400, never
-/// silently ignored.
-fn button_press(req: &Request) -> Result<(ButtonRequest, Option<IdempotencyKey>), Problem> {
-    let key = idempotency_key(req.headers())?;
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
-    let button = ButtonRequest::parse(content_type, req.body().as_ref())?;
-    Ok((button, key))
-}
-
-/// The button request in the body, taken through [`press::prepare`] with the caller's key name.
-async fn prepare_press(
-    app: &Ready,
-    req: &Request,
-    caller: &Caller,
-) -> Result<press::Prepared, Problem> {
-    let (button, key) = button_press(req)?;
-    press::prepare(
-        app,
-        button,
-        key.map(press::Repeat::keyed),
-        caller.name.as_deref(),
-    )
-    .await
-}
-
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, Problem> {
-    IdempotencyKey::from_headers(headers).map_err(|e| Problem::from(RequestError::Malformed(e)))
-}
-
-fn json_response(status: StatusCode, body: &Value) -> Response<Body> {
-    Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::CACHE_CONTROL, "no-store")
-        .body(Body::Text(body.to_string()))
-        .unwrap_or_else(|_| Response::new(Body::Empty))
+/// Write a press's metric line (`BUTTON_METRICS`): the counts and the time it took.
+fn emit_metrics(state: &State, started: Instant, mut counts: Counts) {
+    if state.config.metrics {
+        counts.bms_ms = started.elapsed().as_millis().try_into().unwrap_or(u64::MAX);
+        counts.emit();
+    }
 }

@@ -4,18 +4,20 @@
 //! These clients send no `Idempotency-Key` and retry for minutes after a slow answer, so a
 //! request without one is keyed by its content (see [`crate::osticket::implicit_key`]).
 
+use std::time::Instant;
+
 use chrono::Duration;
-use lambda_http::http::{StatusCode, header};
+use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
-use super::idempotency_key;
-use crate::Ready;
-use crate::button::{RequestError, Text};
+use super::keys::Caller;
+use super::{Problem, answer, emit_metrics};
+use crate::button::{ButtonRequest, RequestError};
 use crate::config::OsTicketAnswer;
+use crate::idempotency::IdempotencyKey;
 use crate::kaseya::CreatedTicket;
-use crate::keys::Caller;
-use crate::press::{self, Next, Plan, Repeat};
-use crate::problem::Problem;
+use crate::press::{self, Pressed, Repeat, Submitted};
+use crate::state::State;
 
 /// The route, and the same for an osTicket without URL rewriting.
 pub(crate) const JSON: &str = "/api/tickets.json";
@@ -29,7 +31,6 @@ const OTHER_FORMATS: [&str; 4] = [
 ];
 /// What osTicket itself answers to a missing or wrong key; clients may look for it.
 const UNAUTHORIZED: &str = "Valid API key required";
-const TEXT: &str = "text/plain; charset=utf-8";
 
 pub(crate) fn other_format(path: &str) -> bool {
     OTHER_FORMATS.contains(&path)
@@ -54,73 +55,69 @@ pub(crate) fn answers_in_text(path: &str) -> bool {
         .any(|route| path.ends_with(route))
 }
 
-/// File the ticket, or answer the one an identical request filed within the window.
+/// An osTicket request, read once: the ticket in the body as a button press, and the client's
+/// own `Idempotency-Key` if it sent one.
+pub(crate) struct Press {
+    button: ButtonRequest,
+    explicit: Option<IdempotencyKey>,
+}
+
+impl Press {
+    pub fn parse(req: &Request) -> Result<Press, Problem> {
+        let explicit = IdempotencyKey::from_headers(req.headers())
+            .map_err(|e| Problem::from(RequestError::Malformed(e)))?;
+        let button = crate::osticket::parse(req.body().as_ref())?;
+        Ok(Press { button, explicit })
+    }
+}
+
+/// File the ticket, or answer the one an identical request filed within the window. A request
+/// without an `Idempotency-Key` is keyed by its content (these clients retry for minutes).
 pub(super) async fn create(
-    app: &Ready,
-    req: &Request,
+    state: &State,
+    press: Press,
     caller: &Caller,
 ) -> Result<Response<Body>, Problem> {
-    let explicit = idempotency_key(req.headers())?;
-    let button = crate::osticket::parse(req.body().as_ref())?;
-    let repeat = match explicit {
+    let started = Instant::now();
+    let dedupe = state.config.osticket_dedupe;
+    let repeat = match press.explicit {
         Some(key) => Some(Repeat::keyed(key)),
-        None if app.config.osticket_dedupe.is_zero() => None,
+        None if dedupe.is_zero() => None,
         None => Some(Repeat {
-            key: crate::osticket::implicit_key(&button),
-            window: Duration::from_std(app.config.osticket_dedupe)
-                .unwrap_or(crate::idempotency::WINDOW),
+            key: crate::osticket::implicit_key(&press.button),
+            window: Duration::from_std(dedupe).unwrap_or(crate::idempotency::WINDOW),
         }),
     };
-    let prepared = press::prepare(app, button, repeat, caller.name.as_deref()).await?;
-    let ticket = match prepared.next {
-        Next::Rejected(rejection) => {
+    let pressed = Pressed {
+        name_from_contact: true,
+        ..Pressed::arriving(repeat, false, caller.name.as_deref(), &caller.scope)
+    };
+    let submitted = press::submit(state.pipeline(), press.button, pressed)
+        .await
+        .map_err(|failed| Problem::from(failed.error));
+    let counts = submitted
+        .as_ref()
+        .map(Submitted::counts)
+        .unwrap_or_default();
+    emit_metrics(state, started, counts);
+    let ticket = match submitted? {
+        Submitted::Rejected(rejection) => {
             tracing::info!(rule = rejection.rule, "a rule rejected the ticket");
             return Err(Problem {
                 status: 403,
                 ..Problem::rejected(rejection.message)
             });
         }
-        Next::Duplicate { first, .. } => {
+        Submitted::Duplicate(first) => {
             tracing::info!(
                 ticket_id = first.id,
                 "repeated osTicket request: answered with its ticket"
             );
             first
         }
-        Next::File(plan) => {
-            let mut ev = prepared.ev;
-            if ev.button.name.is_none() {
-                ev.button.name = requester_name(&ev.button.email, &plan);
-            }
-            press::file(app, &ev, plan, prepared.marker.as_ref())
-                .await?
-                .ticket
-        }
+        Submitted::Filed(filed) => filed.ticket,
     };
-    Ok(created(&ticket, app.config.osticket_answer))
-}
-
-/// osTicket requires a name and these clients may not send one: the BMS contact's, else the
-/// e-mail. Only for the ticket's details; the rules saw the request as it came.
-fn requester_name(email: &crate::button::Email, plan: &Plan) -> Option<Text> {
-    let contact = &plan.requester.contact;
-    let is_the_user = contact
-        .email
-        .as_deref()
-        .is_some_and(|e| email.eq_ignore_case(e));
-    let full = [&contact.first_name, &contact.last_name]
-        .into_iter()
-        .flatten()
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
-    let name = if is_the_user && !full.is_empty() {
-        full
-    } else {
-        email.as_str().to_string()
-    };
-    Text::parse("name", &name).ok().flatten()
+    Ok(created(&ticket, state.config.osticket_answer))
 }
 
 fn created(ticket: &CreatedTicket, answer: OsTicketAnswer) -> Response<Body> {
@@ -133,30 +130,25 @@ fn created(ticket: &CreatedTicket, answer: OsTicketAnswer) -> Response<Body> {
 
 /// An error as one line of text: osTicket's own words for a missing key, else the detail.
 pub(crate) fn error(p: &Problem) -> Response<Body> {
+    // osTicket's clients read one line: a detail that quotes the caller's text (a charset
+    // label, a data type) may hold line breaks of its own.
     let body = if p.status == 401 {
         UNAUTHORIZED.to_string()
     } else {
-        p.detail.clone()
+        p.detail.split_whitespace().collect::<Vec<_>>().join(" ")
     };
     let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     text(status, body, p.retry_after)
 }
 
 fn text(status: StatusCode, body: String, retry_after: Option<u64>) -> Response<Body> {
-    let mut builder = Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, TEXT);
-    if let Some(secs) = retry_after {
-        builder = builder.header(header::RETRY_AFTER, secs.to_string());
-    }
-    builder
-        .body(Body::Text(body))
-        .unwrap_or_else(|_| Response::new(Body::Empty))
+    answer::text(status, body, retry_after)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lambda_http::http::header;
 
     #[test]
     fn text_answers_on_osticket_paths_under_any_prefix() {
@@ -175,6 +167,18 @@ mod tests {
     }
 
     #[test]
+    fn an_error_quoting_line_breaks_is_still_one_line() {
+        let p = Problem::from(RequestError::Malformed(
+            "the message's charset `utf-8\r\nX-Forged: 1` is not known".into(),
+        ));
+        let Body::Text(body) = error(&p).into_body() else {
+            panic!("a text body")
+        };
+        assert_eq!(body.lines().count(), 1, "{body:?}");
+        assert!(body.contains("utf-8 X-Forged: 1"), "{body:?}");
+    }
+
+    #[test]
     fn errors_are_one_line_of_text() {
         let read = |r: Response<Body>| match r.body() {
             Body::Text(t) => (r.status().as_u16(), t.clone(), r.headers().clone()),
@@ -182,7 +186,7 @@ mod tests {
         };
         let (status, body, headers) = read(error(&Problem::unauthorized("whatever")));
         assert_eq!((status, body.as_str()), (401, UNAUTHORIZED));
-        assert_eq!(headers[header::CONTENT_TYPE], TEXT);
+        assert_eq!(headers[header::CONTENT_TYPE], "text/plain; charset=utf-8");
         let busy = Problem {
             status: 503,
             retry_after: Some(30),

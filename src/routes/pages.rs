@@ -4,7 +4,8 @@
 use lambda_http::http::Method;
 use lambda_http::{Body, Response};
 
-use crate::Ready;
+use super::answer;
+use crate::config::Config;
 use crate::web;
 
 /// Which page.
@@ -18,21 +19,22 @@ impl Page {
     /// The page `method` and `path` ask for, if it is switched on: the help page with
     /// `BUTTON_WEB=on` (the default), the playground only with `BUTTON_PREVIEW=on`. Anything
     /// else goes on to authentication like every other route.
-    pub fn parse(method: &Method, path: &str, app: &Ready) -> Option<Page> {
+    pub fn parse(method: &Method, path: &str, config: &Config) -> Option<Page> {
         if method != Method::GET {
             return None;
         }
         match path {
-            "/" | "/help" if app.config.web.on => Some(Page::Help),
-            "/playground" if app.config.preview => Some(Page::Playground),
+            "/" | "/help" if config.web.on => Some(Page::Help),
+            "/playground" if config.preview => Some(Page::Playground),
             _ => None,
         }
     }
 
-    pub fn answer(self, app: &Ready) -> Response<Body> {
-        match self {
-            Page::Help => web::help_page(&app.config.web, app.config.rules.selections()),
+    pub fn answer(self, config: &Config) -> Response<Body> {
+        let html = match self {
+            Page::Help => web::help_page(&config.web, config.rules.selections()),
             Page::Playground => web::playground_page(),
-        }
+        };
+        answer::page(html, web::csp())
     }
 }

@@ -1,23 +1,25 @@
 //! `POST /tickets/preview`: everything a press does except filing, shown to a technician.
 
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
 use serde_json::{Value, json};
 
-use super::{json_response, prepare_press};
-use crate::Ready;
-use crate::keys::Caller;
-use crate::press::{Next, Plan};
-use crate::problem::Problem;
+use super::keys::Caller;
+use super::tickets::Press;
+use super::{Problem, json_response};
+use crate::press::{self, Next, Plan, Pressed, Repeat};
+use crate::state::State;
 
 /// The context before and after the rules, the contact, the resolved ids and the exact ticket
 /// and note BMS would receive.
 pub(super) async fn preview(
-    app: &Ready,
-    req: &Request,
+    state: &State,
+    press: Press,
     caller: &Caller,
 ) -> Result<Response<Body>, Problem> {
-    let prepared = prepare_press(app, req, caller).await?;
+    let repeat = press.key.map(Repeat::keyed);
+    let pressed = Pressed::arriving(repeat, false, caller.name.as_deref(), &caller.scope);
+    let prepared = press::prepare(state.pipeline(), press.button, pressed).await?;
     let ev = &prepared.ev;
     let mut body = json!({
         "contextBefore": ev.before.vars(),
@@ -35,7 +37,7 @@ pub(super) async fn preview(
     let ticket = plan.ticket(ev, prepared.marker.as_ref());
     // Every name the rules can set, also in rules this press did not reach (the lists are
     // cached: the press has just read most of them).
-    body["unknownNames"] = json!(super::health::unknown_rules_names(app).await?);
+    body["unknownNames"] = json!(super::health::unknown_rules_names(state).await?);
     body["contact"] = json!({
         "contactId": plan.requester.contact.id,
         "accountId": plan.requester.contact.account_id,

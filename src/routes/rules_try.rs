@@ -11,10 +11,10 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
+use super::Problem;
 use super::json_response;
 use crate::button::{ButtonRequest, RequestError};
 use crate::context::Context;
-use crate::problem::Problem;
 use crate::rules::{self, Rules};
 
 /// The rules document, as given or unpacked: the 4 KB Lambda allows sixteen times over.
@@ -92,7 +92,6 @@ pub(super) async fn answer(req: &Request) -> Result<Response<Body>, Problem> {
             ),
             retry_after: None,
             ticket_may_exist: false,
-            time_cures: false,
         }),
     }
 }

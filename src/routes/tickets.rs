@@ -3,54 +3,90 @@
 
 use std::time::Instant;
 
-use lambda_http::http::StatusCode;
+use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
-use super::{button_press, json_response};
-use crate::Ready;
-use crate::keys::Caller;
+use super::keys::Caller;
+use super::{Problem, emit_metrics, json_response};
+use crate::button::{ButtonRequest, RequestError};
+use crate::idempotency::IdempotencyKey;
 use crate::metrics::Counts;
-use crate::press::{self, Pressed, Repeat, Submitted};
-use crate::problem::Problem;
-use crate::queue::{self, Parked};
+use crate::press::{self, Failed, Pressed, Repeat, Submitted};
+use crate::queue::{self, Parked, SendError};
+use crate::state::State;
 
 /// What the button can show its user when the press is parked.
 pub(crate) const PARKED_MESSAGE: &str = "Kaseya BMS cannot take the ticket right now. Your \
     request has been saved and will be filed as soon as BMS is back: there is no need to send it \
     again.";
 
+/// A button press as `/tickets` and the preview take it: the request in the body and its
+/// `Idempotency-Key`, read once.
+pub(crate) struct Press {
+    pub button: ButtonRequest,
+    pub key: Option<IdempotencyKey>,
+}
+
+impl Press {
+    /// The body and the header; an unusable key is a 400, never silently ignored.
+    pub fn parse(req: &Request) -> Result<Press, Problem> {
+        let key = IdempotencyKey::from_headers(req.headers())
+            .map_err(|e| Problem::from(RequestError::Malformed(e)))?;
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let button = ButtonRequest::parse(content_type, req.body().as_ref())?;
+        Ok(Press { button, key })
+    }
+}
+
 /// A keyed press first looks for the ticket an earlier try created, at the same time as the
 /// contact search: a repeat costs one call more, but no extra round trip. Once filed, a keyed
 /// press looks again, so that two containers racing with the same press leave one ticket.
 pub(super) async fn create(
-    app: &Ready,
-    req: &Request,
+    state: &State,
+    press: Press,
     caller: &Caller,
 ) -> Result<Response<Body>, Problem> {
     let started = Instant::now();
-    let (button, key) = button_press(req)?;
     let pressed = Pressed::arriving(
-        key.map(Repeat::keyed),
-        app.queue.is_some(),
+        press.key.map(Repeat::keyed),
+        state.queue.is_some(),
         caller.name.as_deref(),
+        &caller.scope,
     );
-    let outcome = match press::submit(app, button, pressed.clone()).await {
-        Err(p) if p.time_cures && app.queue.is_some() => {
-            // The press went into the pipeline; the body it came in gives it again.
-            let (button, _) = button_press(req)?;
-            queue::park(app, &button, &pressed, p)
-                .await
-                .map(Done::Parked)
-        }
-        other => other.map(Done::Submitted),
+    let outcome = match press::submit(state.pipeline(), press.button, pressed.clone()).await {
+        Ok(submitted) => Ok(Done::Submitted(submitted)),
+        Err(failed) => park(state, failed, &pressed).await.map(Done::Parked),
     };
-    if app.config.metrics {
-        let mut counts = outcome.as_ref().map(Done::counts).unwrap_or_default();
-        counts.bms_ms = started.elapsed().as_millis().try_into().unwrap_or(u64::MAX);
-        counts.emit();
-    }
+    let counts = outcome.as_ref().map(Done::counts).unwrap_or_default();
+    emit_metrics(state, started, counts);
     outcome?.answer()
+}
+
+/// Park a press BMS cannot take now, when a queue is configured; otherwise, or when it cannot
+/// be parked, the failure is the answer.
+async fn park(state: &State, failed: Failed, pressed: &Pressed) -> Result<Parked, Problem> {
+    let Failed { error, button } = failed;
+    let queue = match &state.queue {
+        Some(queue) if error.time_cures() => queue,
+        _ => return Err(error.into()),
+    };
+    let refused = Problem::from(error);
+    match queue::park(queue, &button, pressed, &refused.detail).await {
+        Ok(parked) => Ok(parked),
+        Err(e @ SendError::TooLarge { .. }) => Err(Problem {
+            detail: format!(
+                "{}. The press could not be kept to be filed later either: {e}. Send it again \
+                 once BMS is back (attachments make a press large)",
+                refused.detail.trim_end_matches('.')
+            ),
+            ..refused
+        }),
+        Err(SendError::Failed(_)) => Err(refused),
+    }
 }
 
 /// A press, answered.
@@ -62,17 +98,7 @@ enum Done {
 impl Done {
     fn counts(&self) -> Counts {
         match self {
-            Done::Submitted(Submitted::Filed(filed)) => Counts {
-                filed: 1,
-                unknown_users: u64::from(filed.unregistered),
-                fallbacks: filed.fallbacks as u64,
-                ..Counts::default()
-            },
-            Done::Submitted(Submitted::Duplicate(_)) => Counts {
-                duplicates: 1,
-                ..Counts::default()
-            },
-            Done::Submitted(Submitted::Rejected(_)) => Counts::default(),
+            Done::Submitted(submitted) => submitted.counts(),
             Done::Parked(_) => Counts {
                 parked: 1,
                 ..Counts::default()

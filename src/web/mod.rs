@@ -9,8 +9,6 @@ use std::sync::OnceLock;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use lambda_http::http::{StatusCode, header};
-use lambda_http::{Body, Response};
 use sha2::{Digest, Sha256};
 
 use crate::button::{MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, MAX_BODY_BYTES};
@@ -47,7 +45,7 @@ impl Default for WebSettings {
 }
 
 /// The help page, with the check boxes of the rules document's `selections`.
-pub fn help_page(settings: &WebSettings, selections: &[String]) -> Response<Body> {
+pub fn help_page(settings: &WebSettings, selections: &[String]) -> String {
     let boxes = if selections.is_empty() {
         String::new()
     } else {
@@ -71,12 +69,12 @@ pub fn help_page(settings: &WebSettings, selections: &[String]) -> Response<Body
         .replace("{{MAX_BODY_BYTES}}", &MAX_BODY_BYTES.to_string())
         .replace("{{MAX_FILE_MB}}", &megabytes(MAX_ATTACHMENT_BYTES))
         .replace("{{MAX_BODY_MB}}", &megabytes(MAX_BODY_BYTES));
-    page(inline(&html, HELP_JS))
+    inline(&html, HELP_JS)
 }
 
 /// The rules playground.
-pub fn playground_page() -> Response<Body> {
-    page(inline(PLAYGROUND_HTML, PLAYGROUND_JS))
+pub fn playground_page() -> String {
+    inline(PLAYGROUND_HTML, PLAYGROUND_JS)
 }
 
 /// The style and `script` put into `html`, last, so that nothing the server filled in can land
@@ -84,18 +82,6 @@ pub fn playground_page() -> Response<Body> {
 fn inline(html: &str, script: &str) -> String {
     html.replace("{{STYLE}}", STYLE)
         .replace("{{SCRIPT}}", script)
-}
-
-fn page(html: String) -> Response<Body> {
-    Response::builder()
-        .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
-        .header(header::CONTENT_SECURITY_POLICY, csp())
-        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
-        .header(header::REFERRER_POLICY, "no-referrer")
-        .header(header::CACHE_CONTROL, "public, max-age=300")
-        .body(Body::Text(html))
-        .unwrap_or_else(|_| Response::new(Body::Empty))
 }
 
 /// The policy both pages share: nothing from anywhere, except the inline blocks by hash, calls
@@ -147,13 +133,6 @@ pub fn escape(text: &str) -> String {
 mod tests {
     use super::*;
 
-    fn text(resp: &Response<Body>) -> String {
-        match resp.body() {
-            Body::Text(t) => t.clone(),
-            other => panic!("{other:?}"),
-        }
-    }
-
     #[test]
     fn what_the_server_fills_in_is_escaped_and_outside_the_hashed_blocks() {
         let settings = WebSettings {
@@ -161,10 +140,7 @@ mod tests {
             title: "<script>alert(1)</script>".into(),
             intro: "Fish & \"chips\"".into(),
         };
-        let html = text(&help_page(
-            &settings,
-            &["Wi-Fi <5 GHz>".into(), "a\"b".into()],
-        ));
+        let html = help_page(&settings, &["Wi-Fi <5 GHz>".into(), "a\"b".into()]);
         assert!(!html.contains("<script>alert"), "{html}");
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(html.contains("Fish &amp; &quot;chips&quot;"));
@@ -181,9 +157,8 @@ mod tests {
         let help = help_page(&WebSettings::default(), &["Network".into()]);
         let playground = playground_page();
         for page in [&help, &playground] {
-            assert!(text(page).len() < 30 * 1024, "{}", text(page).len());
-            let h = page.headers();
-            let csp = h["content-security-policy"].to_str().unwrap();
+            assert!(page.len() < 30 * 1024, "{}", page.len());
+            let csp = csp();
             for part in [
                 "default-src 'none'",
                 "connect-src 'self'",
@@ -195,9 +170,6 @@ mod tests {
                 assert!(csp.contains(part), "{csp}");
             }
             assert!(!csp.contains("unsafe"), "{csp}");
-            assert_eq!(h["x-content-type-options"], "nosniff");
-            assert_eq!(h["referrer-policy"], "no-referrer");
-            assert_eq!(h["cache-control"], "public, max-age=300");
         }
         assert!(csp().contains(&sha256(HELP_JS)));
         assert!(csp().contains(&sha256(STYLE)));

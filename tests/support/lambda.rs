@@ -223,6 +223,16 @@ pub struct Function {
 impl Function {
     /// `binary` under `runtime`, with Lambda's environment and `env` and nothing else.
     pub fn spawn(binary: &str, runtime: &Runtime, env: &[(&str, String)]) -> Function {
+        Function::spawn_logging_to(binary, runtime, env, Stdio::null())
+    }
+
+    /// The same, its log (what it writes to stdout, as a Lambda function logs) written to `log`.
+    pub fn spawn_logging_to(
+        binary: &str,
+        runtime: &Runtime,
+        env: &[(&str, String)],
+        log: impl Into<Stdio>,
+    ) -> Function {
         let mut command = Command::new(binary);
         command
             .env_clear()
@@ -235,7 +245,7 @@ impl Function {
             .env("AWS_REGION", "us-east-1")
             .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(log)
             .stderr(Stdio::inherit());
         let spawned = Instant::now();
         let child = command

@@ -1,13 +1,15 @@
 //! Caller authentication: the key a caller presents, checked against the secret's keys, and
 //! what that key may do.
 
+use std::sync::Arc;
+
 use lambda_http::Request;
 use lambda_http::http::{HeaderMap, header};
 
-use crate::Ready;
+use super::Problem;
 use crate::config::ButtonAuth;
-use crate::problem::Problem;
-use crate::secret::{self, KeyCheck, Role};
+use crate::idempotency::CallerScope;
+use crate::secret::{self, KeyCheck, Role, SecretStore};
 
 /// Who is calling, as far as the function can tell.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +20,8 @@ pub(crate) struct Caller {
     pub role: Role,
     /// The key's name in the secret: safe to log and to route by, unlike the key.
     pub name: Option<String>,
+    /// Which key it was, for repeats: one key's presses never answer another's.
+    pub scope: CallerScope,
 }
 
 /// `Authorization: Bearer <key>` or `X-Api-Key: <key>`.
@@ -41,18 +45,24 @@ pub(crate) fn presented_key(headers: &HeaderMap) -> Option<&str> {
 
 /// Let the caller in, or answer the one 401 every refusal gets. The address a key's `allowFrom`
 /// is checked against is API Gateway's own source IP, never a header the caller can write.
-pub(crate) async fn authenticate(app: &Ready, req: &Request) -> Result<Caller, Problem> {
+pub(crate) async fn authenticate(
+    secrets: &Arc<SecretStore>,
+    auth: ButtonAuth,
+    req: &Request,
+) -> Result<Caller, Problem> {
     // The secret is needed for BMS either way; fetching it first makes a missing or malformed
     // secret an error before anything else happens.
-    let secret = app.secrets.get().await?;
-    if app.config.auth == ButtonAuth::None {
+    let secret = secrets.get().await?;
+    if auth == ButtonAuth::None {
         return Ok(Caller {
             role: Role::Operator,
             name: None,
+            scope: CallerScope::default(),
         });
     }
-    let check = match presented_key(req.headers()) {
-        Some(key) => app.secrets.check_key(key, secret::source_ip(req)).await?,
+    let presented = presented_key(req.headers());
+    let check = match presented {
+        Some(key) => secrets.check_key(key, secret::source_ip(req)).await?,
         None if !secret.has_keys() => KeyCheck::NoKeysConfigured,
         None => KeyCheck::Rejected,
     };
@@ -67,6 +77,7 @@ pub(crate) async fn authenticate(app: &Ready, req: &Request) -> Result<Caller, P
         KeyCheck::Accepted(m) => Ok(Caller {
             role: m.role,
             name: m.name,
+            scope: presented.map(CallerScope::of_key).unwrap_or_default(),
         }),
         KeyCheck::Rejected => Err(refused()),
         KeyCheck::NoKeysConfigured => {
@@ -116,8 +127,8 @@ mod tests {
     #[test]
     fn the_callers_address_is_the_connections_not_a_header() {
         for event in [
-            include_str!("../events/rest-v1-ticket.json"),
-            include_str!("../events/http-v2-ticket.json"),
+            include_str!("../../events/rest-v1-ticket.json"),
+            include_str!("../../events/http-v2-ticket.json"),
         ] {
             let req = spoofed(event);
             assert_eq!(req.headers()["x-forwarded-for"], "34.202.14.153");

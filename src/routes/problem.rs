@@ -1,15 +1,16 @@
-//! Errors as `application/problem+json` answers (RFC 9457).
+//! What a caller is told when a request fails: each layer's own error (the request's, the
+//! pipeline's, BMS's, the secret's, the configuration's) becomes a `Problem` here, at the edge,
+//! and [`super::answer`] writes it as `application/problem+json` (RFC 9457), or as one line of
+//! text on osTicket's routes.
 //!
-//! Every error the button can see passes through here. Details come from our own messages, which
-//! never hold a credential, a key or a stack trace.
+//! Details come from our own messages, which never hold a credential, a key or a stack trace.
 
-use lambda_http::http::{StatusCode, header};
-use lambda_http::{Body, Response};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::button::RequestError;
 use crate::config::ConfigError;
 use crate::kaseya::{BmsError, UNAVAILABLE_RETRY_AFTER};
+use crate::press::PressError;
 use crate::resolve::ResolveError;
 use crate::secret::SecretError;
 
@@ -24,9 +25,6 @@ pub struct Problem {
     /// BMS may have created the ticket although the request failed: the button must not file
     /// it again blindly. Answered as the extension member `"ticketMayExist": true`.
     pub ticket_may_exist: bool,
-    /// Waiting would cure it (BMS down, slow or rate limiting): with a queue configured, the
-    /// press is parked and answered 202 instead. See [`BmsError::time_cures`].
-    pub time_cures: bool,
 }
 
 impl Problem {
@@ -43,7 +41,6 @@ impl Problem {
             detail: detail.into(),
             retry_after: None,
             ticket_may_exist: false,
-            time_cures: false,
         }
     }
 
@@ -100,7 +97,8 @@ impl Problem {
         )
     }
 
-    pub fn to_response(&self) -> Response<Body> {
+    /// The problem+json document.
+    pub fn body(&self) -> Value {
         let mut body = json!({
             "type": format!("urn:kaseya-button:problem:{}", self.kind),
             "title": self.title,
@@ -110,16 +108,7 @@ impl Problem {
         if self.ticket_may_exist {
             body["ticketMayExist"] = true.into();
         }
-        let mut builder = Response::builder()
-            .status(StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
-            .header(header::CONTENT_TYPE, "application/problem+json")
-            .header(header::CACHE_CONTROL, "no-store");
-        if let Some(secs) = self.retry_after {
-            builder = builder.header(header::RETRY_AFTER, secs.to_string());
-        }
-        builder
-            .body(Body::Text(body.to_string()))
-            .unwrap_or_else(|_| Response::new(Body::Empty))
+        body
     }
 }
 
@@ -145,9 +134,15 @@ impl From<RequestError> for Problem {
     }
 }
 
+/// Answered before anyone could be authenticated, so to every caller: that the function is
+/// misconfigured, and nothing of what (a rule's source, a URL with its password). The log says
+/// each problem and its fix, once, when the function starts.
 impl From<&ConfigError> for Problem {
-    fn from(e: &ConfigError) -> Self {
-        Problem::configuration(e.to_string())
+    fn from(_: &ConfigError) -> Self {
+        Problem::configuration(
+            "the function is not configured correctly: its log names each problem and how to fix \
+             it (look for \"configuration error\" where the function started)",
+        )
     }
 }
 
@@ -176,12 +171,11 @@ impl From<SecretError> for Problem {
     }
 }
 
-/// One arm per kind of BMS failure, each deciding what the caller may learn of it; the few over
-/// eighty lines are that list, read top to bottom.
+/// One arm per kind of BMS failure, each deciding what the caller may learn of it. BMS's own
+/// words can name a contact or a technician: they go to the log, never into an answer.
 impl From<BmsError> for Problem {
     fn from(e: BmsError) -> Self {
-        let time_cures = e.time_cures();
-        let problem = match e {
+        match e {
             BmsError::Unreachable { .. } => Problem {
                 retry_after: Some(UNAVAILABLE_RETRY_AFTER),
                 ..Problem::new(
@@ -191,35 +185,7 @@ impl From<BmsError> for Problem {
                     e.to_string(),
                 )
             },
-            // The button may file again only after it has looked for this one; with the
-            // Idempotency-Key it sent, a repeat finds the ticket instead of creating another.
-            BmsError::MaybeDone {
-                status,
-                retry_after,
-                ..
-            } => {
-                let detail = format!(
-                    "{e}. BMS may have created the ticket: retry with the same Idempotency-Key \
-                     to find it instead of filing it twice"
-                );
-                let (code, kind, title) = match status {
-                    Some(s) if s != 503 => (
-                        502,
-                        "bms-error-ticket-may-exist",
-                        "Kaseya BMS failed while creating the ticket",
-                    ),
-                    _ => (
-                        503,
-                        "bms-unavailable-ticket-may-exist",
-                        "Kaseya BMS did not confirm the ticket",
-                    ),
-                };
-                Problem {
-                    retry_after: Some(retry_after.unwrap_or(UNAVAILABLE_RETRY_AFTER)),
-                    ticket_may_exist: true,
-                    ..Problem::new(code, kind, title, detail)
-                }
-            }
+            BmsError::MaybeDone { .. } => maybe_done(&e),
             BmsError::RateLimited { retry_after, .. } => {
                 refused_for_now("Kaseya BMS is rate limiting", retry_after, &e)
             }
@@ -227,43 +193,79 @@ impl From<BmsError> for Problem {
                 refused_for_now("Kaseya BMS is unavailable", retry_after, &e)
             }
             BmsError::Secret(e) => Problem::from(e),
-            // BMS's own message can name a contact or a technician: it goes to the log, and the
-            // caller learns only what failed.
             BmsError::Failed {
                 ref what, status, ..
             } => {
                 tracing::error!(error = ?e.to_string(), "BMS answered an error");
-                Problem::new(
-                    502,
-                    "bms-error",
-                    "Kaseya BMS answered with an error",
-                    format!(
-                        "BMS refused the request ({what}, HTTP {status}); its message is in the \
-                         function's log"
-                    ),
-                )
+                bms_error(format!(
+                    "BMS refused the request ({what}, HTTP {status}); its message is in the \
+                     function's log"
+                ))
             }
             BmsError::LoginRejected { .. } => {
                 tracing::error!(error = ?e.to_string(), "BMS refused the login");
-                Problem::new(
-                    502,
-                    "bms-error",
-                    "Kaseya BMS answered with an error",
+                bms_error(
                     "BMS refused the API user's credentials: check the company, user name and \
                      password in the secret (BMS's message is in the function's log)",
                 )
             }
-            _ => Problem::new(
-                502,
-                "bms-error",
-                "Kaseya BMS answered with an error",
-                e.to_string(),
-            ),
-        };
-        Problem {
-            time_cures,
-            ..problem
+            BmsError::Unauthorized { .. }
+            | BmsError::Redirected { .. }
+            | BmsError::BadAnswer { .. } => bms_error(e.to_string()),
         }
+    }
+}
+
+fn bms_error(detail: impl Into<String>) -> Problem {
+    Problem::new(
+        502,
+        "bms-error",
+        "Kaseya BMS answered with an error",
+        detail,
+    )
+}
+
+/// A create whose fate is unknown. The button may file again only after it has looked for this
+/// one; with the Idempotency-Key it sent, a repeat finds the ticket instead of creating another.
+/// When BMS answered, what it said stays in the log: the caller learns its status.
+fn maybe_done(e: &BmsError) -> Problem {
+    let BmsError::MaybeDone {
+        what,
+        status,
+        reason,
+        retry_after,
+    } = e
+    else {
+        return bms_error(e.to_string());
+    };
+    let why = match status {
+        Some(s) if *s >= 300 => {
+            tracing::error!(error = ?e.to_string(), "BMS failed while creating the ticket");
+            format!("BMS answered HTTP {s}; its message is in the function's log")
+        }
+        _ => reason.clone(),
+    };
+    let detail = format!(
+        "BMS may have carried out `{what}` ({why}); it was not sent again, so as not to do it \
+         twice. BMS may have created the ticket: retry with the same Idempotency-Key to find it \
+         instead of filing it twice"
+    );
+    let (code, kind, title) = match status {
+        Some(s) if *s != 503 => (
+            502,
+            "bms-error-ticket-may-exist",
+            "Kaseya BMS failed while creating the ticket",
+        ),
+        _ => (
+            503,
+            "bms-unavailable-ticket-may-exist",
+            "Kaseya BMS did not confirm the ticket",
+        ),
+    };
+    Problem {
+        retry_after: Some(retry_after.unwrap_or(UNAVAILABLE_RETRY_AFTER)),
+        ticket_may_exist: true,
+        ..Problem::new(code, kind, title, detail)
     }
 }
 
@@ -276,6 +278,33 @@ fn refused_for_now(title: &'static str, retry_after: Option<u64>, e: &BmsError) 
     }
 }
 
+impl From<PressError> for Problem {
+    fn from(e: PressError) -> Self {
+        match e {
+            PressError::Bms(e) => Problem::from(e),
+            PressError::Secret(e) => Problem::from(e),
+            PressError::Resolve(e) => Problem::from(e),
+            e @ PressError::NoCatchAll(_) => Problem::configuration(e.to_string()),
+            PressError::NoLocation => Problem::no_location(),
+            // Nothing was filed: the client sends the same key again, and a repeat finds the
+            // ticket instead of filing it twice.
+            PressError::SearchFailed(e) => {
+                let refused = Problem::from(e);
+                let detail = format!(
+                    "{}. Nothing was filed: send the request again with the same {}",
+                    refused.detail.trim_end_matches('.'),
+                    crate::idempotency::HEADER
+                );
+                Problem {
+                    status: 503,
+                    detail,
+                    ..refused
+                }
+            }
+        }
+    }
+}
+
 impl From<ResolveError> for Problem {
     fn from(e: ResolveError) -> Self {
         Problem::configuration(e.to_string())
@@ -285,10 +314,12 @@ impl From<ResolveError> for Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lambda_http::Body;
+    use lambda_http::http::header;
 
     #[test]
     fn problem_json_shape() {
-        let r = Problem::rejected("Payment overdue").to_response();
+        let r = crate::routes::answer::problem(&Problem::rejected("Payment overdue"));
         assert_eq!(r.status(), 422);
         assert_eq!(
             r.headers()[header::CONTENT_TYPE],
@@ -368,7 +399,7 @@ mod tests {
             failed(502),
         ];
         for e in cured {
-            assert!(Problem::from(e.clone()).time_cures, "{e}");
+            assert!(PressError::Bms(e.clone()).time_cures(), "{e}");
         }
         let lasting = [
             failed(400),
@@ -388,15 +419,43 @@ mod tests {
             BmsError::Secret(SecretError::NotFound { id: "s".into() }),
         ];
         for e in lasting {
-            assert!(!Problem::from(e.clone()).time_cures, "{e}");
+            assert!(!PressError::Bms(e.clone()).time_cures(), "{e}");
         }
-        assert!(!Problem::rejected("no").time_cures);
-        assert!(!Problem::configuration("bad").time_cures);
+        let no_queue = ResolveError::NoQueueOrAssignee(String::new());
+        assert!(!PressError::Resolve(no_queue).time_cures());
+        assert!(!PressError::NoLocation.time_cures());
+    }
+
+    /// BMS's own words may name a contact or a technician: a caller is told what failed, the
+    /// log keeps what BMS said.
+    #[test]
+    fn bms_words_never_reach_the_caller() {
+        let said = "Contact Jane Doe (jane@fabrikam.com) is locked by tech Bob";
+        let failed = BmsError::Failed {
+            what: "create ticket".into(),
+            status: 500,
+            message: said.into(),
+        };
+        let lost = BmsError::MaybeDone {
+            what: "create ticket".into(),
+            status: Some(500),
+            reason: failed.to_string(),
+            retry_after: None,
+        };
+        let searched = PressError::SearchFailed(failed.clone());
+        for p in [
+            Problem::from(failed),
+            Problem::from(lost),
+            Problem::from(searched),
+        ] {
+            assert!(!p.detail.contains("Jane"), "{p:?}");
+            assert!(p.detail.contains("HTTP 500"), "{p:?}");
+        }
     }
 
     #[test]
     fn ticket_may_exist_is_an_extension_member_only_when_true() {
-        let body = |p: &Problem| match p.to_response().into_body() {
+        let body = |p: &Problem| match crate::routes::answer::problem(p).into_body() {
             Body::Text(t) => serde_json::from_str::<serde_json::Value>(&t).unwrap(),
             _ => panic!("text body"),
         };

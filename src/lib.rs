@@ -18,6 +18,7 @@
 pub mod button;
 pub mod config;
 pub mod context;
+pub mod deadline;
 pub mod idempotency;
 pub mod kaseya;
 mod keys;
@@ -152,7 +153,7 @@ impl App {
             .filter(|c| c.deadline > 0)
             .map(|c| c.deadline())
             .filter(|&at| at > std::time::SystemTime::now());
-        let deadline = kaseya::deadline(started, lambda_deadline);
+        let deadline = deadline::for_api(started, lambda_deadline);
         let answer = match &self.ready {
             Ok(ready) => kaseya::within(deadline, ready.answer(&method, req)).await,
             Err(e) => Err(Problem::from(e)),

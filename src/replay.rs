@@ -71,7 +71,7 @@ pub(crate) async fn batch(
                 bms_down: true,
             },
             None => {
-                let deadline = kaseya::deadline(Instant::now(), lambda_deadline);
+                let deadline = crate::deadline::for_replay(Instant::now(), lambda_deadline);
                 kaseya::within(deadline, replay(app, record)).await
             }
         };

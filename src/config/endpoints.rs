@@ -1,6 +1,8 @@
 //! The settings that say where the function connects, and whom TLS trusts there: BMS's URL,
 //! the parking queue's, and the extra roots.
 
+use std::io::Read as _;
+
 use super::DEFAULT_API_URL;
 use super::vars::Vars;
 
@@ -28,6 +30,10 @@ pub(super) fn queue_url(
     }
 }
 
+/// The most of `BUTTON_EXTRA_CA_FILE` that is read: a bundle of every public root is about
+/// 200 KB, and a path such as `/dev/zero` must not fill the memory.
+pub const MAX_EXTRA_CA_BYTES: u64 = 1024 * 1024;
+
 /// `BUTTON_EXTRA_CA_FILE`: a PEM file of certificates to trust besides the built-in roots.
 pub(super) fn extra_roots(
     vars: &mut Vars<impl Fn(&str) -> Option<String>>,
@@ -36,9 +42,7 @@ pub(super) fn extra_roots(
         return Some(Vec::new());
     };
     let path = path.trim().to_string();
-    let read = std::fs::read(&path)
-        .map_err(|e| format!("cannot be read ({e})"))
-        .and_then(|pem| crate::net::read_roots(&pem));
+    let read = read_bounded(&path).and_then(|pem| crate::net::read_roots(&pem));
     vars.checked(read.map_err(|e| {
         format!(
             "BUTTON_EXTRA_CA_FILE is `{path}`, which {e}: point it at a PEM file of the root \
@@ -78,4 +82,23 @@ pub(super) fn parse_api_url(raw: &str) -> Result<String, String> {
         s = stripped.to_string();
     }
     Ok(s)
+}
+
+/// The file at `path`, read only up to one byte past [`MAX_EXTRA_CA_BYTES`]: a longer file is
+/// refused, never read whole.
+fn read_bounded(path: &str) -> Result<Vec<u8>, String> {
+    let unreadable = |e: std::io::Error| format!("cannot be read ({e})");
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let mut pem = Vec::new();
+    file.take(MAX_EXTRA_CA_BYTES + 1)
+        .read_to_end(&mut pem)
+        .map_err(unreadable)?;
+    if pem.len() as u64 > MAX_EXTRA_CA_BYTES {
+        return Err(format!(
+            "is larger than {} MiB, the most that is read of it (a bundle of every public root \
+             is about 200 KB)",
+            MAX_EXTRA_CA_BYTES / (1024 * 1024)
+        ));
+    }
+    Ok(pem)
 }

@@ -398,6 +398,38 @@ mod tests {
     }
 
     #[test]
+    fn an_extra_ca_file_over_the_limit_is_refused_without_being_read_whole() {
+        let root = include_str!("../../bms-sandbox/tls/ca.pem");
+        // A usable root, then more than the limit of what PEM readers skip.
+        let padding = "# not a certificate\n".repeat(60_000);
+        let path = std::env::temp_dir().join(format!("extra-ca-large-{}.pem", std::process::id()));
+        std::fs::write(&path, format!("{root}{padding}")).unwrap();
+        let path = path.display().to_string();
+        let e = config(&[("KASEYA_SECRET_ID", "s"), ("BUTTON_EXTRA_CA_FILE", &path)])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("BUTTON_EXTRA_CA_FILE") && e.contains("1 MiB"),
+            "{e}"
+        );
+        std::fs::remove_file(&path).unwrap();
+        // Endless: read up to the limit and refused, not read until memory runs out.
+        if cfg!(unix) {
+            let e = config(&[
+                ("KASEYA_SECRET_ID", "s"),
+                ("BUTTON_EXTRA_CA_FILE", "/dev/zero"),
+            ])
+            .unwrap_err();
+            assert_eq!(e.problems.len(), 1, "{e}");
+            assert!(
+                e.problems[0]
+                    .starts_with("BUTTON_EXTRA_CA_FILE is `/dev/zero`, which is larger than 1 MiB"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
     fn defaults() {
         let c = config(&[("KASEYA_SECRET_ID", "kaseya/bms")]).unwrap();
         assert_eq!(c.api_url, DEFAULT_API_URL);

@@ -30,6 +30,14 @@ pub(super) fn queue_url(
     }
 }
 
+/// Whether `raw` has an `@` before its path, query or fragment: user info, whether or not it
+/// would parse as a URL.
+fn has_user_info(raw: &str) -> bool {
+    let rest = raw.split_once("://").map_or(raw, |(_, rest)| rest);
+    let authority = rest.split(['/', '\\', '?', '#']).next().unwrap_or_default();
+    authority.contains('@')
+}
+
 /// The most of `BUTTON_EXTRA_CA_FILE` that is read: a bundle of every public root is about
 /// 200 KB, and a path such as `/dev/zero` must not fill the memory.
 pub const MAX_EXTRA_CA_BYTES: u64 = 1024 * 1024;
@@ -51,11 +59,22 @@ pub(super) fn extra_roots(
     }))
 }
 
-/// An http(s) URL with a host; a trailing `/` or `/v2` (copied from Kaseya's docs) is dropped.
+/// An http(s) URL with a host and no user info; a trailing `/` or `/v2` (copied from Kaseya's
+/// docs) is dropped.
 pub(super) fn parse_api_url(raw: &str) -> Result<String, String> {
     let raw = raw.trim();
+    // Refused before anything else, and never echoed: the messages below show the URL.
+    let user_info = "the URL holds a user name or password (before an `@`), not shown here: \
+                     BMS credentials belong in the secret (KASEYA_SECRET_ID), never in the URL; \
+                     set it to the API host alone, such as https://api.bms.kaseya.com";
+    if has_user_info(raw) {
+        return Err(user_info.into());
+    }
     let url = reqwest::Url::parse(raw)
         .map_err(|e| format!("`{raw}` is not a URL ({e}); use e.g. {DEFAULT_API_URL}"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(user_info.into());
+    }
     if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
         return Err(format!(
             "`{raw}` must be an https:// URL such as {DEFAULT_API_URL}"

@@ -495,6 +495,28 @@ mod tests {
     }
 
     #[test]
+    fn an_api_url_with_user_info_is_refused_without_echoing_it() {
+        for url in [
+            "http://alice:hunter2@127.0.0.1:9100",
+            "https://alice@api.bms.kaseya.com",
+            "https://alice:hunter2@api.bms.kaseya.com/v2?x=1#y",
+            "http://alice:hunter2@api.bms.kaseya.com",
+            "https://alice:hunter2@",
+            "alice:hunter2@api.bms.kaseya.com",
+            "https:/alice:hunter2@api.bms.kaseya.com",
+        ] {
+            let e = config(&[("KASEYA_SECRET_ID", "s"), ("KASEYA_API_URL", url)]).unwrap_err();
+            assert_eq!(e.problems.len(), 1, "{url}: {e}");
+            let e = e.to_string();
+            assert!(
+                e.starts_with("KASEYA_API_URL") && e.contains("secret"),
+                "{url}: {e}"
+            );
+            assert!(!e.contains("hunter2") && !e.contains("alice"), "{url}: {e}");
+        }
+    }
+
+    #[test]
     fn every_problem_is_reported_with_its_variable() {
         let err = config(&[
             ("KASEYA_CREDENTIALS", "nonsense-s3cret"),

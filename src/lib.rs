@@ -18,6 +18,7 @@
 pub mod button;
 pub mod config;
 pub mod context;
+pub mod deadline;
 pub mod idempotency;
 pub mod kaseya;
 pub mod metrics;

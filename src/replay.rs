@@ -85,7 +85,7 @@ pub(crate) async fn batch(
                 bms_down: true,
             },
             None => {
-                let deadline = kaseya::deadline(Instant::now(), lambda_deadline);
+                let deadline = crate::deadline::for_replay(Instant::now(), lambda_deadline);
                 // No record may fail another: one that panics is set apart for an operator, and
                 // the rest of the batch goes on (the release profile unwinds for this).
                 AssertUnwindSafe(kaseya::within(deadline, replay(app, record)))

@@ -18,22 +18,53 @@ use crate::state::{Call, Failure, Shared};
 /// Attachments travel inline as base64, so bodies can be large; this only stops runaway input.
 const BODY_LIMIT: usize = 64 * 1024 * 1024;
 
-/// Outermost layer for everything but `/_sandbox/...`. Long because it is the one place every
-/// call passes in order (record, inject the failure asked for, apply latency, answer), and the
-/// order is the point: split up, it would have to be read across functions.
+/// Outermost layer for everything but `/_sandbox/...`: every call passes here in one order,
+/// and the order is the point: recorded, the failure asked for injected (or the handler run),
+/// made an envelope, recorded again with its status, delayed, and then answered, broken or
+/// garbled as the failure says.
 pub(crate) async fn bms_layer(
     State(shared): State<Arc<Shared>>,
     req: Request,
     next: Next,
 ) -> Response {
-    let path = req.uri().path().to_owned();
-    if path.starts_with("/_sandbox/") {
+    if req.uri().path().starts_with("/_sandbox/") {
         return next.run(req).await;
     }
     let arrived = std::time::Instant::now();
     if let Some(operation) = Relay::operation(&req) {
         return relayed(&shared, req, operation, arrived).await;
     }
+    let (arrival, req, too_large) = arrive(req, arrived).await;
+    let (failure, latency) = {
+        let mut state = shared.lock();
+        (
+            state.take_failure(&arrival.method, &arrival.path),
+            state.latency,
+        )
+    };
+    let Some((response, aftermath)) = answer(failure, too_large, req, next).await else {
+        record(&shared, arrival, 0, None);
+        // The client gives up and drops this future; nothing after this runs.
+        return std::future::pending().await;
+    };
+    let (response, status) = into_envelope(response, &shared).await;
+
+    // Recorded before the delay: a client that gives up waiting drops this future, and the call
+    // (and any ticket it created) must still show, as it would on a real server. Its end is
+    // therefore when the delay will be over.
+    let delay = latency + aftermath.delay;
+    let ends = std::time::Instant::now() + delay;
+    record(&shared, arrival, status, Some(ends));
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    aftermath.applied_to(response)
+}
+
+/// The request with its body read whole (so that it can be recorded), and whether the body
+/// was over [`BODY_LIMIT`]. Login bodies hold the password and are not recorded.
+async fn arrive(req: Request, at: std::time::Instant) -> (Arrival, Request, bool) {
+    let path = req.uri().path().to_owned();
     let method = req.method().as_str().to_owned();
     let query = req.uri().query().unwrap_or_default().to_owned();
     let (parts, body) = req.into_parts();
@@ -41,27 +72,66 @@ pub(crate) async fn bms_layer(
         Ok(bytes) => (bytes, false),
         Err(_) => (Bytes::new(), true),
     };
-    let recorded_body = if path.starts_with("/v2/security/") {
+    let body = if path.starts_with("/v2/security/") {
         None
     } else {
         body_value(&bytes)
-    };
-    let req = Request::from_parts(parts, Body::from(bytes));
-
-    let (failure, latency) = {
-        let mut state = shared.lock();
-        (state.take_failure(&method, &path), state.latency)
     };
     let arrival = Arrival {
         method,
         path,
         query,
-        body: recorded_body,
-        at: arrived,
+        body,
+        at,
     };
-    let mut delay = latency;
-    let mut drop_answer = false;
-    let mut garble = false;
+    (
+        arrival,
+        Request::from_parts(parts, Body::from(bytes)),
+        too_large,
+    )
+}
+
+/// What an injected failure still does once the answer is made.
+#[derive(Default)]
+struct Aftermath {
+    /// Added to the sandbox's latency.
+    delay: Duration,
+    /// The connection breaks instead of carrying the answer.
+    drop_answer: bool,
+    /// The answer's body is an HTML page instead of JSON.
+    garble: bool,
+}
+
+impl Aftermath {
+    fn applied_to(self, response: Response) -> Response {
+        if self.drop_answer {
+            let (parts, _) = response.into_parts();
+            return Response::from_parts(parts, Body::new(BrokenBody));
+        }
+        if self.garble {
+            let (mut parts, _) = response.into_parts();
+            parts.headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            return Response::from_parts(
+                parts,
+                Body::from("<html><body>Bad gateway</body></html>"),
+            );
+        }
+        response
+    }
+}
+
+/// The answer to a request with `failure` injected, made by the handler unless the failure
+/// replaces it; `None` for a request never to be answered ([`Failure::Hang`]).
+async fn answer(
+    failure: Option<Failure>,
+    too_large: bool,
+    req: Request,
+    next: Next,
+) -> Option<(Response, Aftermath)> {
+    let mut aftermath = Aftermath::default();
     let response = match failure {
         _ if too_large => {
             Reply::fail(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large").into_response()
@@ -73,10 +143,6 @@ pub(crate) async fn bms_layer(
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             Reply::fail(status, status.canonical_reason().unwrap_or("Error")).into_response()
         }
-        Some(Failure::Delay(extra)) => {
-            delay += extra;
-            next.run(req).await
-        }
         Some(Failure::StatusRetryAfter(code, retry_after)) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
             let mut response =
@@ -86,44 +152,22 @@ pub(crate) async fn bms_layer(
             }
             response
         }
-        Some(Failure::Hang) => {
-            record(&shared, arrival, 0, None);
-            // The client gives up and drops this future; nothing after this runs.
-            return std::future::pending().await;
+        Some(Failure::Hang) => return None,
+        Some(Failure::Delay(extra)) => {
+            aftermath.delay = extra;
+            next.run(req).await
         }
         Some(Failure::DropAnswer) => {
-            drop_answer = true;
+            aftermath.drop_answer = true;
             next.run(req).await
         }
         Some(Failure::GarbledAnswer) => {
-            garble = true;
+            aftermath.garble = true;
             next.run(req).await
         }
         None => next.run(req).await,
     };
-    let (response, status) = into_envelope(response, &shared).await;
-
-    // Recorded before the delay: a client that gives up waiting drops this future, and the call
-    // (and any ticket it created) must still show, as it would on a real server. Its end is
-    // therefore when the delay will be over.
-    let ends = std::time::Instant::now() + delay;
-    record(&shared, arrival, status, Some(ends));
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
-    }
-    if drop_answer {
-        let (parts, _) = response.into_parts();
-        return Response::from_parts(parts, Body::new(BrokenBody));
-    }
-    if garble {
-        let (mut parts, _) = response.into_parts();
-        parts.headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        );
-        return Response::from_parts(parts, Body::from("<html><body>Bad gateway</body></html>"));
-    }
-    response
+    Some((response, aftermath))
 }
 
 /// A Secrets Manager call, recorded as `POST /secretsmanager.GetSecretValue` (no body: it

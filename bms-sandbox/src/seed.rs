@@ -88,27 +88,8 @@ fn lookup(id: i64, name: &str, is_default: bool) -> LookupItem {
     }
 }
 
-/// Long because it is data: one record per line, as the README lists them.
 impl Default for Tenant {
     fn default() -> Self {
-        let mut old_timer = contact(
-            CONTACT_OLD_TIMER,
-            ACCOUNT_FABRIKAM,
-            Some(LOCATION_FABRIKAM_HQ),
-            ("Old", "Timer"),
-            "old.timer@fabrikam.com",
-        );
-        old_timer.is_active = false;
-        let mut dan = contact(
-            CONTACT_DAN_JUMP,
-            ACCOUNT_FABRIKAM,
-            Some(LOCATION_FABRIKAM_BRANCH),
-            ("Dan", "Jump"),
-            "dan.jump@fabrikam.com",
-        );
-        dan.job_title = Some("Office Manager".to_owned());
-        dan.is_poc = true;
-        dan.has_client_portal_access = true;
         Tenant {
             name: TENANT_NAME.to_owned(),
             user_name: USER_NAME.to_owned(),
@@ -118,58 +99,8 @@ impl Default for Tenant {
                 account(ACCOUNT_NORTHWIND, "Northwind Traders"),
                 account(ACCOUNT_UNREGISTERED, "Unregistered Users"),
             ],
-            locations: vec![
-                location(LOCATION_FABRIKAM_HQ, ACCOUNT_FABRIKAM, "Fabrikam HQ", true),
-                location(
-                    LOCATION_FABRIKAM_BRANCH,
-                    ACCOUNT_FABRIKAM,
-                    "Fabrikam Branch",
-                    false,
-                ),
-                location(
-                    LOCATION_NORTHWIND_MAIN,
-                    ACCOUNT_NORTHWIND,
-                    "Northwind Main",
-                    true,
-                ),
-                location(
-                    LOCATION_NORTHWIND_WAREHOUSE,
-                    ACCOUNT_NORTHWIND,
-                    "Northwind Warehouse",
-                    false,
-                ),
-                location(
-                    LOCATION_UNREGISTERED,
-                    ACCOUNT_UNREGISTERED,
-                    "Unregistered",
-                    true,
-                ),
-            ],
-            contacts: vec![
-                dan,
-                contact(
-                    CONTACT_ANN_BEEBE,
-                    ACCOUNT_NORTHWIND,
-                    None,
-                    ("Ann", "Beebe"),
-                    "Ann.Beebe@Northwind.com",
-                ),
-                contact(
-                    CONTACT_DANNY_JUMPER,
-                    ACCOUNT_FABRIKAM,
-                    Some(LOCATION_FABRIKAM_HQ),
-                    ("Danny", "Jumper"),
-                    "danny.jump@fabrikam.com",
-                ),
-                contact(
-                    CONTACT_UNREGISTERED,
-                    ACCOUNT_UNREGISTERED,
-                    Some(LOCATION_UNREGISTERED),
-                    ("Unregistered", "User"),
-                    "unregistered@helpdeskbuttons.com",
-                ),
-                old_timer,
-            ],
+            locations: locations(),
+            contacts: contacts(),
             statuses: vec![
                 status(STATUS_NEW, "New", "#2E86DE", 1),
                 status(STATUS_IN_PROGRESS, "In Progress", "#F39C12", 2),
@@ -187,26 +118,7 @@ impl Default for Tenant {
                 queue(QUEUE_ESCALATIONS, "Escalations"),
                 queue(QUEUE_PROJECTS, "Projects"),
             ],
-            assignees: vec![
-                assignee(
-                    ASSIGNEE_JANE_TECH,
-                    "Jane Tech",
-                    "jane.tech@contoso-msp.com",
-                    "Technician",
-                ),
-                assignee(
-                    ASSIGNEE_BOB_ADMIN,
-                    "Bob Admin",
-                    "bob.admin@contoso-msp.com",
-                    "Administrator",
-                ),
-                assignee(
-                    ASSIGNEE_DAN_JUMP,
-                    "Dan Jump",
-                    "dan.jump@contoso-msp.com",
-                    "Technician",
-                ),
-            ],
+            assignees: assignees(),
             ticket_types: vec![
                 lookup(TYPE_SERVICE_REQUEST, "Service Request", true),
                 lookup(TYPE_INCIDENT, "Incident", false),
@@ -221,4 +133,106 @@ impl Default for Tenant {
             ],
         }
     }
+}
+
+/// Each account's main location, and a second one for two of them.
+fn locations() -> Vec<Location> {
+    vec![
+        location(LOCATION_FABRIKAM_HQ, ACCOUNT_FABRIKAM, "Fabrikam HQ", true),
+        location(
+            LOCATION_FABRIKAM_BRANCH,
+            ACCOUNT_FABRIKAM,
+            "Fabrikam Branch",
+            false,
+        ),
+        location(
+            LOCATION_NORTHWIND_MAIN,
+            ACCOUNT_NORTHWIND,
+            "Northwind Main",
+            true,
+        ),
+        location(
+            LOCATION_NORTHWIND_WAREHOUSE,
+            ACCOUNT_NORTHWIND,
+            "Northwind Warehouse",
+            false,
+        ),
+        location(
+            LOCATION_UNREGISTERED,
+            ACCOUNT_UNREGISTERED,
+            "Unregistered",
+            true,
+        ),
+    ]
+}
+
+/// Dan Jump first (a point of contact with portal access), a contact without a location, a
+/// near-match of Dan's e-mail, the catch-all, and an inactive contact last.
+fn contacts() -> Vec<Contact> {
+    let mut old_timer = contact(
+        CONTACT_OLD_TIMER,
+        ACCOUNT_FABRIKAM,
+        Some(LOCATION_FABRIKAM_HQ),
+        ("Old", "Timer"),
+        "old.timer@fabrikam.com",
+    );
+    old_timer.is_active = false;
+    let mut dan = contact(
+        CONTACT_DAN_JUMP,
+        ACCOUNT_FABRIKAM,
+        Some(LOCATION_FABRIKAM_BRANCH),
+        ("Dan", "Jump"),
+        "dan.jump@fabrikam.com",
+    );
+    dan.job_title = Some("Office Manager".to_owned());
+    dan.is_poc = true;
+    dan.has_client_portal_access = true;
+    vec![
+        dan,
+        contact(
+            CONTACT_ANN_BEEBE,
+            ACCOUNT_NORTHWIND,
+            None,
+            ("Ann", "Beebe"),
+            "Ann.Beebe@Northwind.com",
+        ),
+        contact(
+            CONTACT_DANNY_JUMPER,
+            ACCOUNT_FABRIKAM,
+            Some(LOCATION_FABRIKAM_HQ),
+            ("Danny", "Jumper"),
+            "danny.jump@fabrikam.com",
+        ),
+        contact(
+            CONTACT_UNREGISTERED,
+            ACCOUNT_UNREGISTERED,
+            Some(LOCATION_UNREGISTERED),
+            ("Unregistered", "User"),
+            "unregistered@helpdeskbuttons.com",
+        ),
+        old_timer,
+    ]
+}
+
+fn assignees() -> Vec<Assignee> {
+    vec![
+        assignee(
+            ASSIGNEE_JANE_TECH,
+            "Jane Tech",
+            "jane.tech@contoso-msp.com",
+            "Technician",
+        ),
+        assignee(
+            ASSIGNEE_BOB_ADMIN,
+            "Bob Admin",
+            "bob.admin@contoso-msp.com",
+            "Administrator",
+        ),
+        assignee(
+            ASSIGNEE_DAN_JUMP,
+            "Dan Jump",
+            "dan.jump@contoso-msp.com",
+            "Technician",
+        ),
+    ]
 }

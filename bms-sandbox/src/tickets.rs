@@ -220,9 +220,25 @@ pub(crate) fn json_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, Reply
         .map_err(|e| Reply::invalid(vec![format!("body: not valid JSON ({e})")]))
 }
 
-/// What a real tenant checks beyond the schema. Fields the schema already rejected are skipped
-/// so each problem is reported once. Long because it is a list of independent checks, one per
-/// referenced record, read top to bottom.
+/// A record a ticket refers to by id: its field, what BMS calls it, and whether the tenant has
+/// it (`None`) and it is active (`Some(false)` when not).
+type Reference = (&'static str, &'static str, fn(&Tenant, i64) -> Option<bool>);
+
+/// The references checked for existence (and activity, where BMS has it), in this order.
+const REFERENCES: [Reference; 5] = [
+    ("StatusId", "status", |t, n| {
+        t.status(n).map(|s| s.is_active)
+    }),
+    ("PriorityId", "priority", |t, n| t.priority(n).map(|_| true)),
+    ("QueueId", "queue", |t, n| t.queue(n).map(|q| q.is_active)),
+    ("AssigneeId", "assignee", |t, n| t.assignee(n).map(|_| true)),
+    ("TypeId", "ticket type", |t, n| {
+        t.ticket_type(n).map(|i| i.is_active)
+    }),
+];
+
+/// What a real tenant checks beyond the schema, one problem per field, in the order of the
+/// fields. Fields the schema already rejected are skipped so each problem is reported once.
 fn check_references(tenant: &Tenant, obj: &Map<String, Value>) -> Vec<String> {
     let id = |name: &str| int_field(obj, name).filter(|n| (1..=INT32_MAX).contains(n));
     let mut errors = Vec::new();
@@ -233,76 +249,54 @@ fn check_references(tenant: &Tenant, obj: &Map<String, Value>) -> Vec<String> {
         errors.push(format!("AccountId: account {a} does not exist"));
     }
     if let Some(l) = id("LocationId") {
-        match tenant.location(l) {
-            None => errors.push(format!("LocationId: location {l} does not exist")),
-            Some(location) => {
-                if let Some(a) = account.filter(|a| *a != location.account_id) {
-                    errors.push(format!("LocationId: {l} does not belong to account {a}"));
-                }
-            }
-        }
+        let owner = tenant.location(l).map(|location| location.account_id);
+        errors.extend(owned("LocationId", "location", l, owner, account));
     }
     if let Some(c) = id("ContactId") {
-        match tenant.contact(c) {
-            None => errors.push(format!("ContactId: contact {c} does not exist")),
-            Some(contact) => {
-                if let Some(a) = account.filter(|a| *a != contact.account_id) {
-                    errors.push(format!("ContactId: {c} does not belong to account {a}"));
-                }
-            }
+        let owner = tenant.contact(c).map(|contact| contact.account_id);
+        errors.extend(owned("ContactId", "contact", c, owner, account));
+    }
+    for (field, what, active) in REFERENCES {
+        if let Some(n) = id(field) {
+            errors.extend(referenced(field, what, n, active(tenant, n)));
         }
     }
-    if let Some(s) = id("StatusId") {
-        match tenant.status(s) {
-            None => errors.push(format!("StatusId: status {s} does not exist")),
-            Some(status) if !status.is_active => {
-                errors.push(format!("StatusId: status {s} is inactive"))
-            }
-            Some(_) => {}
-        }
-    }
-    if let Some(p) = id("PriorityId")
-        && tenant.priority(p).is_none()
-    {
-        errors.push(format!("PriorityId: priority {p} does not exist"));
-    }
-    if let Some(q) = id("QueueId") {
-        match tenant.queue(q) {
-            None => errors.push(format!("QueueId: queue {q} does not exist")),
-            Some(queue) if !queue.is_active => {
-                errors.push(format!("QueueId: queue {q} is inactive"))
-            }
-            Some(_) => {}
-        }
-    }
-    if let Some(a) = id("AssigneeId")
-        && tenant.assignee(a).is_none()
-    {
-        errors.push(format!("AssigneeId: assignee {a} does not exist"));
-    }
-    if let Some(t) = id("TypeId") {
-        match tenant.ticket_type(t) {
-            None => errors.push(format!("TypeId: ticket type {t} does not exist")),
-            Some(item) if !item.is_active => {
-                errors.push(format!("TypeId: ticket type {t} is inactive"))
-            }
-            Some(_) => {}
-        }
-    }
+    // The spec declares SourceId as any 32-bit number, not an id from 1: the schema lets 0 by.
     if let Some(s) = int_field(obj, "SourceId").filter(|n| i32::try_from(*n).is_ok()) {
-        match tenant.ticket_source(s) {
-            None => errors.push(format!("SourceId: ticket source {s} does not exist")),
-            Some(item) if !item.is_active => {
-                errors.push(format!("SourceId: ticket source {s} is inactive"))
-            }
-            Some(_) => {}
-        }
+        let active = tenant.ticket_source(s).map(|item| item.is_active);
+        errors.extend(referenced("SourceId", "ticket source", s, active));
     }
     let is_set = |name: &str| field(obj, name).is_some_and(|v| !v.is_null());
     if !is_set("QueueId") && !is_set("AssigneeId") {
         errors.push("QueueId: QueueId or AssigneeId must be set".to_owned());
     }
     errors
+}
+
+/// The problem with `field`'s `what` `n`, whose account is `owner` (`None`: it does not exist),
+/// when the ticket names `account`.
+fn owned(
+    field: &str,
+    what: &str,
+    n: i64,
+    owner: Option<i64>,
+    account: Option<i64>,
+) -> Option<String> {
+    match owner {
+        None => Some(format!("{field}: {what} {n} does not exist")),
+        Some(owner) => account
+            .filter(|a| *a != owner)
+            .map(|a| format!("{field}: {n} does not belong to account {a}")),
+    }
+}
+
+/// The problem with `field`'s `what` `n`: `active` is `None` when it does not exist.
+fn referenced(field: &str, what: &str, n: i64, active: Option<bool>) -> Option<String> {
+    match active {
+        None => Some(format!("{field}: {what} {n} does not exist")),
+        Some(false) => Some(format!("{field}: {what} {n} is inactive")),
+        Some(true) => None,
+    }
 }
 
 /// The `TicketOutputDto` fields a client plausibly reads; the body has passed every check, so

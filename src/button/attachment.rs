@@ -123,15 +123,51 @@ fn attachment(index: usize, item: Value) -> Result<Attachment, RequestError> {
 }
 
 /// A file name without any folder: BMS and whoever downloads the file get `x.png`, never
-/// `../../x.png` or `C:\\Users\\...`. A name that leaves nothing (`logs/`, `..`) becomes
-/// `attachment`.
-pub(super) fn base_name(raw: &str) -> String {
-    let name = cleaned(raw);
-    let base = name.rsplit(['/', '\\']).next().unwrap_or_default().trim();
-    match base {
-        "" | "." | ".." => "attachment".into(),
+/// `../../x.png` or `C:\\Users\\...`. Invisible characters are dropped (a direction override
+/// shows `invoice\u{202e}gnp.exe` as `invoiceexe.png`), and so are trailing dots and spaces
+/// (Windows drops them when it saves the file, turning `x.exe.` into `x.exe`). A name that leaves
+/// nothing (`logs/`, `..`, a lone override) becomes `attachment`.
+pub(crate) fn base_name(raw: &str) -> String {
+    let visible: String = raw.chars().filter(|&c| !is_format_control(c)).collect();
+    let name = cleaned(&visible);
+    let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    match base
+        .trim_end_matches(|c: char| c == '.' || c.is_whitespace())
+        .trim()
+    {
+        "" => "attachment".into(),
         base => base.to_string(),
     }
+}
+
+/// Unicode's format controls (general category Cf, as of Unicode 16): direction marks,
+/// embeddings, overrides and isolates, zero-width spaces and joiners, the byte order mark, the
+/// soft hyphen, tags. None is visible, and some reorder what is.
+fn is_format_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00ad}'
+            | '\u{0600}'..='\u{0605}'
+            | '\u{061c}'
+            | '\u{06dd}'
+            | '\u{070f}'
+            | '\u{0890}'..='\u{0891}'
+            | '\u{08e2}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206f}'
+            | '\u{feff}'
+            | '\u{fff9}'..='\u{fffb}'
+            | '\u{110bd}'
+            | '\u{110cd}'
+            | '\u{13430}'..='\u{1343f}'
+            | '\u{1bca0}'..='\u{1bca3}'
+            | '\u{1d173}'..='\u{1d17a}'
+            | '\u{e0001}'
+            | '\u{e0020}'..='\u{e007f}'
+    )
 }
 
 /// `type/subtype` in lower case, when `raw` starts with one (RFC 6838 names: a letter or digit,
@@ -148,4 +184,92 @@ pub(super) fn media_type_essence(raw: &str) -> Option<String> {
     let essence = raw.split(';').next().unwrap_or_default().trim();
     let (kind, subtype) = essence.split_once('/')?;
     (name_ok(kind) && name_ok(subtype)).then(|| essence.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn attachment_names_lose_direction_overrides_and_invisible_characters() {
+        // Shown as `invoiceexe.png` by a viewer that honours the override.
+        assert_eq!(base_name("invoice\u{202e}gnp.exe"), "invoicegnp.exe");
+        let invisible = [
+            '\u{202a}',
+            '\u{202b}',
+            '\u{202c}',
+            '\u{202d}',
+            '\u{202e}',
+            '\u{2066}',
+            '\u{2067}',
+            '\u{2068}',
+            '\u{2069}',
+            '\u{200b}',
+            '\u{200c}',
+            '\u{200d}',
+            '\u{200e}',
+            '\u{200f}',
+            '\u{feff}',
+            '\u{2060}',
+            '\u{00ad}',
+            '\u{061c}',
+            '\u{180e}',
+            '\u{2064}',
+            '\u{206f}',
+            '\u{fff9}',
+            '\u{110bd}',
+            '\u{13430}',
+            '\u{1bca0}',
+            '\u{1d173}',
+            '\u{e0001}',
+            '\u{e0041}',
+            '\u{e007f}',
+        ];
+        for c in invisible {
+            assert_eq!(
+                base_name(&format!("{c}re{c}port.p{c}df{c}")),
+                "report.pdf",
+                "U+{:04X}",
+                u32::from(c)
+            );
+        }
+        // What is visible stays, in any script.
+        assert_eq!(
+            base_name("Überweisung 日本 🙂.png"),
+            "Überweisung 日本 🙂.png"
+        );
+    }
+
+    #[test]
+    fn attachment_names_lose_trailing_dots_and_spaces() {
+        assert_eq!(base_name("invoice.exe."), "invoice.exe");
+        assert_eq!(base_name("invoice.exe . .\u{200b}. "), "invoice.exe");
+        assert_eq!(base_name(".profile"), ".profile");
+        assert_eq!(base_name("a..b"), "a..b");
+    }
+
+    #[test]
+    fn a_name_left_empty_gets_the_fallback_name() {
+        for raw in [
+            "\u{202e}",
+            "\u{200b}\u{feff}",
+            "...",
+            ". .",
+            "logs/\u{2066}..\u{2069}",
+        ] {
+            assert_eq!(base_name(raw), "attachment", "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn a_requests_attachments_keep_their_cleaned_names() {
+        let files = attachments(Some(json!([
+            {"name": "invoice\u{202e}gnp.exe", "data": "aGk="},
+            {"name": "\u{200b}", "data": "aGk="},
+        ])))
+        .unwrap();
+        let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["invoicegnp.exe", "attachment"]);
+    }
 }

@@ -13,8 +13,9 @@ use serde_json::Value;
 
 pub use attachment::Attachment;
 use attachment::attachments;
+pub(crate) use attachment::base_name;
 #[cfg(test)]
-use attachment::{base_name, media_type_essence};
+use attachment::media_type_essence;
 use text::cleaned;
 pub use text::{Email, Text, one_line};
 

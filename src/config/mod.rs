@@ -2,6 +2,7 @@
 //!
 //! Every problem is collected, not just the first, so that one deploy fixes them all.
 
+mod endpoints;
 mod vars;
 
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use crate::button::Email;
 use crate::kaseya::Backoff;
 use crate::rules::Rules;
 use crate::secret::Secret;
+use endpoints::{extra_roots, parse_api_url, queue_url};
 use vars::Vars;
 
 pub const DEFAULT_API_URL: &str = "https://api.bms.kaseya.com";
@@ -148,7 +150,8 @@ impl Config {
         })
     }
 
-    /// Read configuration through `get` (the environment, or a map in tests).
+    /// Read configuration through `get` (the environment, or a map in tests). Every setting is
+    /// read, in this order, before any is used: each bad one is one more line of the error.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let mut vars = Vars::new(get);
         let secret = secret_setting(&mut vars);
@@ -161,49 +164,20 @@ impl Config {
             let raw = vars.text("KASEYA_UNREGISTERED_EMAIL", DEFAULT_UNREGISTERED_EMAIL);
             vars.checked(Email::parse(&raw).map_err(|e| format!("KASEYA_UNREGISTERED_EMAIL {e}")))
         };
-        let auth = vars.switch(
-            "BUTTON_AUTH",
-            &[("key", ButtonAuth::Key), ("none", ButtonAuth::None)],
-            "use `key` (callers present a button key) or `none` (the API in front \
-             authenticates them)",
-        );
-        let preview = vars.switch(
-            "BUTTON_PREVIEW",
-            &[("off", false), ("on", true)],
-            "use `on` (POST /tickets/preview shows what a press would file, including the \
-             contact its e-mail matches) or `off`",
-        );
+        let auth = auth(&mut vars);
+        let preview = preview(&mut vars);
         let note_type_id = vars.number("KASEYA_NOTE_TYPE_ID", DEFAULT_NOTE_TYPE_ID, 0);
         let timeout = vars.seconds("KASEYA_TIMEOUT_SECONDS", DEFAULT_TIMEOUT, 1);
         let lookup_ttl = vars.seconds("KASEYA_LOOKUP_TTL_SECONDS", DEFAULT_LOOKUP_TTL, 0);
-        let defaults = Backoff::default();
-        let base = vars.millis("KASEYA_RETRY_BASE_MS", defaults.base, 1);
-        let cap = vars.millis("KASEYA_RETRY_CAP_MS", defaults.cap, 1);
+        let backoff = backoff(&mut vars);
         let health_reuse = vars.seconds("BUTTON_HEALTH_REUSE_SECONDS", DEFAULT_HEALTH_REUSE, 0);
-        let web_on = vars.switch(
-            "BUTTON_WEB",
-            &[("on", true), ("off", false)],
-            "use `on` (GET / and GET /help serve the help page, the default) or `off`",
-        );
+        let web = web(&mut vars);
         let osticket_dedupe = osticket_dedupe(&mut vars);
-        let osticket_answer = vars.switch(
-            "OSTICKET_ANSWER",
-            &[
-                ("id", OsTicketAnswer::Id),
-                ("number", OsTicketAnswer::Number),
-            ],
-            "use `id` (the BMS ticket id, digits only, which osTicket clients read) or `number` \
-             (the BMS ticket number)",
-        );
+        let osticket_answer = osticket_answer(&mut vars);
         let secret_ttl = vars.seconds("KASEYA_SECRET_TTL_SECONDS", DEFAULT_SECRET_TTL, 1);
         let queue_url = queue_url(&mut vars);
         let replay_retry = vars.seconds("BUTTON_REPLAY_RETRY_SECONDS", DEFAULT_REPLAY_RETRY, 0);
-        let metrics = vars.switch(
-            "BUTTON_METRICS",
-            &[("emf", true), ("off", false)],
-            "use `emf` (one CloudWatch Embedded Metric Format line per press) or `off`",
-        );
-
+        let metrics = metrics(&mut vars);
         let extra_roots = extra_roots(&mut vars);
 
         let config = (|| {
@@ -219,19 +193,11 @@ impl Config {
                 note_type_id: note_type_id?,
                 timeout: timeout?,
                 preview: preview?,
-                backoff: Backoff {
-                    base: base?,
-                    cap: cap?,
-                    ..defaults
-                },
+                backoff: backoff?,
                 lookup_ttl: lookup_ttl?,
                 base_path: base_path(&vars.text("BUTTON_BASE_PATH", "")),
                 health_reuse: health_reuse?,
-                web: crate::web::WebSettings {
-                    on: web_on?,
-                    title: vars.text("BUTTON_WEB_TITLE", crate::web::DEFAULT_TITLE),
-                    intro: vars.text("BUTTON_WEB_INTRO", crate::web::DEFAULT_INTRO),
-                },
+                web: web?,
                 osticket_dedupe: osticket_dedupe?,
                 osticket_answer: osticket_answer?,
                 secret_ttl: secret_ttl?,
@@ -243,6 +209,74 @@ impl Config {
         })();
         vars.finish(config)
     }
+}
+
+/// `BUTTON_AUTH`: `key` or `none`.
+fn auth(vars: &mut Vars<impl Fn(&str) -> Option<String>>) -> Option<ButtonAuth> {
+    vars.switch(
+        "BUTTON_AUTH",
+        &[("key", ButtonAuth::Key), ("none", ButtonAuth::None)],
+        "use `key` (callers present a button key) or `none` (the API in front authenticates \
+         them)",
+    )
+}
+
+/// `BUTTON_PREVIEW`: off unless asked for, since the preview shows the contact an e-mail matches.
+fn preview(vars: &mut Vars<impl Fn(&str) -> Option<String>>) -> Option<bool> {
+    vars.switch(
+        "BUTTON_PREVIEW",
+        &[("off", false), ("on", true)],
+        "use `on` (POST /tickets/preview shows what a press would file, including the contact \
+         its e-mail matches) or `off`",
+    )
+}
+
+/// `KASEYA_RETRY_BASE_MS` and `KASEYA_RETRY_CAP_MS` over [`Backoff::default`].
+fn backoff(vars: &mut Vars<impl Fn(&str) -> Option<String>>) -> Option<Backoff> {
+    let defaults = Backoff::default();
+    let base = vars.millis("KASEYA_RETRY_BASE_MS", defaults.base, 1);
+    let cap = vars.millis("KASEYA_RETRY_CAP_MS", defaults.cap, 1);
+    Some(Backoff {
+        base: base?,
+        cap: cap?,
+        ..defaults
+    })
+}
+
+/// `BUTTON_WEB`, `BUTTON_WEB_TITLE` and `BUTTON_WEB_INTRO`: the help page.
+fn web(vars: &mut Vars<impl Fn(&str) -> Option<String>>) -> Option<crate::web::WebSettings> {
+    let on = vars.switch(
+        "BUTTON_WEB",
+        &[("on", true), ("off", false)],
+        "use `on` (GET / and GET /help serve the help page, the default) or `off`",
+    );
+    Some(crate::web::WebSettings {
+        on: on?,
+        title: vars.text("BUTTON_WEB_TITLE", crate::web::DEFAULT_TITLE),
+        intro: vars.text("BUTTON_WEB_INTRO", crate::web::DEFAULT_INTRO),
+    })
+}
+
+/// `OSTICKET_ANSWER`: `id` or `number`.
+fn osticket_answer(vars: &mut Vars<impl Fn(&str) -> Option<String>>) -> Option<OsTicketAnswer> {
+    vars.switch(
+        "OSTICKET_ANSWER",
+        &[
+            ("id", OsTicketAnswer::Id),
+            ("number", OsTicketAnswer::Number),
+        ],
+        "use `id` (the BMS ticket id, digits only, which osTicket clients read) or `number` (the \
+         BMS ticket number)",
+    )
+}
+
+/// `BUTTON_METRICS`: `emf` or `off`.
+fn metrics(vars: &mut Vars<impl Fn(&str) -> Option<String>>) -> Option<bool> {
+    vars.switch(
+        "BUTTON_METRICS",
+        &[("emf", true), ("off", false)],
+        "use `emf` (one CloudWatch Embedded Metric Format line per press) or `off`",
+    )
 }
 
 /// `OSTICKET_DEDUPE_MINUTES`: 0 to a day.
@@ -265,47 +299,6 @@ fn base_path(raw: &str) -> String {
         "" => String::new(),
         p => format!("/{p}"),
     }
-}
-
-/// `BUTTON_QUEUE_URL`: unset is no queue; set, it must be a queue URL
-/// (`https://sqs.<region>.amazonaws.com/<account>/<name>`, or a local one for tests).
-fn queue_url(vars: &mut Vars<impl Fn(&str) -> Option<String>>) -> Option<Option<String>> {
-    let Some(raw) = vars.value("BUTTON_QUEUE_URL") else {
-        return Some(None);
-    };
-    let raw = raw.trim().to_string();
-    let usable = reqwest::Url::parse(&raw).is_ok_and(|u| {
-        matches!(u.scheme(), "https" | "http") && u.host_str().is_some() && u.path().len() > 1
-    });
-    if usable {
-        Some(Some(raw))
-    } else {
-        vars.problem(format!(
-            "BUTTON_QUEUE_URL is `{raw}`: it must be the queue's URL, such as \
-             https://sqs.us-east-1.amazonaws.com/123456789012/kaseya-button-parked (the stack's \
-             ParkedPressQueueUrl output), or unset for no parking"
-        ));
-        None
-    }
-}
-
-/// `BUTTON_EXTRA_CA_FILE`: a PEM file of certificates to trust besides the built-in roots.
-fn extra_roots(
-    vars: &mut Vars<impl Fn(&str) -> Option<String>>,
-) -> Option<Vec<rustls::pki_types::CertificateDer<'static>>> {
-    let Some(path) = vars.value("BUTTON_EXTRA_CA_FILE") else {
-        return Some(Vec::new());
-    };
-    let path = path.trim().to_string();
-    let read = std::fs::read(&path)
-        .map_err(|e| format!("cannot be read ({e})"))
-        .and_then(|pem| crate::net::read_roots(&pem));
-    vars.checked(read.map_err(|e| {
-        format!(
-            "BUTTON_EXTRA_CA_FILE is `{path}`, which {e}: point it at a PEM file of the root \
-             certificates to trust besides the built-in ones, or unset it"
-        )
-    }))
 }
 
 /// `KASEYA_SECRET_ID`, or else `KASEYA_CREDENTIALS`; one of them is needed.
@@ -340,39 +333,6 @@ fn rules(vars: &mut Vars<impl Fn(&str) -> Option<String>>) -> Option<Rules> {
             None
         }
     }
-}
-
-/// An http(s) URL with a host; a trailing `/` or `/v2` (copied from Kaseya's docs) is dropped.
-fn parse_api_url(raw: &str) -> Result<String, String> {
-    let raw = raw.trim();
-    let url = reqwest::Url::parse(raw)
-        .map_err(|e| format!("`{raw}` is not a URL ({e}); use e.g. {DEFAULT_API_URL}"))?;
-    if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
-        return Err(format!(
-            "`{raw}` must be an https:// URL such as {DEFAULT_API_URL}"
-        ));
-    }
-    // The login posts the password: plain http only to this machine (the sandbox, a tunnel).
-    let host = url.host_str().unwrap_or_default();
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let loopback = host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    if url.scheme() == "http" && !loopback {
-        return Err(format!(
-            "`{raw}` is plain http: the login sends the BMS password, so use https:// (plain \
-             http is accepted only for a loopback host such as 127.0.0.1)"
-        ));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(format!("`{raw}` must not have a query or a fragment"));
-    }
-    let mut s = url.as_str().trim_end_matches('/').to_string();
-    if let Some(stripped) = s.strip_suffix("/v2") {
-        s = stripped.to_string();
-    }
-    Ok(s)
 }
 
 #[cfg(test)]
@@ -438,6 +398,38 @@ mod tests {
     }
 
     #[test]
+    fn an_extra_ca_file_over_the_limit_is_refused_without_being_read_whole() {
+        let root = include_str!("../../bms-sandbox/tls/ca.pem");
+        // A usable root, then more than the limit of what PEM readers skip.
+        let padding = "# not a certificate\n".repeat(60_000);
+        let path = std::env::temp_dir().join(format!("extra-ca-large-{}.pem", std::process::id()));
+        std::fs::write(&path, format!("{root}{padding}")).unwrap();
+        let path = path.display().to_string();
+        let e = config(&[("KASEYA_SECRET_ID", "s"), ("BUTTON_EXTRA_CA_FILE", &path)])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("BUTTON_EXTRA_CA_FILE") && e.contains("1 MiB"),
+            "{e}"
+        );
+        std::fs::remove_file(&path).unwrap();
+        // Endless: read up to the limit and refused, not read until memory runs out.
+        if cfg!(unix) {
+            let e = config(&[
+                ("KASEYA_SECRET_ID", "s"),
+                ("BUTTON_EXTRA_CA_FILE", "/dev/zero"),
+            ])
+            .unwrap_err();
+            assert_eq!(e.problems.len(), 1, "{e}");
+            assert!(
+                e.problems[0]
+                    .starts_with("BUTTON_EXTRA_CA_FILE is `/dev/zero`, which is larger than 1 MiB"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
     fn defaults() {
         let c = config(&[("KASEYA_SECRET_ID", "kaseya/bms")]).unwrap();
         assert_eq!(c.api_url, DEFAULT_API_URL);
@@ -500,6 +492,28 @@ mod tests {
         );
         assert!(parse_api_url("api.bms.kaseya.com").is_err());
         assert!(parse_api_url("ftp://x.com").is_err());
+    }
+
+    #[test]
+    fn an_api_url_with_user_info_is_refused_without_echoing_it() {
+        for url in [
+            "http://alice:hunter2@127.0.0.1:9100",
+            "https://alice@api.bms.kaseya.com",
+            "https://alice:hunter2@api.bms.kaseya.com/v2?x=1#y",
+            "http://alice:hunter2@api.bms.kaseya.com",
+            "https://alice:hunter2@",
+            "alice:hunter2@api.bms.kaseya.com",
+            "https:/alice:hunter2@api.bms.kaseya.com",
+        ] {
+            let e = config(&[("KASEYA_SECRET_ID", "s"), ("KASEYA_API_URL", url)]).unwrap_err();
+            assert_eq!(e.problems.len(), 1, "{url}: {e}");
+            let e = e.to_string();
+            assert!(
+                e.starts_with("KASEYA_API_URL") && e.contains("secret"),
+                "{url}: {e}"
+            );
+            assert!(!e.contains("hunter2") && !e.contains("alice"), "{url}: {e}");
+        }
     }
 
     #[test]

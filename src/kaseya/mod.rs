@@ -27,11 +27,6 @@ use crate::net::Net;
 use crate::secret::SecretStore;
 use retry::{Fault, GiveUp, Resend, Standing, Step};
 
-/// How long API Gateway waits before it answers 504 for us is 29 s; the function keeps this
-/// much of it, so that the button gets our answer (and its `Retry-After`) rather than a 504.
-pub const GATEWAY_BUDGET: Duration = Duration::from_secs(25);
-/// Kept free before the deadline to build and send the answer.
-pub const SAFETY_MARGIN: Duration = Duration::from_millis(750);
 /// How long the button should wait after BMS could not be reached, when BMS gave no
 /// `Retry-After` of its own.
 pub const UNAVAILABLE_RETRY_AFTER: u64 = 30;
@@ -43,34 +38,13 @@ tokio::task_local! {
     static DEADLINE: Instant;
 }
 
-/// Run `f` (one invocation) with every BMS call in it bounded by `deadline`.
+/// Run `f` (one invocation) with every BMS call in it bounded by `deadline` (see
+/// [`crate::deadline`]).
 pub async fn within<F: Future>(deadline: Instant, f: F) -> F::Output {
     DEADLINE.scope(deadline, f).await
 }
 
-/// The deadline of an invocation that started at `started`: the earlier of API Gateway's
-/// budget and Lambda's own deadline, less a margin to answer in.
-pub fn deadline(started: Instant, lambda_deadline: Option<SystemTime>) -> Instant {
-    deadline_at(started, lambda_deadline, Instant::now(), SystemTime::now())
-}
-
-/// [`deadline`] with the clocks read at `now` and `wall_now` (the same moment): Lambda gives
-/// its deadline in wall time, and the distance to it becomes a monotonic instant. A Lambda
-/// deadline already past gives `now` less the margin, a deadline already past too.
-fn deadline_at(
-    started: Instant,
-    lambda_deadline: Option<SystemTime>,
-    now: Instant,
-    wall_now: SystemTime,
-) -> Instant {
-    let mut end = started + GATEWAY_BUDGET;
-    if let Some(at) = lambda_deadline {
-        let left = at.duration_since(wall_now).unwrap_or(Duration::ZERO);
-        end = end.min(now + left);
-    }
-    end.checked_sub(SAFETY_MARGIN).unwrap_or(started)
-}
-
+/// What the current invocation has left; `None` outside one.
 fn time_left() -> Option<Duration> {
     DEADLINE
         .try_with(|d| d.saturating_duration_since(Instant::now()))
@@ -244,7 +218,7 @@ impl Bms {
                 timeouts,
                 // Outside an invocation (a benchmark, a tool) the gateway's budget still bounds
                 // what is worth waiting.
-                left: time_left().unwrap_or(GATEWAY_BUDGET),
+                left: time_left().unwrap_or(crate::deadline::API_GATEWAY_BUDGET),
                 backoff: self.backoff.pause(attempt + 1),
             };
             let step = retry::next_step(&fault, resend, standing);
@@ -399,29 +373,5 @@ mod tests {
         let past = SystemTime::now() - Duration::from_secs(120);
         assert_eq!(retry_after_seconds(&httpdate::fmt_http_date(past)), Some(0));
         assert_eq!(retry_after_seconds("soon"), None);
-    }
-
-    #[test]
-    fn the_deadline_is_the_earlier_of_the_gateway_and_lambda() {
-        let started = Instant::now();
-        let wall = SystemTime::now();
-        // read a little after the start, as a handler does
-        let now = started + Duration::from_millis(40);
-        let at = |lambda| deadline_at(started, lambda, now, wall);
-        let gateway = started + GATEWAY_BUDGET - SAFETY_MARGIN;
-        assert_eq!(at(None), gateway);
-        assert_eq!(deadline(started, None), gateway);
-        assert_eq!(
-            at(Some(wall + Duration::from_secs(60))),
-            gateway,
-            "a later Lambda deadline"
-        );
-        assert_eq!(
-            at(Some(wall + Duration::from_secs(5))),
-            now + Duration::from_secs(5) - SAFETY_MARGIN
-        );
-        let passed = at(Some(wall - Duration::from_secs(5)));
-        assert_eq!(passed, now - SAFETY_MARGIN);
-        assert!(passed < now, "no time is left to call BMS in");
     }
 }

@@ -16,7 +16,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::button::{ButtonRequest, MAX_BODY_BYTES, RequestError};
+use crate::button::{ButtonRequest, MAX_BODY_BYTES, RequestError, base_name};
 use crate::idempotency::IdempotencyKey;
 use crate::wording::json_kind;
 
@@ -173,8 +173,8 @@ fn attachment(item: Value) -> Result<Value, String> {
     };
     let (content_type, base64) = match file.content {
         Content::DataUrl(url) => {
-            let url =
-                data_url::parse(&url).map_err(|e| format!("the data of `{}` {e}", file.name))?;
+            let url = data_url::parse(&url)
+                .map_err(|e| format!("the data of `{}` {e}", base_name(&file.name)))?;
             (Some(url.media_type), STANDARD.encode(&url.data))
         }
         // The button API's parser checks it, and says so when it is not base64.
@@ -252,7 +252,8 @@ impl File {
         };
         let Value::String(url) = url else {
             return Err(format!(
-                "the data of `{name}` must be a data URL string, not {}",
+                "the data of `{}` must be a data URL string, not {}",
+                base_name(&name),
                 json_kind(&url)
             ));
         };
@@ -439,6 +440,26 @@ mod tests {
         );
         assert!(matches!(parse(b"email=a"), Err(RequestError::Malformed(_))));
         assert!(matches!(parse(b"[1]"), Err(RequestError::Malformed(_))));
+    }
+
+    #[test]
+    fn attachment_names_lose_invisible_characters_in_both_forms_and_in_errors() {
+        let r = parse_json(json!({"email": "a@b.com", "subject": "s", "message": "m",
+        "attachments": [
+            {"invoice\u{202e}gnp.exe": "data:,x"},
+            {"name": "notes.txt\u{200b}. ", "data": "x"},
+            {"\u{2067}": "data:,x"},
+        ]}))
+        .unwrap();
+        let names: Vec<&str> = r.attachments.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["invoicegnp.exe", "notes.txt", "attachment"]);
+        let e = parse_json(json!({"email": "a@b.com", "subject": "s", "message": "m",
+            "attachments": [{"evil\u{202e}txt.exe": "data:;base64,@"}]}))
+        .unwrap_err();
+        let RequestError::Invalid { reason, .. } = e else {
+            panic!("expected a field error, got {e:?}");
+        };
+        assert!(reason.contains("`eviltxt.exe`"), "{reason}");
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! function's own credentials, through the HTTP client and the signer the function links
 //! already, rather than a whole CloudWatch SDK client for one read in a binary kept small.
 //! `AWS_ENDPOINT_URL_CLOUDWATCH` (or `AWS_ENDPOINT_URL`) points it elsewhere, as it would the
-//! SDK.
+//! SDK. The XML answer is read by an XML parser: elements by their local names (a namespace
+//! prefix does not hide them), entities and CDATA as the text they stand for, comments as
+//! nothing.
 
 use std::time::{Duration, SystemTime};
 
@@ -14,6 +16,7 @@ use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, si
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use chrono::{DateTime, SecondsFormat, Utc};
+use roxmltree::{Document, Node};
 
 /// The metric's window: SQS sends a data point a minute while the queue holds messages.
 const WINDOW: chrono::Duration = chrono::Duration::minutes(5);
@@ -135,34 +138,46 @@ fn query(queue_name: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> String {
     serde_urlencoded::to_string(pairs).unwrap_or_default()
 }
 
-/// The text between the first `<tag>` and the `</tag>` after it.
-fn element<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
-    let open = format!("<{tag}>");
-    let start = xml.find(&open)? + open.len();
-    let end = xml[start..].find(&format!("</{tag}>"))? + start;
-    Some(xml[start..end].trim())
+/// The text of the first `name` element among `node`'s descendants, whatever its namespace
+/// prefix: entities decoded, CDATA as text, comments left out, trimmed; `None` when blank.
+fn text_of(node: Node<'_, '_>, name: &str) -> Option<String> {
+    let element = node.descendants().find(|n| n.has_tag_name(name))?;
+    let text: String = element
+        .descendants()
+        .filter(Node::is_text)
+        .filter_map(|t| t.text())
+        .collect();
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_string())
 }
 
 /// The `Maximum` of the data point with the latest `Timestamp` (CloudWatch lists them in no
-/// particular order).
+/// particular order). An answer that is not XML holds no data point.
 fn latest_maximum(xml: &str) -> Option<f64> {
-    let points = element(xml, "Datapoints")?;
+    let doc = Document::parse(xml).ok()?;
+    let points = doc.descendants().find(|n| n.has_tag_name("Datapoints"))?;
     points
-        .split("<member>")
+        .children()
+        .filter(|m| m.has_tag_name("member"))
         .filter_map(|m| {
-            let at = DateTime::parse_from_rfc3339(element(m, "Timestamp")?).ok()?;
-            let max = element(m, "Maximum")?.parse::<f64>().ok()?;
+            let at = DateTime::parse_from_rfc3339(&text_of(m, "Timestamp")?).ok()?;
+            let max = text_of(m, "Maximum")?.parse::<f64>().ok()?;
             Some((at, max))
         })
         .max_by_key(|(at, _)| *at)
         .map(|(_, max)| max)
 }
 
-/// `Code: Message` of a Query-protocol error answer, or its start.
+/// `Code: Message` of a Query-protocol error answer, or the start of an answer without a code
+/// (an HTML page from a proxy, say).
 fn error_of(xml: &str) -> String {
-    match (element(xml, "Code"), element(xml, "Message")) {
-        (Some(code), Some(message)) => format!("{code}: {message}"),
-        (Some(code), None) => code.to_string(),
+    let fields = Document::parse(xml).ok().map(|doc| {
+        let root = doc.root();
+        (text_of(root, "Code"), text_of(root, "Message"))
+    });
+    match fields {
+        Some((Some(code), Some(message))) => format!("{code}: {message}"),
+        Some((Some(code), None)) => code,
         _ => xml.chars().take(200).collect(),
     }
 }
@@ -220,6 +235,44 @@ mod tests {
             "AccessDenied: not authorized to perform: cloudwatch:GetMetricStatistics"
         );
         assert_eq!(error_of("oops"), "oops");
+    }
+
+    #[test]
+    fn prefixed_and_attributed_elements_are_read_by_their_local_names() {
+        let xml = r#"<cw:GetMetricStatisticsResponse xmlns:cw="http://monitoring.amazonaws.com/doc/2010-08-01/">
+          <cw:GetMetricStatisticsResult><cw:Datapoints>
+            <cw:member><cw:Timestamp>2026-11-26T22:16:00Z</cw:Timestamp><cw:Maximum>754.0</cw:Maximum></cw:member>
+            <cw:member><cw:Timestamp>2026-11-26T22:17:00Z</cw:Timestamp><cw:Maximum unit="Seconds"> 814.0 </cw:Maximum></cw:member>
+          </cw:Datapoints></cw:GetMetricStatisticsResult>
+        </cw:GetMetricStatisticsResponse>"#;
+        assert_eq!(latest_maximum(xml), Some(814.0));
+    }
+
+    #[test]
+    fn a_data_point_in_a_comment_or_in_text_is_no_data_point() {
+        let xml = r#"<GetMetricStatisticsResponse><GetMetricStatisticsResult>
+          <Label><![CDATA[<Datapoints><member><Timestamp>2030-01-01T00:00:00Z</Timestamp><Maximum>999</Maximum></member></Datapoints>]]></Label>
+          <Datapoints>
+            <!-- <member><Timestamp>2030-01-01T00:00:00Z</Timestamp><Maximum>999</Maximum></member> -->
+            <member><Timestamp>2026-11-26T22:17:00Z</Timestamp><Maximum>5.0</Maximum></member>
+          </Datapoints></GetMetricStatisticsResult>
+        </GetMetricStatisticsResponse>"#;
+        assert_eq!(latest_maximum(xml), Some(5.0));
+        assert_eq!(latest_maximum("<Datapoints><member>"), None, "cut short");
+    }
+
+    #[test]
+    fn error_text_is_read_with_its_entities_and_cdata() {
+        let xml = "<ErrorResponse><Error><Type>Sender</Type>\
+                   <Message><![CDATA[the <Code> is a <b>rate</b>]]> for role/a&amp;b &lt;x&gt;</Message>\
+                   <Code>Throttling</Code></Error></ErrorResponse>";
+        assert_eq!(
+            error_of(xml),
+            "Throttling: the <Code> is a <b>rate</b> for role/a&b <x>"
+        );
+        let prefixed = "<aws:ErrorResponse xmlns:aws=\"urn:x\"><aws:Error>\
+                        <aws:Code>AccessDenied</aws:Code></aws:Error></aws:ErrorResponse>";
+        assert_eq!(error_of(prefixed), "AccessDenied");
     }
 
     #[test]

@@ -23,6 +23,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::config::ConfigError;
+use crate::deadline;
 use crate::kaseya;
 use crate::metrics::Counts;
 use crate::state::State;
@@ -61,7 +62,7 @@ pub(crate) async fn handle(state: Result<&State, &ConfigError>, req: Request) ->
         .filter(|c| c.deadline > 0)
         .map(|c| c.deadline())
         .filter(|&at| at > std::time::SystemTime::now());
-    let deadline = kaseya::deadline(started, lambda_deadline);
+    let deadline = deadline::for_api(started, lambda_deadline);
     let result = match state {
         Ok(state) => kaseya::within(deadline, route(state, &method, req)).await,
         Err(e) => Err(Problem::from(e)),

@@ -31,26 +31,80 @@ pub fn suggest<'c>(word: &str, candidates: impl Iterator<Item = &'c str>) -> Opt
     best.map(|(_, c)| c.to_string())
 }
 
-/// What a person may call a built-in variable.
+/// What a person may call a built-in variable: each variable, and the words that stand for it.
+const VARIABLE_ALIASES: &[(&str, &[&str])] = &[
+    ("ticketStatus", &["status", "state"]),
+    ("ticketType", &["tickettype", "kind"]),
+    ("ticketSource", &["source", "origin"]),
+    ("title", &["subject", "summary", "heading"]),
+    (
+        "message",
+        &["body", "description", "text", "details", "msg"],
+    ),
+    (
+        "name",
+        &[
+            "user",
+            "username",
+            "fullname",
+            "contact",
+            "requester",
+            "requestor",
+        ],
+    ),
+    (
+        "assignee",
+        &[
+            "tech",
+            "technician",
+            "owner",
+            "agent",
+            "resource",
+            "assignedto",
+        ],
+    ),
+    (
+        "selections",
+        &[
+            "selection",
+            "choices",
+            "choice",
+            "options",
+            "checkboxes",
+            "answers",
+        ],
+    ),
+    (
+        "openDate",
+        &[
+            "date", "created", "opened", "openedat", "opendate", "now", "time",
+        ],
+    ),
+    ("email", &["mail", "emailaddress", "from", "sender"]),
+    (
+        "hostname",
+        &[
+            "host",
+            "computer",
+            "computername",
+            "device",
+            "machine",
+            "pc",
+        ],
+    ),
+    ("ip", &["ipaddress", "address"]),
+    ("mac", &["macaddress"]),
+    ("queue", &["board", "team", "group"]),
+    ("priority", &["urgent", "severity", "importance"]),
+];
+
+/// The built-in variable a person may mean by `word`.
 fn variable_alias(word: &str) -> Option<&'static str> {
-    Some(match word.to_ascii_lowercase().as_str() {
-        "status" | "state" => "ticketStatus",
-        "tickettype" | "kind" => "ticketType",
-        "source" | "origin" => "ticketSource",
-        "subject" | "summary" | "heading" => "title",
-        "body" | "description" | "text" | "details" | "msg" => "message",
-        "user" | "username" | "fullname" | "contact" | "requester" | "requestor" => "name",
-        "tech" | "technician" | "owner" | "agent" | "resource" | "assignedto" => "assignee",
-        "selection" | "choices" | "choice" | "options" | "checkboxes" | "answers" => "selections",
-        "date" | "created" | "opened" | "openedat" | "opendate" | "now" | "time" => "openDate",
-        "mail" | "emailaddress" | "from" | "sender" => "email",
-        "host" | "computer" | "computername" | "device" | "machine" | "pc" => "hostname",
-        "ipaddress" | "address" => "ip",
-        "macaddress" => "mac",
-        "board" | "team" | "group" => "queue",
-        "urgent" | "severity" | "importance" => "priority",
-        _ => return None,
-    })
+    let lower = word.to_ascii_lowercase();
+    VARIABLE_ALIASES
+        .iter()
+        .find(|(_, words)| words.contains(&lower.as_str()))
+        .map(|(variable, _)| *variable)
 }
 
 /// `: did you mean `x`?` when a candidate is close to `word`, `otherwise` when none is.
@@ -62,5 +116,32 @@ pub(crate) fn did_you_mean<'c>(
     match suggest(word, candidates) {
         Some(s) => format!(": did you mean `{s}`?"),
         None => otherwise.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An alias leads to a variable that exists, and a word stands for one variable only.
+    #[test]
+    fn every_alias_names_a_variable() {
+        let mut words: Vec<&str> = Vec::new();
+        for (variable, aliases) in VARIABLE_ALIASES {
+            assert!(
+                crate::context::variable(variable).is_some(),
+                "`{variable}` is not a variable"
+            );
+            words.extend(*aliases);
+        }
+        let count = words.len();
+        words.sort_unstable();
+        words.dedup();
+        assert_eq!(words.len(), count, "a word stands for two variables");
+        assert_eq!(variable_alias("Subject"), Some("title"));
+        assert_eq!(
+            suggest("Subject", ["title", "message"].into_iter()),
+            Some("title".into())
+        );
     }
 }

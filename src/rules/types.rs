@@ -5,6 +5,8 @@ use std::fmt;
 
 use cel::common::ast::LiteralValue;
 
+use crate::context::Kind;
+
 /// The set of runtime types an expression may have, as bits.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Ty(u16);
@@ -73,6 +75,15 @@ impl Ty {
             J::String(_) => Ty::STRING,
             J::Array(_) => Ty::LIST,
             J::Object(_) => Ty::MAP,
+        }
+    }
+
+    /// The type of a built-in variable of this kind.
+    pub fn of_kind(kind: Kind) -> Ty {
+        match kind {
+            Kind::Lookup(_) => Ty::NAME_OR_ID,
+            Kind::Text => Ty::STRING,
+            Kind::TextList => Ty::LIST,
         }
     }
 

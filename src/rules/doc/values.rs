@@ -126,7 +126,7 @@ fn lookup_value_problem(name: &str, l: Lookup, v: &Value) -> Option<String> {
     let takes = format!(
         "`{name}` takes the {} as a name (string, e.g. \"{}\") or as an id (positive integer)",
         l.label(),
-        example(l)
+        l.example()
     );
     match v {
         Value::String(_) => None,
@@ -146,17 +146,6 @@ fn lookup_value_problem(name: &str, l: Lookup, v: &Value) -> Option<String> {
         Value::Number(n) => Some(format!("{n} is not a valid id: ids are positive; {takes}")),
         Value::Null => Some(format!("is null; {takes}; to leave it empty use \"\"")),
         other => Some(format!("is {}; {takes}", json_kind(other))),
-    }
-}
-
-fn example(l: Lookup) -> &'static str {
-    match l {
-        Lookup::Status => "New",
-        Lookup::Priority => "High",
-        Lookup::Queue => "Service Desk",
-        Lookup::Assignee => "Jane Tech",
-        Lookup::TicketType => "Service Request",
-        Lookup::TicketSource => "Other",
     }
 }
 

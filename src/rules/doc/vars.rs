@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::problems::Problems;
-use crate::context::{self, Access, Lookup};
+use crate::context::{self, Access, Kind};
 use crate::rules::did_you_mean::did_you_mean;
 use crate::rules::functions;
 use crate::rules::model::Target;
@@ -59,11 +59,9 @@ impl<'a> Vars<'a> {
     }
 
     pub(super) fn ty(&self, name: &str) -> Option<Ty> {
-        match name {
-            "selections" => Some(Ty::LIST),
-            n if Lookup::from_variable(n).is_some() => Some(Ty::NAME_OR_ID),
-            n if context::access(n).is_some() => Some(Ty::STRING),
-            n => self.lets.get(n).map(let_ty),
+        match context::variable(name) {
+            Some(v) => Some(Ty::of_kind(v.kind)),
+            None => self.lets.get(name).map(let_ty),
         }
     }
 
@@ -76,17 +74,15 @@ impl<'a> Vars<'a> {
 
     /// What writing to `name` means, or why it cannot be written.
     pub(super) fn target(&self, name: &str) -> Result<Target, String> {
-        if let Some(l) = Lookup::from_variable(name) {
-            return Ok(Target::Lookup(l));
-        }
-        match context::access(name) {
-            Some(Access::ReadWrite) => return Ok(Target::Text),
-            Some(Access::ReadOnly) => {
-                return Err(format!(
+        if let Some(v) = context::variable(name) {
+            // a list is read-only whatever its row says: rules write names, ids and text
+            return match (v.access, v.kind) {
+                (Access::ReadWrite, Kind::Lookup(l)) => Ok(Target::Lookup(l)),
+                (Access::ReadWrite, Kind::Text) => Ok(Target::Text),
+                (Access::ReadOnly, _) | (_, Kind::TextList) => Err(format!(
                     "`{name}` is read-only: rules can read it but not change it"
-                ));
-            }
-            None => {}
+                )),
+            };
         }
         if let Some(init) = self.lets.get(name) {
             return Ok(Target::Let(let_ty(init)));
@@ -183,5 +179,34 @@ fn to_identifier(s: &str) -> String {
         "myValue".into()
     } else {
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::VARIABLES;
+
+    /// Every variable of the table is known to the checker with its type, offered in "did you
+    /// mean" hints, and writable exactly when it is read/write.
+    #[test]
+    fn the_checker_knows_every_variable_with_its_type() {
+        let lets = BTreeMap::new();
+        let vars = Vars::new(&lets);
+        for v in VARIABLES {
+            assert_eq!(vars.ty(v.name), Some(Ty::of_kind(v.kind)), "{}", v.name);
+            assert!(vars.names.contains(&v.name), "{}", v.name);
+            match (v.access, vars.target(v.name)) {
+                (Access::ReadWrite, Ok(Target::Lookup(l))) => {
+                    assert_eq!(v.kind, Kind::Lookup(l), "{}", v.name)
+                }
+                (Access::ReadWrite, Ok(Target::Text)) => assert_eq!(v.kind, Kind::Text),
+                (Access::ReadOnly, Err(why)) => assert!(why.contains("read-only"), "{why}"),
+                (access, target) => panic!("{}: {access:?} but {target:?}", v.name),
+            }
+        }
+        assert_eq!(vars.ty("selections"), Some(Ty::LIST));
+        assert_eq!(vars.ty("priority"), Some(Ty::NAME_OR_ID));
+        assert_eq!(vars.ty("openDate"), Some(Ty::STRING));
     }
 }

@@ -3,105 +3,24 @@
 //! Values are JSON values so that rules, the preview answer and the checker all show the same
 //! thing. Text variables the request left out hold `""` rather than null, so that a rule such as
 //! `name.startsWith('Dan')` works without a null check.
+//!
+//! The variables are declared once, a row each, in `context/variables.rs`; the lookup lists
+//! their names are looked up in, a row each, in `context/lookups.rs`. Everything else that
+//! lists variables or lookups is derived from those two tables.
+
+mod lookups;
+mod variables;
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::button::{ButtonRequest, Text};
-
-/// Variables a rule may write: names as a person sees them in BMS, or integer ids.
-pub const READ_WRITE: [&str; 8] = [
-    "priority",
-    "ticketStatus",
-    "queue",
-    "ticketType",
-    "message",
-    "title",
-    "ticketSource",
-    "assignee",
-];
-
-/// Variables that describe the request itself; rules can read them but not change them.
-pub const READ_ONLY: [&str; 9] = [
-    "selections",
-    "name",
-    "email",
-    "ip",
-    "append",
-    "hostname",
-    "mac",
-    "openDate",
-    "button",
-];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    ReadWrite,
-    ReadOnly,
-}
-
-/// How a built-in variable may be used; `None` for anything else (a `let` variable or a typo).
-pub fn access(name: &str) -> Option<Access> {
-    if READ_WRITE.contains(&name) {
-        Some(Access::ReadWrite)
-    } else if READ_ONLY.contains(&name) {
-        Some(Access::ReadOnly)
-    } else {
-        None
-    }
-}
-
-/// The six read/write variables that BMS knows by id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Lookup {
-    Status,
-    Priority,
-    Queue,
-    Assignee,
-    TicketType,
-    TicketSource,
-}
-
-impl Lookup {
-    pub const ALL: [Lookup; 6] = [
-        Lookup::Status,
-        Lookup::Priority,
-        Lookup::Queue,
-        Lookup::Assignee,
-        Lookup::TicketType,
-        Lookup::TicketSource,
-    ];
-
-    /// The context variable that holds it.
-    pub fn variable(self) -> &'static str {
-        match self {
-            Lookup::Status => "ticketStatus",
-            Lookup::Priority => "priority",
-            Lookup::Queue => "queue",
-            Lookup::Assignee => "assignee",
-            Lookup::TicketType => "ticketType",
-            Lookup::TicketSource => "ticketSource",
-        }
-    }
-
-    /// What a technician calls it, for messages.
-    pub fn label(self) -> &'static str {
-        match self {
-            Lookup::Status => "status",
-            Lookup::Priority => "priority",
-            Lookup::Queue => "queue",
-            Lookup::Assignee => "assignee",
-            Lookup::TicketType => "ticket type",
-            Lookup::TicketSource => "ticket source",
-        }
-    }
-
-    pub fn from_variable(name: &str) -> Option<Lookup> {
-        Lookup::ALL.into_iter().find(|l| l.variable() == name)
-    }
-}
+use crate::button::ButtonRequest;
+pub use lookups::{LOOKUPS, Lookup, LookupList, LookupPath, Table};
+pub use variables::{
+    Access, Kind, READ_ONLY, READ_WRITE, Start, VARIABLES, Variable, access, variable,
+};
 
 /// What a lookup variable holds once the rules have run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,38 +43,14 @@ pub struct Context {
     vars: BTreeMap<String, Value>,
 }
 
-fn opt(t: &Option<Text>) -> Value {
-    Value::String(
-        t.as_ref()
-            .map(|t| t.as_str().to_string())
-            .unwrap_or_default(),
-    )
-}
-
 impl Context {
-    /// The context of a button press, before defaults and rules.
+    /// The context of a button press, before defaults and rules: every variable of
+    /// [`VARIABLES`], as its row starts it.
     pub fn new(req: &ButtonRequest, open_date: DateTime<Utc>) -> Self {
-        let mut vars = BTreeMap::new();
-        for name in READ_WRITE {
-            vars.insert(name.to_string(), Value::String(String::new()));
-        }
-        vars.insert("message".into(), req.message.as_str().into());
-        vars.insert("title".into(), req.title.as_str().into());
-        vars.insert(
-            "selections".into(),
-            Value::Array(req.selections.iter().cloned().map(Value::String).collect()),
-        );
-        vars.insert("name".into(), opt(&req.name));
-        vars.insert("email".into(), req.email.as_str().into());
-        vars.insert("ip".into(), opt(&req.ip));
-        vars.insert("append".into(), opt(&req.append));
-        vars.insert("hostname".into(), opt(&req.hostname));
-        vars.insert("mac".into(), opt(&req.mac));
-        vars.insert(
-            "openDate".into(),
-            open_date.to_rfc3339_opts(SecondsFormat::Secs, true).into(),
-        );
-        vars.insert("button".into(), Value::String(String::new()));
+        let vars = VARIABLES
+            .iter()
+            .map(|v| (v.name.to_string(), v.start.value(req, open_date)))
+            .collect();
         Context { vars }
     }
 
@@ -163,7 +58,12 @@ impl Context {
     /// of `BUTTON_AUTH=none`, keeps `""`.
     pub fn with_key_name(mut self, name: Option<&str>) -> Self {
         if let Some(name) = name {
-            self.vars.insert("button".into(), name.into());
+            for v in VARIABLES
+                .iter()
+                .filter(|v| matches!(v.start, Start::KeyName))
+            {
+                self.vars.insert(v.name.to_string(), name.into());
+            }
         }
         self
     }

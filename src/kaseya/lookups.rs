@@ -10,7 +10,7 @@ use tokio::sync::Mutex;
 
 use super::Bms;
 use super::envelope::{self, BmsError};
-use crate::context::Lookup;
+use crate::context::{Lookup, LookupPath, Table};
 
 /// One entry of a lookup list; the lists differ in their other fields.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -76,9 +76,10 @@ impl Cached {
     }
 }
 
-/// Assignees come in pages; past this many we stop rather than loop on a broken pager.
-const ASSIGNEE_PAGE_SIZE: usize = 100;
-const ASSIGNEE_MAX_PAGES: usize = 50;
+/// Lists that come in pages (assignees); past this many pages we stop rather than loop on a
+/// broken pager.
+const PAGE_SIZE: usize = 100;
+const PAGED_MAX_PAGES: usize = 50;
 
 impl Bms {
     /// How long fetched lists are used; zero reads BMS for every request.
@@ -131,33 +132,38 @@ impl Bms {
 
     async fn fetch_lookup(&self, lookup: Lookup) -> Result<Vec<LookupItem>, BmsError> {
         let what = format!("{} list", lookup.label());
-        let path = match lookup {
-            Lookup::Status => "/v2/system/statuses/lookup".to_string(),
-            Lookup::Priority => "/v2/system/priorities/lookup".to_string(),
-            Lookup::Queue => "/v2/system/queues/lookup".to_string(),
-            Lookup::TicketType => format!("/v2/system/lookup/{}", self.ticket_type_table),
-            Lookup::TicketSource => format!("/v2/system/lookup/{}", self.ticket_source_table),
-            Lookup::Assignee => return self.fetch_assignees(&what).await,
+        let path = match lookup.path() {
+            LookupPath::List(path) => path.to_string(),
+            LookupPath::Table(table) => format!("/v2/system/lookup/{}", self.table_name(table)),
+            LookupPath::Pages(path) => return self.fetch_pages(&what, path).await,
         };
         let result = self.get(&what, &path, &[]).await?;
         envelope::read_list(&what, result)
     }
 
-    async fn fetch_assignees(&self, what: &str) -> Result<Vec<LookupItem>, BmsError> {
+    /// The name of a BMS lookup table, as its setting gives it.
+    fn table_name(&self, table: Table) -> &str {
+        match table {
+            Table::TicketType => &self.ticket_type_table,
+            Table::TicketSource => &self.ticket_source_table,
+        }
+    }
+
+    async fn fetch_pages(&self, what: &str, path: &str) -> Result<Vec<LookupItem>, BmsError> {
         let mut all = Vec::new();
-        for page in 1..=ASSIGNEE_MAX_PAGES {
+        for page in 1..=PAGED_MAX_PAGES {
             let result = self
                 .get(
                     what,
-                    "/v2/hr/assignees/lookup",
+                    path,
                     &[
-                        ("PageSize", ASSIGNEE_PAGE_SIZE.to_string()),
+                        ("PageSize", PAGE_SIZE.to_string()),
                         ("PageNumber", page.to_string()),
                     ],
                 )
                 .await?;
             let items = envelope::read_list(what, result)?;
-            let last = items.len() < ASSIGNEE_PAGE_SIZE;
+            let last = items.len() < PAGE_SIZE;
             all.extend(items);
             if last {
                 break;

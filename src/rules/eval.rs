@@ -7,9 +7,11 @@ use cel::objects::{Key, Map};
 use cel::{ExecutionError, Value as Cel};
 use serde_json::{Number, Value};
 
-use super::check::Ty;
-use super::doc::rule_location;
-use super::{Outcome, Rejection, Rule, Rules, Target, functions};
+use super::check::symbol;
+use super::functions;
+use super::model::{Outcome, Rejection, Rule, Rules, Target};
+use super::place::rule_location;
+use super::types::{Ty, a};
 use crate::context::Context;
 
 pub(super) fn apply(rules: &Rules, ctx: &mut Context) -> Outcome {
@@ -145,7 +147,7 @@ fn check_assignment(name: &str, target: Target, v: &Value) -> Result<(), String>
                 Err(format!(
                     "{}, but `{name}` was declared in `let` as {}",
                     gave(),
-                    super::check::a(t)
+                    a(t)
                 ))
             }
         }
@@ -271,15 +273,11 @@ pub(super) fn describe_error(e: &ExecutionError) -> String {
                 && f.ends_with('_')
                 && f.len() > 2
             {
-                format!("no such overload for {l} {} {r}", super::check::symbol(f))
+                format!("no such overload for {l} {} {r}", symbol(f))
             } else if f == "@in" {
                 format!("no such overload for {}", types.join(" in "))
             } else if f == "!_" || f == "-_" {
-                format!(
-                    "no such overload for {}{}",
-                    super::check::symbol(f),
-                    types.join(", ")
-                )
+                format!("no such overload for {}{}", symbol(f), types.join(", "))
             } else {
                 format!("no such overload for {f}({})", types.join(", "))
             }

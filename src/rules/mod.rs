@@ -9,126 +9,50 @@
 //!
 //! Rules are numbered from 0, as the JSON array is indexed: messages say `rules[3]`, and
 //! [`Outcome::matched`] and [`Rejection::rule`] hold those indices.
+//!
+//! # Where things are
+//!
+//! Each room depends only on rooms listed before it, so no two depend on each other:
+//!
+//! - `did_you_mean`: the candidate a mistyped word most likely stands for; it knows only words.
+//! - `place`: how messages name a rule and cut an expression to fit a line.
+//! - `types`: the types the checker tells apart (`Ty`), and how messages name them.
+//! - `functions`: the CEL environment, with `matches` patterns compiled once.
+//! - `zones`: the time zones given to `getHours('…')` and its kin.
+//! - `check`: the type checker. The walk over an expression is in `check/mod.rs`; the operator
+//!   table in `check/operators.rs`; methods and functions in `check/methods.rs`; what the walk
+//!   finds in `check/findings.rs`; expressions written into messages in `check/show.rs`.
+//! - `model`: what a checked document is made of, and what running it gives.
+//! - `doc`: the document parser. JSON in `doc/json.rs`; the variables and `let` in
+//!   `doc/vars.rs`; `selections`, `defaults` and the values rules assign in `doc/values.rs`;
+//!   one rule in `doc/rule.rs`; one expression, compiled and checked, in `doc/compile.rs`.
+//! - `eval`: running the rules on a press, and moving values between JSON and CEL.
+//! - `pack` and `report`: packed documents, and the checker's report.
 
 mod check;
+mod did_you_mean;
 mod doc;
 mod eval;
 mod functions;
+mod model;
 mod pack;
+mod place;
 mod report;
 #[cfg(test)]
 mod tests;
+mod types;
 mod zones;
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::sync::Arc;
 
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::context::{Context, Lookup};
 
-pub use check::suggest;
+pub use did_you_mean::suggest;
+pub use model::{Outcome, Rejection, Rules, RulesError};
 pub use pack::{MAX_UNPACKED_BYTES, PACKED_PREFIX, pack, unpack};
 pub use report::{check_report, summary};
-
-/// A checked rules document, every expression compiled, ready to [`apply`](Rules::apply).
-#[derive(Debug, Clone, Default)]
-pub struct Rules {
-    defaults: BTreeMap<String, Value>,
-    lets: BTreeMap<String, Value>,
-    /// The check boxes the help page offers, in the document's order.
-    selections: Vec<String>,
-    rules: Vec<Rule>,
-    /// Every variable some expression reads: the ones the CEL context is given.
-    reads: Vec<String>,
-    /// The literal patterns of `matches`, compiled once here rather than on every call.
-    regexes: Arc<functions::Regexes>,
-    warnings: Vec<String>,
-}
-
-/// Why a rules document cannot be used: every problem found, one a line, each naming where it
-/// is (`rules[2]`, `defaults.priorty`, `let.x`) and, where possible, how to fix it.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{}", .problems.join("\n"))]
-pub struct RulesError {
-    pub problems: Vec<String>,
-    /// What was found to be allowed but probably not meant, as far as the document could be
-    /// read (see [`Rules::warnings`]).
-    pub warnings: Vec<String>,
-}
-
-/// A rule with `reject` matched: no ticket is to be created.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Rejection {
-    /// The rule's index in `rules` (0-based).
-    pub rule: usize,
-    /// The message for the person who pressed the button.
-    pub message: String,
-}
-
-/// What [`Rules::apply`] did.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Outcome {
-    /// Indices (0-based) of the rules that matched and were applied, in order.
-    pub matched: Vec<usize>,
-    /// One line per rule skipped because of a runtime error, written for a technician reading
-    /// the ticket, e.g. ``rules[3] (when `impact * urgency > 4`) was skipped: …``.
-    pub errors: Vec<String>,
-    /// Set when a rule with `reject` matched; processing stopped there.
-    pub rejected: Option<Rejection>,
-}
-
-/// A compiled CEL expression and its source.
-#[derive(Clone)]
-struct Expression {
-    source: String,
-    program: Arc<cel::Program>,
-    /// The variables it reads.
-    reads: Vec<String>,
-    /// Its type, as far as could be told statically (`None` when unknown).
-    ty: Option<check::Ty>,
-}
-
-impl fmt::Debug for Expression {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Expression({:?})", self.source)
-    }
-}
-
-/// What writing a variable means.
-#[derive(Debug, Clone, Copy)]
-enum Target {
-    /// One of the six BMS lookups: a name (string) or an id (positive int).
-    Lookup(Lookup),
-    /// `message` or `title`: a string.
-    Text,
-    /// A `let` variable: the type of its initial value (both JSON number kinds are numbers).
-    Let(check::Ty),
-}
-
-#[derive(Debug, Clone)]
-struct Compute {
-    name: String,
-    expr: Expression,
-    target: Target,
-}
-
-#[derive(Debug, Clone)]
-struct Rule {
-    when: Option<Expression>,
-    set: Vec<(String, Value)>,
-    compute: Vec<Compute>,
-    reject: Option<String>,
-    stop: bool,
-}
-
-impl Rule {
-    fn expressions(&self) -> impl Iterator<Item = &Expression> {
-        self.when.iter().chain(self.compute.iter().map(|c| &c.expr))
-    }
-}
 
 impl Rules {
     /// Read and check a rules document. Every static problem is reported, not just the first:

@@ -1,7 +1,7 @@
 //! What `button-rules check` prints about a document, line by line: shared with the rules
 //! playground, so that both say the same thing in the same words.
 
-use super::{Rules, RulesError};
+use super::model::{Rules, RulesError};
 
 /// The report on a parsed document named `name` (a file name, `<stdin>`, `the document`): `OK:`
 /// and a summary, then a `warning:` line per warning; or a count of problems, then an `error:`

@@ -71,7 +71,7 @@ fn may_mean(word: &str) -> Vec<&'static str> {
             }
         }
     }
-    if let Some(name) = super::check::suggest(word, names())
+    if let Some(name) = super::did_you_mean::suggest(word, names())
         && let Some(known) = names().find(|n| *n == name)
     {
         add(known);

@@ -7,8 +7,9 @@
 //! function first asks for an event is a pre-initialised container's first press.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
@@ -162,14 +163,13 @@ async fn error(State(rt): State<Arc<Shared>>, body: Bytes) -> StatusCode {
 }
 
 /// A BMS sandbox for the binary: `latency` a round trip, over TLS when `tls`, relaying Secrets
-/// Manager to the moto server this process points `AWS_ENDPOINT_URL_SECRETS_MANAGER` at, so that
-/// the secret's fetch is recorded, delayed and counted with the BMS calls.
+/// Manager to this process's moto server, so that the secret's fetch is recorded, delayed and
+/// counted with the BMS calls.
 pub async fn sandbox(latency: Duration, tls: bool) -> bms_sandbox::Sandbox {
-    let moto = std::env::var("AWS_ENDPOINT_URL_SECRETS_MANAGER").expect("moto's URL");
     bms_sandbox::Sandbox::start_with(bms_sandbox::Options {
         latency,
         tls,
-        secrets_manager: Some(moto),
+        secrets_manager: Some(super::moto::moto().url.clone()),
         ..bms_sandbox::Options::default()
     })
     .await
@@ -182,8 +182,6 @@ pub fn env(
     secret_id: String,
     rules: &str,
 ) -> Vec<(&'static str, String)> {
-    let ca = std::env::temp_dir().join(format!("bms-sandbox-ca-{}.pem", std::process::id()));
-    std::fs::write(&ca, bms_sandbox::TEST_CA_PEM).expect("a temporary file");
     vec![
         ("KASEYA_API_URL", bms.url()),
         ("KASEYA_SECRET_ID", secret_id),
@@ -192,9 +190,20 @@ pub fn env(
         ("AWS_SECRET_ACCESS_KEY", "testing".into()),
         ("BUTTON_AUTH", "none".into()),
         ("BUTTON_METRICS", "off".into()),
-        ("BUTTON_EXTRA_CA_FILE", ca.display().to_string()),
+        ("BUTTON_EXTRA_CA_FILE", test_ca().display().to_string()),
         ("BUTTON_RULES", rules.to_string()),
     ]
+}
+
+/// The sandbox's test CA in a file, written once per process: a function starting in one test
+/// may be reading it while another test asks for it.
+fn test_ca() -> &'static Path {
+    static CA: OnceLock<PathBuf> = OnceLock::new();
+    CA.get_or_init(|| {
+        let ca = std::env::temp_dir().join(format!("bms-sandbox-ca-{}.pem", std::process::id()));
+        std::fs::write(&ca, bms_sandbox::TEST_CA_PEM).expect("a temporary file");
+        ca
+    })
 }
 
 /// An HTTP API (payload 2.0) event: a press by `email`.

@@ -7,9 +7,12 @@ use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 pub struct Moto {
+    /// Where it listens: `http://127.0.0.1:PORT`.
+    pub url: String,
     _child: Child,
     /// Held open for the life of the test process: when it closes, the wrapper kills moto.
     _lifeline: ChildStdin,
@@ -89,23 +92,34 @@ pub fn moto() -> &'static Moto {
             std::env::remove_var("AWS_ENDPOINT_URL");
         }
         Moto {
+            url,
             _child: child,
             _lifeline: lifeline,
         }
     })
 }
 
-/// A Secrets Manager client configured from the environment, as the function builds its own.
+/// A Secrets Manager client built as the function builds its own, for moto whatever the
+/// environment says meanwhile.
 pub async fn client() -> aws_sdk_secretsmanager::Client {
-    moto();
+    let moto = moto();
     let net = kaseya_button::net::Net::new(&[]).expect("an HTTP client");
     let sdk = kaseya_button::net::aws::sdk_config(&net);
-    kaseya_button::secret::secrets_manager_client(&sdk, std::time::Duration::from_secs(10))
+    let client =
+        kaseya_button::secret::secrets_manager_client(&sdk, std::time::Duration::from_secs(10));
+    let conf = client.config().to_builder().endpoint_url(&moto.url).build();
+    aws_sdk_secretsmanager::Client::from_conf(conf)
 }
 
-/// A secret holding `value`, under an id made from `name` that no other test binary uses; its id.
+/// A secret holding `value`, under an id made from `name` that no other test, of this process or
+/// another, uses; its id.
 pub async fn create_secret(name: &str, value: &str) -> String {
-    let id = format!("kaseya-button/{name}-{}", std::process::id());
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let id = format!(
+        "kaseya-button/{name}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
     client()
         .await
         .create_secret()

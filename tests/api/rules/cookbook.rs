@@ -7,7 +7,7 @@ use kaseya_button::context::Context;
 use kaseya_button::rules::{Outcome, Rules};
 use serde_json::{Value, json};
 
-const DOC: &str = include_str!("../docs/rules.md");
+const DOC: &str = include_str!("../../../docs/rules.md");
 
 /// The fenced ```json blocks of `text`.
 fn json_blocks(text: &str) -> Vec<&str> {

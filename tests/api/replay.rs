@@ -2,26 +2,19 @@
 //! moto's queue: each parked press becomes exactly one ticket, whatever SQS delivers twice,
 //! whatever the button parked twice, and whatever BMS does meanwhile.
 
-mod helpers;
-mod support {
-    #[allow(dead_code)] // its Secrets Manager client is not used here
-    pub mod moto;
-    pub mod parking;
-    pub mod sqs;
-}
-
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use bms_sandbox::tenant::{QUEUE_ESCALATIONS, QUEUE_SERVICE_DESK};
 use bms_sandbox::{Failure, Sandbox};
-use helpers::{app_for, press};
 use serde_json::{Value, json};
-use support::parking::{
+
+use crate::helpers::{app_for, press};
+use crate::support::parking::{
     app_parking_on, deliver, message_ids, press_on, replay, replay_until_empty,
 };
-use support::sqs::Parking;
+use crate::support::sqs::Parking;
 
 const TICKETS: &str = "/v2/servicedesk/tickets";
 const DAN: &str = "dan.jump@fabrikam.com";
@@ -355,7 +348,7 @@ async fn a_rule_that_now_rejects_and_a_configuration_error_send_the_record_back(
 #[tokio::test]
 async fn the_sample_event_is_a_lambda_sqs_event_the_replay_files() {
     let sample: Value =
-        serde_json::from_str(include_str!("../events/sqs-replay.json")).expect("valid JSON");
+        serde_json::from_str(include_str!("../../events/sqs-replay.json")).expect("valid JSON");
     let typed: SqsEvent = serde_json::from_value(sample.clone()).expect("an SQS event");
     assert_eq!(typed.records.len(), 1);
     let bms = Sandbox::start().await;

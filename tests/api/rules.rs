@@ -1,14 +1,15 @@
 //! Rules change the ticket BMS receives: through the handler, against the sandbox.
 
-mod helpers;
+mod cookbook;
 
 use bms_sandbox::tenant::{
     ASSIGNEE_JANE_TECH, CONTACT_DAN_JUMP, LOCATION_FABRIKAM_BRANCH, PRIORITY_CRITICAL,
     PRIORITY_HIGH, PRIORITY_LOW, QUEUE_ESCALATIONS, QUEUE_SERVICE_DESK, SOURCE_OTHER, STATUS_NEW,
     TYPE_SERVICE_REQUEST,
 };
-use helpers::{TestApp, press};
 use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, press};
 
 async fn with_rules(rules: Value) -> TestApp {
     TestApp::builder()

@@ -1,16 +1,11 @@
 //! What the function logs, at every level, through a whole set of requests: never a password,
-//! a button key or a token. A binary of its own, because tracing caches per call site whether
-//! anyone listens, and tests logging on other threads at the same time would race with that.
-
-mod helpers;
-mod support {
-    pub mod logs;
-}
+//! a button key or a token; and no user value forges a log line.
 
 use bms_sandbox::{CREDENTIALS, Failure};
-use helpers::{BUTTON_KEY, Gateway, TestApp, closed_port_url, event, press};
 use serde_json::json;
-use support::logs;
+
+use crate::helpers::{self, BUTTON_KEY, Gateway, TestApp, closed_port_url, event, press};
+use crate::support::logs;
 
 const SEARCH: &str = "/v2/crm/contacts/search";
 const TICKETS: &str = "/v2/servicedesk/tickets";
@@ -27,9 +22,6 @@ async fn status_of(t: &TestApp, message: &str) -> u16 {
 
 #[tokio::test]
 async fn no_log_line_holds_a_password_key_or_token() {
-    // Secrets Manager is down: its endpoint is a port nothing listens on.
-    // SAFETY: the only test in this binary, and nothing has started that reads the environment.
-    unsafe { helpers::secrets_manager_at(&closed_port_url()) }
     let (captured, _guard) = logs::capture();
 
     let secret = json!({"credentials": CREDENTIALS, "buttonKeys": [BUTTON_KEY, SECOND_KEY]});
@@ -102,9 +94,10 @@ async fn no_log_line_holds_a_password_key_or_token() {
     t.bms.expire_tokens();
     assert_eq!(status_of(&t, "refused").await, 502);
 
-    // Secrets Manager down.
+    // Secrets Manager down: its endpoint is a port nothing listens on.
     let sm = TestApp::builder()
         .secret_id("kaseya-button/outage")
+        .secrets_manager_at(&closed_port_url())
         .env("KASEYA_TIMEOUT_SECONDS", "2")
         .spawn()
         .await;
@@ -156,4 +149,45 @@ async fn no_log_line_holds_a_password_key_or_token() {
             .all(|(i, m)| lower[i + m.len()..].starts_with("<key>")),
         "a token was logged:\n{log}"
     );
+}
+
+const FORGED: &str = "2026-11-26T10:00:00.000000Z  INFO kaseya_button: ticket created ticket_id=1";
+
+#[tokio::test]
+async fn a_newline_in_an_invalid_email_cannot_forge_a_log_line() {
+    let (captured, _guard) = logs::capture();
+
+    let t = TestApp::spawn().await;
+    for brk in ["\n", "\r\n", "\r"] {
+        let email = format!("dan{brk}{FORGED}");
+        let a = t
+            .post_ticket(json!({"email": email, "message": "Printer is jammed"}))
+            .await;
+        assert_eq!(a.status, 400, "{a:?}");
+        assert!(a.detail().contains("email"), "{a:?}");
+    }
+    // A field the parser refuses for its type, and a form body, name the value too.
+    let form = event(
+        Gateway::HttpV2,
+        "POST",
+        "/tickets",
+        &[
+            ("content-type", "application/x-www-form-urlencoded"),
+            ("authorization", &format!("Bearer {}", helpers::BUTTON_KEY)),
+        ],
+        &format!(
+            "email=dan%0A{}&message=m",
+            FORGED.replace(' ', "+").replace(':', "%3A")
+        ),
+    );
+    assert_eq!(t.send(form).await.status, 400);
+
+    let log = captured.text();
+    assert!(log.contains("request refused"), "{log}");
+    for line in log.split(['\n', '\r']) {
+        assert!(
+            !line.starts_with("2026-11-26T10:00:00"),
+            "a forged log line:\n{log}"
+        );
+    }
 }

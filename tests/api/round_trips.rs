@@ -5,22 +5,15 @@
 //! longest chain of calls each starting after the previous one ended) is deterministic. No wall
 //! time is asserted.
 
-mod helpers;
-// Shared with the init benchmark and other tests, which use what this file does not.
-#[allow(dead_code)]
-mod support {
-    pub mod lambda;
-    pub mod moto;
-}
-
 use std::time::Duration;
 
 use bms_sandbox::{CREDENTIALS, Failure, Options, Sandbox};
-use helpers::{Gateway, app_for, keyed_event, post_ticket, press, read};
 use kaseya_button::App;
 use serde_json::Value;
-use support::lambda::{self, Function, Runtime};
-use support::moto;
+
+use crate::helpers::{Gateway, app_for, keyed_event, post_ticket, press, read};
+use crate::support::lambda::{self, Function, Runtime};
+use crate::support::moto;
 
 /// Long enough that calls started together always overlap, however busy the machine.
 const LATENCY: Duration = Duration::from_millis(60);
@@ -292,7 +285,7 @@ async fn lambda_with(name: &str, tls: bool) -> (Sandbox, Runtime, Vec<(&'static 
     moto::moto();
     let bms = lambda::sandbox(LATENCY, tls).await;
     let id = moto::create_secret(name, CREDENTIALS).await;
-    let env = lambda::env(&bms, id, include_str!("../docs/rules.example.json"));
+    let env = lambda::env(&bms, id, include_str!("../../docs/rules.example.json"));
     (bms, Runtime::start().await, env)
 }
 

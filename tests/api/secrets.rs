@@ -1,14 +1,13 @@
 //! The secret from a real Secrets Manager API (moto_server on loopback), through the handler.
 
-mod helpers;
-mod support {
-    pub mod moto;
-}
-
+use bms_sandbox::Sandbox;
 use bms_sandbox::tenant::{PASSWORD, TENANT_NAME, USER_NAME};
-use helpers::{Answer, Gateway, TestApp, event, press, unkeyed_event};
 use serde_json::json;
-use support::moto::{self, create_secret, put_secret};
+
+use crate::helpers::{
+    Answer, BUTTON_KEY, Gateway, TestApp, app_for, event, post, press, read, unkeyed_event,
+};
+use crate::support::moto::{self, create_secret, put_secret};
 
 fn plain_credentials() -> String {
     format!("{TENANT_NAME}+{USER_NAME}:{PASSWORD}")
@@ -197,7 +196,7 @@ async fn a_removed_button_key_stops_working_within_the_ttl_and_no_press_waits_fo
 #[test]
 fn the_stacks_generated_secret_holds_a_button_key_and_an_operator_key() {
     use kaseya_button::secret::{KeyMatch, Role, Secret};
-    let template = include_str!("../template.yaml");
+    let template = include_str!("../../template.yaml");
     // One single-quoted line (so that checkov's skip comment above it covers all of it).
     let written = template
         .lines()
@@ -229,4 +228,31 @@ fn the_stacks_generated_secret_holds_a_button_key_and_an_operator_key() {
         })
     );
     assert_eq!(secret.credentials.tenant, "REPLACE-company");
+}
+
+#[tokio::test]
+async fn secret_an_unauthenticated_caller_learns_nothing_about_it() {
+    moto::moto();
+    let bms = Sandbox::start().await;
+    let arn = format!("kaseya-button/deleted-{}", std::process::id());
+    let app = app_for(
+        &bms,
+        &[("KASEYA_CREDENTIALS", ""), ("KASEYA_SECRET_ID", &arn)],
+    )
+    .await;
+    for key in [None, Some("wrong-key"), Some(BUTTON_KEY)] {
+        let a = read(app.handle(post("/tickets", key)).await);
+        assert!(a.status >= 500, "{a:?}");
+        let body = a.body.to_string();
+        assert!(
+            !body.contains(&arn),
+            "the secret's id reached the caller: {body}"
+        );
+        assert!(
+            !body.contains("Secrets Manager can't find"),
+            "the SDK's text: {body}"
+        );
+        assert!(!body.contains("ResourceNotFound"), "the SDK's text: {body}");
+    }
+    assert!(bms.tickets().is_empty());
 }

@@ -2,8 +2,6 @@
 //! victim's marker in a ticket of their own nor have a found ticket of another contact answer
 //! the victim's press.
 
-mod helpers;
-
 use bms_sandbox::Sandbox;
 use bms_sandbox::tenant::{
     ACCOUNT_FABRIKAM, ACCOUNT_NORTHWIND, CONTACT_ANN_BEEBE, CONTACT_DAN_JUMP,
@@ -11,9 +9,10 @@ use bms_sandbox::tenant::{
     QUEUE_SERVICE_DESK, SOURCE_CLIENT_PORTAL, STATUS_NEW, TENANT_NAME, TYPE_SERVICE_REQUEST,
     USER_NAME,
 };
-use helpers::{Answer, Gateway, TestApp, keyed_event, press};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+
+use crate::helpers::{self, Answer, Gateway, TestApp, keyed_event, press};
 
 const VICTIM: &str = "dan.jump@fabrikam.com";
 const ATTACKER: &str = "ann.beebe@northwind.com";

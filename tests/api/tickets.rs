@@ -1,7 +1,5 @@
 //! A button press through the handler, as Lambda delivers it, against the fake BMS.
 
-mod helpers;
-
 use base64::Engine as _;
 use bms_sandbox::tenant::{
     ACCOUNT_FABRIKAM, ACCOUNT_NORTHWIND, ACCOUNT_UNREGISTERED, ASSIGNEE_JANE_TECH,
@@ -11,8 +9,9 @@ use bms_sandbox::tenant::{
     STATUS_NEW, TYPE_INCIDENT, TYPE_SERVICE_REQUEST,
 };
 use bms_sandbox::{Casing, Failure};
-use helpers::{BUTTON_KEY, Gateway, TestApp, event, json_event, press};
-use serde_json::json;
+use serde_json::{Value, json};
+
+use crate::helpers::{BUTTON_KEY, Gateway, TestApp, event, json_event, press};
 
 #[tokio::test]
 async fn known_contact_gets_a_ticket_through_both_gateway_formats() {
@@ -494,5 +493,83 @@ async fn wrong_bms_credentials_are_a_502_that_names_the_secret_not_its_value() {
     assert!(
         !text.contains("s3cret") && !text.contains("rotated-elsewhere"),
         "{text}"
+    );
+}
+
+fn attachment(name: &str, content_type: &str) -> Value {
+    json!({"name": name, "contentType": content_type, "data": "aGVsbG8="})
+}
+
+#[tokio::test]
+async fn attachment_names_lose_their_path_and_types_are_checked() {
+    let t = TestApp::spawn().await;
+    let mut body = json!({"email": "dan.jump@fabrikam.com", "message": "See the files"});
+    body["attachments"] = json!([
+        attachment("../../x.png", "image/png"),
+        attachment("C:\\a\\b.png", "IMAGE/PNG"),
+        attachment("logs/", "text/plain; charset=utf-8"),
+        attachment("..", "application/octet-stream"),
+        attachment("page.html", "text/html"),
+        attachment("two\r\nlines.txt", "text/plain"),
+    ]);
+    let a = t.post_ticket(body).await;
+    assert_eq!(a.status, 201, "{a:?}");
+    let notes = t.bms.notes();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    let sent = notes[0].1["Attachments"].as_array().unwrap().clone();
+    let names: Vec<&str> = sent.iter().map(|x| x["Name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "x.png",
+            "b.png",
+            "attachment",
+            "attachment",
+            "page.html",
+            "two lines.txt"
+        ]
+    );
+    let types: Vec<&str> = sent.iter().map(|x| x["Type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        [
+            "image/png",
+            "image/png",
+            "text/plain",
+            "application/octet-stream",
+            "text/html",
+            "text/plain"
+        ]
+    );
+    let note = notes[0].1["Details"].as_str().unwrap();
+    assert!(!note.contains(['\r', '\n', '/', '\\']), "{note:?}");
+
+    for bad in [
+        "image/png\r\nX-Injected: 1",
+        "image",
+        "image/",
+        "/png",
+        "image/png/x",
+        "image png",
+        "<script>/x",
+    ] {
+        let mut body = json!({"email": "dan.jump@fabrikam.com", "message": "See the files"});
+        body["attachments"] = json!([attachment("a.png", "image/png"), attachment("b.png", bad)]);
+        let a = t.post_ticket(body).await;
+        assert_eq!(a.status, 400, "{bad:?}: {a:?}");
+        let detail = a.detail();
+        assert!(
+            detail.contains("attachments") && detail.contains("[1]"),
+            "{bad:?}: {detail}"
+        );
+        assert!(
+            !detail.contains('\n') && !detail.contains('\r'),
+            "{detail:?}"
+        );
+    }
+    assert_eq!(
+        t.bms.tickets().len(),
+        1,
+        "the refused presses filed nothing"
     );
 }

@@ -1,11 +1,10 @@
 //! Named keys, operator keys and `allowFrom`, through the handler: the address checked is the
 //! one API Gateway saw (`203.0.113.10` in the events of `events/`).
 
-mod helpers;
-
 use bms_sandbox::CREDENTIALS;
-use helpers::{Gateway, TestApp, event, press};
 use serde_json::{Value, json};
+
+use crate::helpers::{BUTTON_KEY, Gateway, OPERATOR_KEY, TestApp, event, get, post, press};
 
 const FROM_HERE: &str = "203.0.113.0/24";
 const ELSEWHERE: &str = "198.51.100.0/24";
@@ -74,4 +73,29 @@ async fn a_misconfigured_allow_from_is_a_configuration_error_that_hides_the_key(
     assert!(a.detail().contains("allowFrom[0]"), "{a:?}");
     assert!(!a.detail().contains("tier2-key"), "{a:?}");
     assert!(t.bms.tickets().is_empty());
+}
+
+#[tokio::test]
+async fn health_and_preview_answer_only_an_operator_key() {
+    let t = TestApp::spawn().await;
+    for req in [
+        get("/health", Some(BUTTON_KEY)),
+        post("/tickets/preview", Some(BUTTON_KEY)),
+    ] {
+        let a = t.send(req).await;
+        assert_eq!(a.status, 403, "{a:?}");
+    }
+    assert!(t.bms.calls().is_empty(), "a button key reached BMS");
+    assert_eq!(t.send(get("/health", Some(OPERATOR_KEY))).await.status, 200);
+    assert_eq!(
+        t.send(post("/tickets/preview", Some(OPERATOR_KEY)))
+            .await
+            .status,
+        200
+    );
+    // An operator key files tickets too.
+    assert_eq!(
+        t.send(post("/tickets", Some(OPERATOR_KEY))).await.status,
+        201
+    );
 }

@@ -2,22 +2,19 @@
 //! can be made to answer here, the preview and the health check), each answer's status, content
 //! type, body and headers validated against the schema the document gives for it.
 
-mod helpers;
-mod support {
-    #[allow(dead_code)] // its Secrets Manager client is not used here
-    pub mod moto;
-    pub mod parking;
-    pub mod sqs;
-}
-
 use base64::Engine as _;
 use bms_sandbox::Failure;
-use helpers::{BUTTON_KEY, Gateway, TestApp, event, json_event, key_for, keyed_event, press};
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 
+use crate::helpers::{
+    BUTTON_KEY, Gateway, TestApp, event, json_event, key_for, keyed_event, press,
+};
+use crate::support;
+
 fn spec() -> Value {
-    serde_norway::from_str(include_str!("../docs/openapi.yaml")).expect("docs/openapi.yaml is YAML")
+    serde_norway::from_str(include_str!("../../docs/openapi.yaml"))
+        .expect("docs/openapi.yaml is YAML")
 }
 
 /// `#/components/...` in the document.
@@ -324,7 +321,7 @@ async fn client_errors_conform() {
 
 /// A "JSON" body that is not UTF-8, as API Gateway passes it on: base64-encoded.
 fn not_utf8_json_body() -> Request {
-    let mut ev: Value = serde_json::from_str(include_str!("../events/http-v2-ticket.json"))
+    let mut ev: Value = serde_json::from_str(include_str!("../../events/http-v2-ticket.json"))
         .expect("events/ holds valid JSON");
     ev["body"] = base64::engine::general_purpose::STANDARD
         .encode(b"\xff\xfe{\"email\": \"\xc3\x28\"}")

@@ -1,14 +1,6 @@
 //! Parking, through the handler: a press BMS cannot take now is put on the queue (moto's SQS)
 //! and answered 202; everything else is answered as without a queue and never parked.
 
-mod helpers;
-mod support {
-    #[allow(dead_code)] // its Secrets Manager client is not used here
-    pub mod moto;
-    pub mod parking;
-    pub mod sqs;
-}
-
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
@@ -16,11 +8,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bms_sandbox::tenant::{PASSWORD, QUEUE_SERVICE_DESK};
 use bms_sandbox::{Failure, Sandbox};
-use helpers::{BUTTON_KEY, Gateway, app_for, event, press, read};
 use kaseya_button::queue::ParkedPress;
 use serde_json::{Value, json};
-use support::parking::{FAST, app_parking_on, press_on};
-use support::sqs::Parking;
+
+use crate::helpers::{self, BUTTON_KEY, Gateway, app_for, event, press, read};
+use crate::support::parking::{FAST, app_parking_on, press_on};
+use crate::support::sqs::Parking;
 
 const TICKETS: &str = "/v2/servicedesk/tickets";
 const DAN: &str = "dan.jump@fabrikam.com";

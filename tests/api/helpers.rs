@@ -1,6 +1,5 @@
 //! Shared by the black-box tests: the function built as Lambda builds it, a fake BMS on loopback,
 //! and real API Gateway events (the files in `events/`) carrying the request.
-#![allow(dead_code)] // each test binary uses its own part of this
 
 use std::collections::HashMap;
 use std::net::TcpListener;
@@ -11,6 +10,8 @@ use kaseya_button::App;
 use kaseya_button::config::Config;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
+
+use crate::support::moto;
 
 pub const BUTTON_KEY: &str = "test-button-key-0123456789";
 pub const OPERATOR_KEY: &str = "test-operator-key-9876543210";
@@ -59,6 +60,16 @@ impl Answer {
 /// `/tickets/preview` switched on. A var set to `""` is removed. For a second App on the BMS of a
 /// [`TestApp`]; a first one comes from [`TestApp::builder`].
 pub async fn app_for(bms: &Sandbox, vars: &[(&str, &str)]) -> App {
+    app_with_secrets_manager(bms, vars, None).await
+}
+
+/// [`app_for`], reading its secret (when `KASEYA_SECRET_ID` is set) from Secrets Manager at
+/// `secrets_manager`, or from moto when `None`.
+async fn app_with_secrets_manager(
+    bms: &Sandbox,
+    vars: &[(&str, &str)],
+    secrets_manager: Option<&str>,
+) -> App {
     let mut env: HashMap<String, String> = HashMap::from([
         ("KASEYA_API_URL".to_string(), bms.url()),
         ("KASEYA_CREDENTIALS".to_string(), secret_json()),
@@ -75,7 +86,12 @@ pub async fn app_for(bms: &Sandbox, vars: &[(&str, &str)]) -> App {
             env.insert(k.to_string(), v.to_string());
         }
     }
-    App::new(Config::from_lookup(|k| env.get(k).cloned())).await
+    let config = Config::from_lookup(|k| env.get(k).cloned());
+    if env.contains_key("KASEYA_SECRET_ID") {
+        moto::with_secrets_manager_at(secrets_manager, App::new(config)).await
+    } else {
+        App::new(config).await
+    }
 }
 
 /// Retry pauses short enough that tests of throttling and outages take milliseconds; nothing
@@ -88,6 +104,7 @@ pub const FAST_RETRIES: [(&str, &str); 2] =
 #[derive(Default)]
 pub struct TestAppBuilder {
     vars: Vec<(String, String)>,
+    secrets_manager: Option<String>,
     sandbox: Options,
     warm: bool,
 }
@@ -116,6 +133,13 @@ impl TestAppBuilder {
             .env("KASEYA_SECRET_ID", id)
     }
 
+    /// Secrets Manager at `url` for this function's secret rather than moto: one that refuses
+    /// connections or never answers.
+    pub fn secrets_manager_at(mut self, url: &str) -> Self {
+        self.secrets_manager = Some(url.to_string());
+        self
+    }
+
     /// A sandbox started with these options rather than the defaults.
     pub fn sandbox(mut self, options: Options) -> Self {
         self.sandbox = options;
@@ -138,7 +162,7 @@ impl TestAppBuilder {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let app = app_for(&bms, &vars).await;
+        let app = app_with_secrets_manager(&bms, &vars, self.secrets_manager.as_deref()).await;
         let t = TestApp { app, bms };
         if self.warm {
             let a = t
@@ -281,8 +305,8 @@ pub fn event(
     body: &str,
 ) -> Request {
     let mut ev: Value = match gw {
-        Gateway::RestV1 => serde_json::from_str(include_str!("../events/rest-v1-ticket.json")),
-        Gateway::HttpV2 => serde_json::from_str(include_str!("../events/http-v2-ticket.json")),
+        Gateway::RestV1 => serde_json::from_str(include_str!("../../events/rest-v1-ticket.json")),
+        Gateway::HttpV2 => serde_json::from_str(include_str!("../../events/http-v2-ticket.json")),
     }
     .expect("events/ holds valid JSON");
     let map: serde_json::Map<String, Value> = headers
@@ -317,6 +341,22 @@ pub fn event(
     lambda_http::request::from_str(&ev.to_string()).expect("a valid API Gateway event")
 }
 
+/// `GET path`, with `key` as a bearer token when given.
+pub fn get(path: &str, key: Option<&str>) -> Request {
+    let auth = key.map(|k| format!("Bearer {k}"));
+    let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("authorization", a.as_str())).collect();
+    event(Gateway::HttpV2, "GET", path, &headers, "")
+}
+
+/// A press of Dan Jump's posted as JSON to `path`, with `key` as a bearer token when given.
+pub fn post(path: &str, key: Option<&str>) -> Request {
+    let auth = key.map(|k| format!("Bearer {k}"));
+    let mut headers = vec![("content-type", "application/json")];
+    headers.extend(auth.iter().map(|a| ("authorization", a.as_str())));
+    let body = press("dan.jump@fabrikam.com", "Printer jammed").to_string();
+    event(Gateway::HttpV2, "POST", path, &headers, &body)
+}
+
 /// A JSON body with the fields every request needs.
 pub fn press(email: &str, message: &str) -> Value {
     json!({"email": email, "message": message})
@@ -332,7 +372,7 @@ pub fn closed_port_url() -> String {
 }
 
 /// The URL of a loopback port that takes connections and never answers; the listener lives as
-/// long as the test binary.
+/// long as the test process.
 pub fn hanging_url() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
     URL.get_or_init(|| {
@@ -346,22 +386,4 @@ pub fn hanging_url() -> &'static str {
         });
         url
     })
-}
-
-/// Point this process's Secrets Manager clients at `url`, with test credentials and no profile
-/// or general endpoint that could send them elsewhere.
-///
-/// # Safety
-/// No other thread may read or write the environment while this runs: call it before the test
-/// starts anything that does, or from under a lock that every such test takes first.
-pub unsafe fn secrets_manager_at(url: &str) {
-    // SAFETY: passed on to the caller.
-    unsafe {
-        std::env::set_var("AWS_ENDPOINT_URL_SECRETS_MANAGER", url);
-        std::env::set_var("AWS_REGION", "us-east-1");
-        std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-        std::env::remove_var("AWS_PROFILE");
-        std::env::remove_var("AWS_ENDPOINT_URL");
-    }
 }

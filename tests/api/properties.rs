@@ -2,12 +2,8 @@
 //! rules document the checker accepts runs as it is written, and every problem it finds in one
 //! says where in the document it is.
 //!
-//! 256 cases per property in the normal test run; `PROPTEST_CASES=20000 cargo test --test fuzz`
-//! searches much further.
-
-mod support {
-    pub mod cases;
-}
+//! 256 cases per property in the normal test run;
+//! `PROPTEST_CASES=20000 cargo test --test api properties::` searches much further.
 
 use chrono::Utc;
 use kaseya_button::button::{ButtonRequest, RequestError};
@@ -17,6 +13,8 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 use serde_json::{Map, Value, json};
+
+use crate::support;
 
 const CONTENT_TYPES: [Option<&str>; 6] = [
     None,

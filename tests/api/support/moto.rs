@@ -1,5 +1,5 @@
 //! A real Secrets Manager API, SQS and CloudWatch: `moto_server` (PyPI `moto[server]`) on a
-//! free loopback port, started once per test binary and reached through the SDK's standard
+//! free loopback port, started once per test process and reached through the SDK's standard
 //! `AWS_ENDPOINT_URL_SECRETS_MANAGER`, `AWS_ENDPOINT_URL_SQS` and `AWS_ENDPOINT_URL_CLOUDWATCH`.
 
 use std::io::ErrorKind;
@@ -47,8 +47,9 @@ fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
-/// The moto server of this test binary, started on first use. Every test that talks to it calls
-/// this first, so the environment is set before any test thread reads it.
+/// The moto server of this process, started on first use. Every test that reads the AWS
+/// settings (through a function with a queue or a secret, or a client of its own) calls this
+/// first, so they are set before it reads them.
 pub fn moto() -> &'static Moto {
     static MOTO: OnceLock<Moto> = OnceLock::new();
     MOTO.get_or_init(|| {
@@ -79,8 +80,9 @@ pub fn moto() -> &'static Moto {
             }
         }
         let url = format!("http://127.0.0.1:{port}");
-        // SAFETY: every test in this binary calls `moto()` before doing anything else, and
-        // OnceLock blocks them until this returns, so no other thread reads the environment now.
+        // SAFETY: std's environment functions share one lock, so this cannot race with a read
+        // through std, and nothing in the tests reads the environment otherwise. Every test that
+        // reads these variables calls `moto()` first, and OnceLock holds it until they are set.
         unsafe {
             std::env::set_var("AWS_ENDPOINT_URL_SECRETS_MANAGER", &url);
             std::env::set_var("AWS_ENDPOINT_URL_SQS", &url);
@@ -97,6 +99,39 @@ pub fn moto() -> &'static Moto {
             _lifeline: lifeline,
         }
     })
+}
+
+/// `build`, which builds a function that reads its secret from Secrets Manager, run with
+/// `AWS_ENDPOINT_URL_SECRETS_MANAGER` at `url`, or at moto when `None`.
+///
+/// The function reads the variable when it is built, and it is the one AWS setting that tests
+/// of one process want different (an outage of Secrets Manager): builds take turns, each setting
+/// it for its function and moto's back afterwards. Nothing else depends on it: moto's client and
+/// the lambda sandbox use [`Moto::url`].
+pub async fn with_secrets_manager_at<T>(url: Option<&str>, build: impl Future<Output = T>) -> T {
+    static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let moto = moto().url.as_str();
+    let _turn = TURN.lock().await;
+    set_secrets_manager(url.unwrap_or(moto));
+    let _moto_again = MotoAgain(moto);
+    build.await
+}
+
+/// Sets moto's Secrets Manager back when dropped, before the turn ends, whether the build
+/// returned or panicked.
+struct MotoAgain(&'static str);
+
+impl Drop for MotoAgain {
+    fn drop(&mut self) {
+        set_secrets_manager(self.0);
+    }
+}
+
+fn set_secrets_manager(url: &str) {
+    // SAFETY: std's environment functions share one lock, so this cannot race with a read
+    // through std, and nothing in the tests reads the environment otherwise. `moto()` set the
+    // variable before any turn began: this replaces its value and never adds a variable.
+    unsafe { std::env::set_var("AWS_ENDPOINT_URL_SECRETS_MANAGER", url) }
 }
 
 /// A Secrets Manager client built as the function builds its own, for moto whatever the

@@ -208,7 +208,7 @@ fn test_ca() -> &'static Path {
 
 /// An HTTP API (payload 2.0) event: a press by `email`.
 pub fn press_event(email: &str) -> String {
-    let mut ev: Value = serde_json::from_str(include_str!("../../events/http-v2-ticket.json"))
+    let mut ev: Value = serde_json::from_str(include_str!("../../../events/http-v2-ticket.json"))
         .expect("events/ holds valid JSON");
     ev["body"] = json!({"email": email, "message": "My printer is jammed",
                         "selections": ["This is an emergency"]})
@@ -225,8 +225,6 @@ pub fn status(answer: &Value) -> u64 {
 /// A running function, killed when dropped.
 pub struct Function {
     child: Child,
-    /// When the process was spawned.
-    pub spawned: Instant,
 }
 
 impl Function {
@@ -246,22 +244,15 @@ impl Function {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
-        let spawned = Instant::now();
         let child = command
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {binary}: {e}"));
-        Function { child, spawned }
+        Function { child }
     }
 
-    /// The most memory the process has held (`VmHWM`), in KiB.
-    pub fn peak_rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0)
+    /// The process's id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
     }
 
     /// Stops the process (SIGSTOP), as Lambda freezes a container between invocations.
@@ -276,7 +267,7 @@ impl Function {
 
     fn signal(&self, signal: &str) {
         let ok = Command::new("kill")
-            .args([signal, &self.child.id().to_string()])
+            .args([signal, &self.id().to_string()])
             .status()
             .is_ok_and(|s| s.success());
         assert!(ok, "kill {signal} failed");

@@ -7,8 +7,6 @@
 //! `chromium-driver`; `.ci/run` installs them). The tests save screenshots of the pages for
 //! the README (`UPDATE_SCREENSHOTS=1` renews those in `docs/screenshots/`).
 
-mod helpers;
-
 use std::net::{Ipv4Addr, SocketAddr, TcpListener as StdListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -23,11 +21,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bms_sandbox::Sandbox;
 use fantoccini::{Client, ClientBuilder, Locator};
-use helpers::{BUTTON_KEY, OPERATOR_KEY, app_for};
 use hyper_util::client::legacy::connect::HttpConnector;
 use kaseya_button::App;
 use lambda_http::Body;
 use serde_json::{Value, json};
+
+use crate::helpers::{BUTTON_KEY, OPERATOR_KEY, app_for};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -168,7 +167,7 @@ async fn gateway(
     headers: HeaderMap,
     body: Bytes,
 ) -> axum::response::Response {
-    let mut ev: Value = serde_json::from_str(include_str!("../events/http-v2-ticket.json"))
+    let mut ev: Value = serde_json::from_str(include_str!("../../events/http-v2-ticket.json"))
         .expect("events/ holds valid JSON");
     let path = uri.path();
     ev["routeKey"] = "$default".into();

@@ -2,11 +2,6 @@
 //! demo's settings (its button key, `docs/rules.example.json`, the preview on); and the health
 //! report, check by check.
 
-mod helpers;
-mod support {
-    pub mod moto;
-}
-
 use std::path::{Path, PathBuf};
 
 use bms_sandbox::tenant::{
@@ -15,9 +10,12 @@ use bms_sandbox::tenant::{
     PRIORITY_CRITICAL, PRIORITY_MEDIUM, QUEUE_ESCALATIONS, QUEUE_SERVICE_DESK,
 };
 use bms_sandbox::{CREDENTIALS, Options, Tenant};
-use helpers::{Answer, Gateway, TestApp, TestAppBuilder, closed_port_url, event};
 use serde_json::{Value, json};
-use support::moto;
+
+use crate::helpers::{
+    Answer, Gateway, OPERATOR_KEY, TestApp, TestAppBuilder, closed_port_url, event, get,
+};
+use crate::support::moto;
 
 /// The key the events carry, as `scripts/demo` configures it.
 const DEMO_KEY: &str = "demo-button-key";
@@ -30,7 +28,7 @@ fn demo() -> TestAppBuilder {
             "KASEYA_CREDENTIALS",
             &json!({"credentials": CREDENTIALS, "buttonKeys": [DEMO_KEY], "operatorKeys": [DEMO_OPERATOR_KEY]}).to_string(),
         )
-        .env("BUTTON_RULES", include_str!("../docs/rules.example.json"))
+        .env("BUTTON_RULES", include_str!("../../docs/rules.example.json"))
         .env("BUTTON_PREVIEW", "on")
 }
 
@@ -185,7 +183,7 @@ fn expect(kind: &str, a: &Answer, t: &TestApp, event: &Value) {
             );
         }
         other => panic!(
-            "events/: no expectation for the kind `{other}`: add it to `expect` in tests/events.rs"
+            "events/: no expectation for the kind `{other}`: add it to `expect` in tests/api/events.rs"
         ),
     }
 }
@@ -223,7 +221,7 @@ async fn every_event_file_gives_its_expected_answer() {
                 .to_string_lossy()
                 .into_owned()
         })
-        // The SQS events are the replay function's: tests/replay.rs runs them.
+        // The SQS events are the replay function's: tests/api/replay.rs runs them.
         .filter(|f| !f.starts_with("sqs-"))
         .collect();
     files.sort();
@@ -531,4 +529,23 @@ async fn health_takes_only_an_operator_key() {
     assert_eq!(a.status, 403, "{a:?}");
     assert!(a.detail().contains("operatorKeys"), "{a:?}");
     assert!(t.bms.calls().is_empty());
+}
+
+#[tokio::test]
+async fn health_is_no_amplifier_a_report_is_reused_for_a_minute() {
+    let t = TestApp::spawn().await;
+    let first = t.send(get("/health", Some(OPERATOR_KEY))).await;
+    assert_eq!(first.status, 200, "{first:?}");
+    let calls = t.bms.calls().len();
+    assert!(calls > 0);
+    for _ in 0..5 {
+        let again = t.send(get("/health", Some(OPERATOR_KEY))).await;
+        assert_eq!(again.status, first.status);
+        assert_eq!(again.body, first.body);
+    }
+    assert_eq!(
+        t.bms.calls().len(),
+        calls,
+        "a repeated report called BMS again"
+    );
 }

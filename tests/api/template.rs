@@ -37,7 +37,7 @@ fn events_without_method(template: &Value) -> Vec<String> {
 }
 
 fn template() -> Value {
-    serde_norway::from_str(include_str!("../template.yaml")).expect("template.yaml is YAML")
+    serde_norway::from_str(include_str!("../../template.yaml")).expect("template.yaml is YAML")
 }
 
 #[test]

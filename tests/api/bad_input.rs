@@ -1,13 +1,12 @@
 //! Bad input and unknown callers, through the handler: each gets its own problem+json answer
 //! naming what was wrong, and none of them reaches BMS.
 
-mod helpers;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use helpers::{Answer, BUTTON_KEY, Gateway, TestApp, event};
 use kaseya_button::button::{MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, MAX_FIELD_BYTES};
 use serde_json::{Value, json};
+
+use crate::helpers::{Answer, BUTTON_KEY, Gateway, TestApp, event};
 
 const TICKETS: &str = "/v2/servicedesk/tickets";
 

@@ -1,6 +1,5 @@
 //! The function with a parking queue (moto's SQS), pressed through API Gateway events and
-//! replayed with Lambda SQS events: what `tests/queue.rs` and `tests/replay.rs` share.
-#![allow(dead_code)] // each test binary uses its own part of this
+//! replayed with Lambda SQS events: what the parking and replay tests share.
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use bms_sandbox::Sandbox;

@@ -1,7 +1,6 @@
 //! Amazon SQS from moto_server: a parking queue and its dead-letter queue per test, what is on
 //! them, and the Lambda SQS events the replay receives, made from messages read off the queue
 //! exactly as Lambda's event source mapping makes them.
-#![allow(dead_code)] // each test binary uses its own part of this
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};

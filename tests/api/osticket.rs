@@ -2,23 +2,20 @@
 //! against the fake BMS: what osTicket clients send and how they read the answers. And property
 //! tests of the two readers its bodies need: data URLs and HTML.
 
-mod helpers;
-mod support {
-    pub mod cases;
-}
-
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bms_sandbox::tenant::{QUEUE_ESCALATIONS, QUEUE_SERVICE_DESK};
 use bms_sandbox::{Failure, Options, Sandbox};
-use helpers::{BUTTON_KEY, Gateway, TestApp, app_for, event};
 use kaseya_button::App;
 use kaseya_button::osticket::{data_url, html};
 use lambda_http::{Body, Request, Response};
 use proptest::prelude::*;
 use serde_json::{Value, json};
+
+use crate::helpers::{BUTTON_KEY, Gateway, TestApp, app_for, event};
+use crate::support;
 
 const ROUTE: &str = "/api/tickets.json";
 const NO_REWRITE: &str = "/api/http.php/tickets.json";

@@ -4,16 +4,14 @@
 //! Retry pauses are made short through `KASEYA_RETRY_BASE_MS`/`KASEYA_RETRY_CAP_MS`; nothing here
 //! measures time.
 
-mod helpers;
-
-use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
 use bms_sandbox::Failure;
-use helpers::{
+use lambda_http::RequestExt;
+
+use crate::helpers::{
     Answer, Gateway, TestApp, TestAppBuilder, closed_port_url, hanging_url, json_event, press,
 };
-use lambda_http::RequestExt;
 
 const TICKETS: &str = "/v2/servicedesk/tickets";
 const SEARCH: &str = "/v2/crm/contacts/search";
@@ -363,22 +361,11 @@ async fn a_429_on_login_is_retried() {
 
 // --- Secrets Manager ---------------------------------------------------------------------------
 
-/// Point this binary's Secrets Manager client at a port that never answers. Called by every
-/// test that reads a secret from Secrets Manager, before it builds the function.
-fn secrets_manager_hangs() {
-    static SET: OnceLock<()> = OnceLock::new();
-    SET.get_or_init(|| {
-        // SAFETY: std's environment functions take one lock, and no test in this binary reads
-        // these variables through anything else.
-        unsafe { helpers::secrets_manager_at(hanging_url()) }
-    });
-}
-
 #[tokio::test]
 async fn a_secrets_manager_that_never_answers_is_a_503_not_a_500() {
-    secrets_manager_hangs();
     let t = TestApp::builder()
         .secret_id("kaseya-button/outage")
+        .secrets_manager_at(hanging_url())
         .env("KASEYA_TIMEOUT_SECONDS", "1")
         .spawn()
         .await;

@@ -1,13 +1,16 @@
 //! A retried press with the same `Idempotency-Key` answers with the first ticket instead of
 //! filing a second one, through the handler and against the fake BMS.
 
-mod helpers;
+mod markers;
 
 use std::time::Duration;
 
-use bms_sandbox::Failure;
-use helpers::{Answer, Gateway, TestApp, keyed_event, press};
+use bms_sandbox::{Failure, Sandbox};
 use serde_json::{Value, json};
+
+use crate::helpers::{
+    self, Answer, Gateway, TestApp, app_for, keyed_event, post_ticket, press, read,
+};
 
 const KEY: &str = "7d1f3c2a-5b8e-4f0a-9c6d-2e4b8a1f0c93";
 
@@ -325,4 +328,92 @@ async fn preview_tells_whether_a_press_would_be_a_duplicate() {
         first.body["ticketNumber"]
     );
     assert_eq!(t.bms.tickets().len(), 1, "preview files nothing");
+}
+
+#[tokio::test]
+async fn concurrent_repeats_file_one_ticket_and_every_answer_names_it() {
+    const INSTANCES: usize = 4;
+    let bms = Sandbox::start().await;
+    let mut apps = Vec::new();
+    for _ in 0..INSTANCES {
+        let app = app_for(&bms, &[]).await;
+        // Warm: token, lookups and catch-all cached, so the presses below meet at the searches.
+        let a = post_ticket(&app, &press("ann.beebe@northwind.com", "warm")).await;
+        assert_eq!(a.status, 201, "{a:?}");
+        apps.push(app);
+    }
+    let warm_tickets = bms.tickets().len();
+    // Every search answers only after all of them have been asked: each container finds nothing
+    // and files, as two containers taking one press at one moment do.
+    bms.set_latency(std::time::Duration::from_millis(150));
+    let body = press("dan.jump@fabrikam.com", "Printer on fire");
+    let presses = apps.iter().map(|app| {
+        let req = helpers::keyed_event(Gateway::HttpV2, "/tickets", &body, Some("double-submit-1"));
+        async move { read(app.handle(req).await) }
+    });
+    let answers = futures_join_all(presses).await;
+    let ids: Vec<_> = answers.iter().map(|a| a.body["ticketId"].clone()).collect();
+    for a in &answers {
+        assert!(matches!(a.status, 200 | 201), "{a:?}");
+    }
+    assert!(
+        ids.iter().all(|id| *id == ids[0]),
+        "answers differ: {answers:#?}"
+    );
+    assert_eq!(
+        answers.iter().filter(|a| a.status == 201).count(),
+        1,
+        "one answer files, the others name its ticket: {answers:#?}"
+    );
+    let filed = bms.tickets().len() - warm_tickets;
+    let resolved = bms.resolutions();
+    assert_eq!(
+        filed - resolved.len(),
+        1,
+        "one ticket stays open; filed {filed}, resolved {resolved:#?}"
+    );
+    for (id, body) in &resolved {
+        assert_ne!(
+            serde_json::Value::from(*id),
+            ids[0],
+            "the winner was resolved"
+        );
+        let comment = body["Comment"].as_str().unwrap_or_default();
+        assert!(comment.contains("Duplicate of ticket"), "{comment}");
+    }
+}
+
+/// Run every future at once on this task and collect the outputs in order.
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl IntoIterator<Item = F>,
+) -> Vec<F::Output> {
+    let mut set = Vec::new();
+    for f in futures {
+        set.push(Box::pin(f));
+    }
+    let mut out = Vec::with_capacity(set.len());
+    let mut pending: Vec<Option<_>> = set.into_iter().map(Some).collect();
+    let mut results: Vec<Option<F::Output>> = (0..pending.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut done = true;
+        for (i, slot) in pending.iter_mut().enumerate() {
+            if let Some(f) = slot {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => {
+                        results[i] = Some(v);
+                        *slot = None;
+                    }
+                    std::task::Poll::Pending => done = false,
+                }
+            }
+        }
+        if done {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    out.extend(results.into_iter().flatten());
+    out
 }

@@ -1,12 +1,14 @@
 //! No answer tells a caller whether an e-mail belongs to a BMS contact: a known e-mail, an
 //! unknown one and a near match get the same answers, successes and errors alike.
 
-mod helpers;
-
-use bms_sandbox::Failure;
-use bms_sandbox::tenant::{CONTACT_DAN_JUMP, CONTACT_UNREGISTERED};
-use helpers::{Answer, Gateway, TestApp, keyed_event, press};
+use bms_sandbox::tenant::{
+    ACCOUNT_FABRIKAM, ACCOUNT_UNREGISTERED, CONTACT_DAN_JUMP, CONTACT_UNREGISTERED,
+    LOCATION_UNREGISTERED, Tenant,
+};
+use bms_sandbox::{Failure, Options, Sandbox};
 use serde_json::{Value, json};
+
+use crate::helpers::{Answer, Gateway, TestApp, app_for, keyed_event, post_ticket, press};
 
 const KNOWN: &str = "dan.jump@fabrikam.com";
 const UNKNOWN: &str = "sam.new@contoso.com";
@@ -179,4 +181,80 @@ async fn preview_is_off_unless_switched_on() {
     let a = on.preview(press(KNOWN, "x")).await;
     assert_eq!(a.status, 200, "{a:?}");
     assert_eq!(a.body["contact"]["contactId"], CONTACT_DAN_JUMP);
+}
+
+/// Dan Jump's contact without a location, and his account without a main one.
+fn tenant_without_dans_location() -> Tenant {
+    let mut tenant = Tenant::default();
+    for c in tenant
+        .contacts
+        .iter_mut()
+        .filter(|c| c.id == CONTACT_DAN_JUMP)
+    {
+        c.location_id = None;
+    }
+    for l in tenant
+        .locations
+        .iter_mut()
+        .filter(|l| l.account_id == ACCOUNT_FABRIKAM)
+    {
+        l.is_main = false;
+    }
+    tenant
+}
+
+#[tokio::test]
+async fn location_a_known_contact_without_any_is_filed_and_answered_like_an_unknown_one() {
+    let bms = Sandbox::start_with(Options {
+        tenant: tenant_without_dans_location(),
+        ..Options::default()
+    })
+    .await;
+    let app = app_for(&bms, &[]).await;
+    let known = post_ticket(&app, &press("dan.jump@fabrikam.com", "No location")).await;
+    let unknown = post_ticket(&app, &press("who@nowhere.example", "No contact")).await;
+    assert_eq!(known.status, 201, "{known:?}");
+    assert_eq!(unknown.status, 201, "{unknown:?}");
+    let keys = |a: &Answer| {
+        let mut k: Vec<String> = a
+            .body
+            .as_object()
+            .map_or(Vec::new(), |o| o.keys().cloned().collect());
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&known), keys(&unknown));
+    assert_eq!(known.body["warnings"], unknown.body["warnings"]);
+    let tickets = bms.tickets();
+    let ticket = &tickets[0];
+    // Filed where a ticket always has a place: the catch-all's account and location, with the
+    // reason for the technicians.
+    assert_eq!(ticket["AccountId"], ACCOUNT_UNREGISTERED);
+    assert_eq!(ticket["LocationId"], LOCATION_UNREGISTERED);
+    assert_eq!(ticket["ContactId"], CONTACT_UNREGISTERED);
+    let details = ticket["Details"].as_str().unwrap_or_default();
+    assert!(details.contains("[Submission Errors]"), "{details}");
+    assert!(
+        details.contains(&format!("contact {CONTACT_DAN_JUMP}")),
+        "{details}"
+    );
+    assert!(details.contains("dan.jump@fabrikam.com"), "{details}");
+}
+
+#[tokio::test]
+async fn bms_error_text_does_not_reach_the_caller() {
+    let t = TestApp::spawn().await;
+    let secret_text = "contact jane.secret@fabrikam.com is locked";
+    t.bms.fail_next(
+        "POST",
+        "/v2/servicedesk/tickets",
+        Failure::SuccessFalse(secret_text.into()),
+    );
+    let a = t.post_ticket(press("dan.jump@fabrikam.com", "x")).await;
+    assert_eq!(a.status, 502, "{a:?}");
+    assert!(!a.body.to_string().contains("jane.secret"), "{a:?}");
+    assert!(
+        a.detail().contains("log"),
+        "the detail says where to look: {a:?}"
+    );
 }

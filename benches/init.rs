@@ -1,5 +1,5 @@
 //! A cold start as its caller sees it: the real `kaseya-button` binary started the way Lambda
-//! starts it (a Runtime API on loopback, `tests/support/lambda.rs`), the BMS sandbox behind it
+//! starts it (a Runtime API on loopback, `tests/api/support/lambda.rs`), the BMS sandbox behind it
 //! with an injected latency, and its secret in Secrets Manager (moto), relayed through the
 //! sandbox so that the secret's fetch is recorded, delayed and counted with the BMS calls.
 //!
@@ -17,10 +17,10 @@
 //!     cargo bench --bench init -- target/release/kaseya-button   # any other build of it
 
 #[allow(dead_code)]
-#[path = "../tests/support/lambda.rs"]
+#[path = "../tests/api/support/lambda.rs"]
 mod lambda;
 #[allow(dead_code)]
-#[path = "../tests/support/moto.rs"]
+#[path = "../tests/api/support/moto.rs"]
 mod moto;
 #[path = "support/rules_doc.rs"]
 mod rules_doc;
@@ -71,6 +71,7 @@ async fn one_start(setup: &Setup<'_>, kind: Kind, warm: usize, latency: Duration
     if kind == Kind::RequestTriggered {
         runtime.hand_over(lambda::press_event(KNOWN));
     }
+    let spawned = Instant::now();
     let function = Function::spawn(setup.binary, &runtime, setup.env);
     let asked = runtime.asked().await;
     let handed = if kind == Kind::PreInitialised {
@@ -79,14 +80,14 @@ async fn one_start(setup: &Setup<'_>, kind: Kind, warm: usize, latency: Duration
         runtime.hand_over(lambda::press_event(KNOWN));
         Instant::now()
     } else {
-        function.spawned
+        spawned
     };
     let first_call = bms
         .calls()
         .iter()
         .map(|c| bms.epoch() + c.started)
         .min()
-        .map(|at| at.saturating_duration_since(function.spawned))
+        .map(|at| at.saturating_duration_since(spawned))
         .unwrap_or_default();
     if kind == Kind::PreInitialised {
         bms.reset_calls();
@@ -95,7 +96,7 @@ async fn one_start(setup: &Setup<'_>, kind: Kind, warm: usize, latency: Duration
     assert_eq!(lambda::status(&answer), 201, "the first press: {answer}");
     let mut start = Start {
         first_call,
-        init: asked - function.spawned,
+        init: asked - spawned,
         first_answer: answered - handed,
         round_trips: bms.round_trips(),
         round_trips_with_setups: bms.round_trips_with_setups(),
@@ -116,8 +117,18 @@ async fn one_start(setup: &Setup<'_>, kind: Kind, warm: usize, latency: Duration
     }
     // Every event answered: the peak is final.
     runtime.asked().await;
-    start.peak_kib = function.peak_rss_kib();
+    start.peak_kib = peak_rss_kib(function.id());
     start
+}
+
+/// The most memory the process `pid` has held (`VmHWM`), in KiB.
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {

@@ -9,9 +9,10 @@
 #[path = "support/app.rs"]
 mod app;
 #[allow(dead_code)] // its Secrets Manager client is not used here
-#[path = "../tests/support/moto.rs"]
+#[path = "../tests/api/support/moto.rs"]
 mod moto;
-#[path = "../tests/support/sqs.rs"]
+#[allow(dead_code)] // the tests' inspections of the queue are not used here
+#[path = "../tests/api/support/sqs.rs"]
 mod sqs;
 
 use std::time::{Duration, Instant};

@@ -4,7 +4,7 @@ import schemathesis
 
 # Hypothesis cannot generate a string this long (its buffer is smaller), so a schema that asks
 # for one, as the negative case of the 64 KB field limit does, stops the fuzzing phase.
-# tests/openapi.rs and the request parser's unit tests cover that limit instead.
+# tests/api/openapi.rs and the request parser's unit tests cover that limit instead.
 _LONGEST_GENERATED = 10_000
 
 
@@ -43,6 +43,6 @@ def filter_failure(context, failure, case, response):
     """Drop the one failure that is not the function's: `cargo lambda watch` cannot put a body
     that is not UTF-8 into its JSON event and answers 500 itself, with its own problem type,
     without calling the function. Behind API Gateway such a body reaches the function, which
-    answers 400 (tests/openapi.rs sends one)."""
+    answers 400 (tests/api/openapi.rs sends one)."""
     emulator_500 = response.status_code == 500 and b"httpstatuses.com/500" in (response.content or b"")
     return not (emulator_500 and not _is_utf8(case.body))

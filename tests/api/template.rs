@@ -1,0 +1,72 @@
+//! `template.yaml` as `sam build` reads it: what `sam validate --lint` lets through but the SAM
+//! transform refuses.
+
+use serde_norway::Value;
+
+/// Every `HttpApi` event of every function, as `(function, event, properties)`.
+fn http_api_events(template: &Value) -> Vec<(String, String, &Value)> {
+    let mut found = Vec::new();
+    let Some(resources) = template.get("Resources").and_then(Value::as_mapping) else {
+        return found;
+    };
+    for (name, resource) in resources {
+        let events = resource
+            .get("Properties")
+            .and_then(|p| p.get("Events"))
+            .and_then(Value::as_mapping);
+        for (event, body) in events.into_iter().flatten() {
+            if body.get("Type").and_then(Value::as_str) == Some("HttpApi") {
+                let properties = body.get("Properties").unwrap_or(&Value::Null);
+                let text = |v: &Value| v.as_str().unwrap_or("?").to_string();
+                found.push((text(name), text(event), properties));
+            }
+        }
+    }
+    found
+}
+
+/// The `HttpApi` events that name a `Path` but no `Method`. SAM's transform refuses the whole
+/// template for one of them ("Property 'Method' is required"), so `sam build` and `sam deploy`
+/// fail although `sam validate --lint` passes.
+fn events_without_method(template: &Value) -> Vec<String> {
+    http_api_events(template)
+        .into_iter()
+        .filter(|(_, _, p)| p.get("Path").is_some() && p.get("Method").is_none())
+        .map(|(function, event, _)| format!("{function}.Events.{event}"))
+        .collect()
+}
+
+fn template() -> Value {
+    serde_norway::from_str(include_str!("../../template.yaml")).expect("template.yaml is YAML")
+}
+
+#[test]
+fn every_http_api_event_with_a_path_names_its_method() {
+    let missing = events_without_method(&template());
+    assert!(
+        missing.is_empty(),
+        "these HttpApi events have a Path and no Method, which `sam build` refuses: {missing:?}; \
+         add `Method: ANY` (the function answers 405 itself) or the one method the route takes"
+    );
+}
+
+#[test]
+fn the_template_has_http_api_events_to_check() {
+    // Guards the check above against a template it cannot read (a renamed key would leave it
+    // nothing to look at, and an empty list passes).
+    let template = template();
+    let events = http_api_events(&template);
+    assert!(events.len() >= 10, "found only {events:?}");
+    assert!(events.iter().any(|(_, e, _)| e == "Tickets"));
+}
+
+#[test]
+fn an_event_without_a_method_is_found() {
+    let broken: Value = serde_norway::from_str(
+        "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Events:\n        \
+         Ok:\n          Type: HttpApi\n          Properties: {Path: /a, Method: GET}\n        \
+         NoMethod:\n          Type: HttpApi\n          Properties: {Path: /b}\n",
+    )
+    .expect("YAML");
+    assert_eq!(events_without_method(&broken), ["Fn.Events.NoMethod"]);
+}

@@ -9,6 +9,7 @@
 
 mod error;
 mod lookup;
+mod plan;
 mod repeats;
 
 use std::sync::Arc;
@@ -26,8 +27,9 @@ use crate::secret::SecretStore;
 use crate::ticket::{self, Requester};
 
 pub(crate) use error::{Failed, PressError};
-use lookup::requester;
 pub(crate) use lookup::{CatchAllCache, location, tables};
+pub(crate) use plan::{Plan, Warning};
+use plan::{plan, requester_name};
 use repeats::{Earlier, earlier_ticket, settle_race};
 pub(crate) use repeats::{INTAKE_KEY_PREFIX, Repeat, intake_key};
 
@@ -41,26 +43,6 @@ pub(crate) struct Pipeline<'a> {
     pub catch_all: &'a CatchAllCache,
     /// The note type of the note that carries the attachments (`KASEYA_NOTE_TYPE_ID`).
     pub note_type_id: i64,
-}
-
-/// Something that went wrong with a press that still makes a ticket: the whole text for the
-/// ticket, the log and the preview, and what the caller is told, which never names what BMS
-/// holds (a replaced queue's text lists the queues BMS knows; the caller learns only that a
-/// value was replaced).
-#[derive(Debug, Clone)]
-pub(crate) struct Warning {
-    pub ticket: String,
-    pub told: String,
-}
-
-impl From<String> for Warning {
-    /// A warning the caller may read in full.
-    fn from(text: String) -> Warning {
-        Warning {
-            told: text.clone(),
-            ticket: text,
-        }
-    }
 }
 
 /// A press taken through the rules.
@@ -78,17 +60,6 @@ pub(crate) struct Evaluated {
     pub may_race: bool,
     /// See [`Pressed::scope`].
     pub scope: CallerScope,
-}
-
-/// Everything a ticket needs, short of creating it: what `/tickets/preview` shows.
-pub(crate) struct Plan {
-    pub requester: Requester,
-    pub resolution: Resolution,
-    /// Told to the caller, and listed in the ticket.
-    pub warnings: Vec<Warning>,
-    /// Listed in the ticket only: what the caller must not learn (that the e-mail is a contact).
-    pub for_technicians: Vec<String>,
-    pub note: Option<NoteInput>,
 }
 
 /// When a press was made and how its repeats are known: what the pipeline needs besides the
@@ -209,40 +180,6 @@ impl Submitted {
             },
             Submitted::Rejected(_) => Counts::default(),
         }
-    }
-}
-
-impl Plan {
-    /// Whether a ticket an earlier press left is this press's: the marker alone is not enough,
-    /// the ticket must also be for the same contact.
-    fn is_for(&self, earlier: &CreatedTicket) -> bool {
-        earlier.contact_id == Some(self.requester.contact.id)
-    }
-
-    /// The `POST /v2/servicedesk/tickets` body, built once the warnings are final: they are
-    /// listed in the ticket too.
-    pub fn ticket(&self, ev: &Evaluated, marker: Option<&Marker>) -> TicketInput {
-        let errors: Vec<String> = self
-            .warnings
-            .iter()
-            .map(|w| &w.ticket)
-            .chain(&self.for_technicians)
-            .cloned()
-            .collect();
-        let mut input = ticket::ticket_input(
-            &ev.button,
-            &ev.after,
-            &self.requester,
-            &self.resolution,
-            &errors,
-            ev.now,
-            marker,
-        );
-        // A press filed late says so first.
-        if let Some(late) = &ev.late {
-            input.details = format!("{late}\n\n{}", input.details);
-        }
-        input
     }
 }
 
@@ -424,60 +361,6 @@ impl Evaluated {
             button: self.button,
         }
     }
-}
-
-/// Contact, location and ids, looked up concurrently.
-async fn plan(p: Pipeline<'_>, ev: &Evaluated) -> Result<Plan, PressError> {
-    let defaults = p.rules.defaults();
-    let needed = resolve::needed(&ev.after, defaults);
-    let (requester, tables) = tokio::join!(requester(p, &ev.button.email), tables(p.bms, &needed));
-    let (requester, misfiled) = requester?;
-    let resolution = resolve::resolve(&ev.after, defaults, &tables?)?;
-    let mut warnings: Vec<Warning> = ev
-        .outcome
-        .errors
-        .iter()
-        .cloned()
-        .map(Warning::from)
-        .collect();
-    for (ticket, told) in resolution.warnings.iter().zip(&resolution.told) {
-        tracing::warn!(warning = %ticket, "a value the rules or the request gave was replaced");
-        warnings.push(Warning {
-            ticket: ticket.clone(),
-            told: told.clone(),
-        });
-    }
-    let note = ticket::attachment_note(&ev.button, p.note_type_id, ev.now);
-    Ok(Plan {
-        requester,
-        resolution,
-        warnings,
-        for_technicians: misfiled.into_iter().collect(),
-        note,
-    })
-}
-
-/// osTicket requires a name and its clients may not send one: the BMS contact's, else the
-/// e-mail. Only for the ticket's details; the rules saw the request as it came.
-fn requester_name(email: &Email, plan: &Plan) -> Option<Text> {
-    let contact = &plan.requester.contact;
-    let is_the_user = contact
-        .email
-        .as_deref()
-        .is_some_and(|e| email.eq_ignore_case(e));
-    let full = [&contact.first_name, &contact.last_name]
-        .into_iter()
-        .flatten()
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
-    let name = if is_the_user && !full.is_empty() {
-        full
-    } else {
-        email.as_str().to_string()
-    };
-    Text::parse("name", &name).ok().flatten()
 }
 
 #[cfg(test)]

@@ -37,5 +37,6 @@ mod round_trips;
 mod routing;
 mod rules;
 mod secrets;
+mod structure;
 mod template;
 mod tickets;

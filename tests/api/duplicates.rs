@@ -438,3 +438,40 @@ async fn futures_join_all<F: std::future::Future>(
     out.extend(results.into_iter().flatten());
     out
 }
+
+/// An `Idempotency-Key` answers its own key's presses only: a press with another key, the same
+/// e-mail and the same `Idempotency-Key` (a guess at osTicket's `content-<sha256 …>` key, say)
+/// files its own ticket and learns nothing of the first.
+#[tokio::test]
+async fn another_keys_press_with_the_same_idempotency_key_files_its_own_ticket() {
+    let t = TestApp::spawn().await;
+    let body = press("dan.jump@fabrikam.com", "Printer is jammed");
+    let guessed = "content-0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    let mine = t.keyed(Gateway::HttpV2, &body, guessed).await;
+    assert_eq!(mine.status, 201, "{mine:?}");
+    let auth = format!("Bearer {OPERATOR_KEY}");
+    let headers = [
+        ("content-type", "application/json"),
+        ("authorization", auth.as_str()),
+        ("Idempotency-Key", guessed),
+    ];
+    let theirs = t
+        .send(event(
+            Gateway::HttpV2,
+            "POST",
+            "/tickets",
+            &headers,
+            &body.to_string(),
+        ))
+        .await;
+    assert_eq!(theirs.status, 201, "not a duplicate: {theirs:?}");
+    assert_ne!(theirs.body["ticketId"], mine.body["ticketId"]);
+    assert_eq!(theirs.body.get("duplicate"), None, "{theirs:?}");
+    assert_eq!(t.bms.tickets().len(), 2);
+    let again = t.keyed(Gateway::HttpV2, &body, guessed).await;
+    assert_eq!(
+        again.status, 200,
+        "the first key's repeat still finds its ticket"
+    );
+    assert_eq!(again.body["ticketId"], mine.body["ticketId"]);
+}

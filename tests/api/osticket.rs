@@ -737,3 +737,38 @@ async fn the_button_variable_routes_by_the_keys_name() {
     assert_created(&post(&plain.app, &documented_example()).await);
     assert_eq!(plain.bms.tickets()[0]["QueueId"], QUEUE_SERVICE_DESK);
 }
+
+/// Two button keys, each usable from the events' address.
+async fn app_with_two_keys() -> TestApp {
+    let secret = json!({
+        "credentials": bms_sandbox::CREDENTIALS,
+        "buttonKeys": ["victim-key-0123456789", "other-key-0123456789"],
+    });
+    TestApp::builder()
+        .env("KASEYA_CREDENTIALS", &secret.to_string())
+        .spawn()
+        .await
+}
+
+/// Content dedupe answers a key's own request only: another key sending the same e-mail,
+/// subject, message and attachment names first neither captures the victim's request nor
+/// learns, from the answer, that the victim's ticket exists.
+#[tokio::test]
+async fn another_keys_identical_request_is_its_own_ticket() {
+    let t = app_with_two_keys().await;
+    let first = send(&t.app, keyed_osticket("other-key-0123456789", &[])).await;
+    assert_created(&first);
+    let victims = send(&t.app, keyed_osticket("victim-key-0123456789", &[])).await;
+    assert_created(&victims);
+    assert_ne!(
+        victims.body, first.body,
+        "the victim's request filed its own ticket"
+    );
+    assert_eq!(t.bms.tickets().len(), 2);
+    // Each key's own repeat still answers its own ticket and files nothing.
+    let again = send(&t.app, keyed_osticket("victim-key-0123456789", &[])).await;
+    assert_eq!(again.body, victims.body);
+    let again = send(&t.app, keyed_osticket("other-key-0123456789", &[])).await;
+    assert_eq!(again.body, first.body);
+    assert_eq!(t.bms.tickets().len(), 2);
+}

@@ -445,3 +445,83 @@ async fn soak_every_press_becomes_exactly_one_ticket_while_bms_flaps() {
     all.dedup();
     assert_eq!(all.len(), PRESSES, "every ticket carries its own marker");
 }
+
+/// A parked press as the function writes it for a press made with the helpers' button key.
+fn parked_by_button(pressed_at: &str, key: &str, body: Value) -> String {
+    let mut parked: Value = serde_json::from_str(&parked_body(pressed_at, key, body)).unwrap();
+    let scope = kaseya_button::idempotency::CallerScope::of_key(crate::helpers::BUTTON_KEY);
+    parked["caller"] = scope.as_str().into();
+    parked.to_string()
+}
+
+/// The button repeated its press during the outage, a quarter of an hour after the first try:
+/// both were parked, and the two replays file one ticket (the second finds the first's ticket,
+/// opened at the first press time, more than ten minutes before its own).
+#[tokio::test]
+async fn the_same_key_parked_twice_a_quarter_of_an_hour_apart_files_one_ticket() {
+    let queue = Parking::create("quarter", 5).await;
+    let bms = Sandbox::start().await;
+    let app = app_parking_on(&bms, &queue, &[]).await;
+    let at = |minutes: i64| (chrono::Utc::now() - chrono::Duration::minutes(minutes)).to_rfc3339();
+    let body = press(DAN, "Pressed twice during a long outage");
+    queue
+        .send_raw(&parked_by_button(&at(16), "quarter-key", body.clone()))
+        .await;
+    queue
+        .send_raw(&parked_by_button(&at(1), "quarter-key", body))
+        .await;
+    let rounds = replay_until_empty(&app, &queue, 4).await;
+    assert!(rounds.iter().all(Vec::is_empty), "{rounds:?}");
+    assert_eq!(bms.tickets().len(), 1, "{:#?}", bms.tickets());
+}
+
+/// An hour into an outage the press was parked; once BMS is back and the replay has filed it,
+/// the client's repeat with the same key is answered with that ticket, not filed again.
+#[tokio::test]
+async fn a_repeat_an_hour_after_a_parked_press_answers_its_ticket() {
+    let queue = Parking::create("hour", 5).await;
+    let bms = Sandbox::start().await;
+    let app = app_parking_on(&bms, &queue, &[]).await;
+    let an_hour_ago = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
+    let body = press(DAN, "Parked an hour ago");
+    queue
+        .send_raw(&parked_by_button(&an_hour_ago, "hour-key", body.clone()))
+        .await;
+    let rounds = replay_until_empty(&app, &queue, 2).await;
+    assert!(rounds.iter().all(Vec::is_empty), "{rounds:?}");
+    assert_eq!(bms.tickets().len(), 1);
+    let again = press_on(&app, &body, Some("hour-key")).await;
+    assert_eq!(
+        (again.status, again.body["duplicate"].clone()),
+        (200, json!(true)),
+        "{again:?}"
+    );
+    assert_eq!(bms.tickets().len(), 1, "{:#?}", bms.tickets());
+}
+
+/// A record whose press time no press can have (the calendar's edge, where the replay's
+/// arithmetic would overflow) is poison; the good records of its batch are filed all the same.
+#[tokio::test]
+async fn an_impossible_press_time_is_poison_and_fails_no_other_record() {
+    let queue = Parking::create("edge", 5).await;
+    let bms = Sandbox::start().await;
+    let app = app_parking_on(&bms, &queue, &[]).await;
+    let now = chrono::Utc::now().to_rfc3339();
+    queue
+        .send_raw(&parked_body(&now, "edge-1", press(DAN, "good 1")))
+        .await;
+    let edge = queue
+        .send_raw(&parked_body(
+            "-262143-01-01T00:00:00Z",
+            "edge-2",
+            press(DAN, "edge"),
+        ))
+        .await;
+    queue
+        .send_raw(&parked_body(&now, "edge-3", press(DAN, "good 2")))
+        .await;
+    let event = queue.receive_event(10).await;
+    assert_eq!(message_ids(&event).len(), 3);
+    assert_eq!(deliver(&app, &queue, &event).await, [edge]);
+    assert_eq!(bms.tickets().len(), 2);
+}

@@ -7,14 +7,21 @@ use cel::objects::{Key, Map};
 use cel::{ExecutionError, Value as Cel};
 use serde_json::{Number, Value};
 
+use super::budget::{self, Budget, weigh};
 use super::check::symbol;
 use super::functions;
-use super::model::{Outcome, Rejection, Rule, Rules, Target};
+use super::limits::{self, MAX_VALUE_BYTES};
+use super::model::{Expression, Outcome, Rejection, Rule, Rules, Target};
 use super::place::rule_location;
 use super::types::{Ty, a};
 use crate::context::Context;
 
 pub(super) fn apply(rules: &Rules, ctx: &mut Context) -> Outcome {
+    apply_within(rules, ctx, &Arc::new(Budget::default()))
+}
+
+/// [`apply`], the press spending `budget`.
+pub(super) fn apply_within(rules: &Rules, ctx: &mut Context, budget: &Arc<Budget>) -> Outcome {
     ctx.fill_empty(&rules.defaults);
     for (name, init) in &rules.lets {
         ctx.set(name, init.clone());
@@ -24,10 +31,12 @@ pub(super) fn apply(rules: &Rules, ctx: &mut Context) -> Outcome {
         return outcome;
     }
 
-    // One CEL context per request, given the document's compiled `matches` patterns and only
-    // the variables some expression reads; a variable is given again whenever a rule writes it.
+    // One CEL context per request, given the document's compiled `matches` patterns, the
+    // press's budget and only the variables some expression reads; a variable is given again
+    // whenever a rule writes it.
     let mut cel = cel::Context::with_env(Arc::clone(functions::env()));
     functions::add_compiled_matches(&mut cel, &rules.regexes);
+    budget::add_functions(&mut cel, budget);
     for name in &rules.reads {
         if let Some(v) = ctx.get(name) {
             cel.add_variable_from_value(name.as_str(), to_cel(v));
@@ -37,7 +46,7 @@ pub(super) fn apply(rules: &Rules, ctx: &mut Context) -> Outcome {
     let mut writes: Vec<(&str, Value)> = Vec::new();
     for (i, rule) in rules.rules.iter().enumerate() {
         writes.clear();
-        match run(rule, &cel, &mut writes) {
+        match run(rule, &cel, budget, &mut writes) {
             Ok(false) => continue,
             Ok(true) => {}
             Err(problem) => {
@@ -78,27 +87,27 @@ pub(super) fn apply(rules: &Rules, ctx: &mut Context) -> Outcome {
 fn run<'r>(
     rule: &'r Rule,
     cel: &cel::Context,
+    budget: &Budget,
     writes: &mut Vec<(&'r str, Value)>,
 ) -> Result<bool, String> {
     if let Some(when) = &rule.when {
-        match when.program.execute(cel) {
-            Ok(Cel::Bool(true)) => {}
-            Ok(Cel::Bool(false)) => return Ok(false),
-            Ok(other) => {
+        match evaluate(when, cel, budget)? {
+            Cel::Bool(true) => {}
+            Cel::Bool(false) => return Ok(false),
+            other => {
                 return Err(format!(
                     "`when` gave {}, not true or false",
                     describe_value(&other)
                 ));
             }
-            Err(e) => return Err(describe_error(&e)),
         }
     }
     for c in &rule.compute {
-        let value = c
-            .expr
-            .program
-            .execute(cel)
-            .map_err(|e| format!("computing `{}` failed: {}", c.name, describe_error(&e)))?;
+        let value = evaluate(&c.expr, cel, budget)
+            .map_err(|why| format!("computing `{}` failed: {why}", c.name))?;
+        if weigh(&value, MAX_VALUE_BYTES as u64) > MAX_VALUE_BYTES as u64 {
+            return Err(limits::value_too_long(&c.name));
+        }
         let json = to_json(&value).map_err(|why| {
             format!(
                 "computing `{}` gave {}, which {why}",
@@ -113,6 +122,17 @@ fn run<'r>(
         writes.push((name.as_str(), value.clone()));
     }
     Ok(true)
+}
+
+/// The value of `e`, or why there is none: an error, or the budget of the press spent, even
+/// where CEL absorbed the error that said so.
+fn evaluate(e: &Expression, cel: &cel::Context, budget: &Budget) -> Result<Cel, String> {
+    let value = Cel::resolve(&e.program, cel);
+    match (value, budget.take_stop()) {
+        (Err(e), _) => Err(describe_error(&e)),
+        (Ok(_), Some(stop)) => Err(stop),
+        (Ok(value), None) => Ok(value),
+    }
 }
 
 /// Whether a computed value fits its variable; the message says why not.
@@ -311,6 +331,9 @@ pub(super) fn describe_error(e: &ExecutionError) -> String {
         ),
         ExecutionError::UnsupportedIndex(i, v) => {
             format!("cannot index {} with {}", cel_type(v), cel_type(i))
+        }
+        ExecutionError::FunctionError { function, message } if function == budget::SPENT => {
+            message.clone()
         }
         ExecutionError::FunctionError { function, message } => {
             format!("{function}() failed: {message}")

@@ -22,6 +22,8 @@ use cel::parser::{Macro, MacroExprHelper, ParseError};
 use cel::{Env, ExecutionError, FunctionContext, IdedExpr};
 use regex::Regex;
 
+use super::budget;
+
 /// What a `matches` call with a literal pattern is renamed to. No rule can write the name (`@`
 /// is not allowed in identifiers), and messages show it as `matches` (see [`written_name`]).
 const MATCHES_COMPILED: &str = "@matches_compiled";
@@ -43,12 +45,13 @@ pub(crate) fn env() -> &'static Arc<Env> {
 }
 
 /// The name a rule wrote for the function `name` of a parsed expression: `matches` for
-/// [`MATCHES_COMPILED`], otherwise `name` itself.
+/// [`MATCHES_COMPILED`], `replace` for the `replace` that measures its result first, otherwise
+/// `name` itself.
 pub(crate) fn written_name(name: &str) -> &str {
-    if name == MATCHES_COMPILED {
-        "matches"
-    } else {
-        name
+    match name {
+        MATCHES_COMPILED => "matches",
+        budget::REPLACE => "replace",
+        _ => name,
     }
 }
 

@@ -17,6 +17,9 @@
 //! - `did_you_mean`: the candidate a mistyped word most likely stands for; it knows only words.
 //! - `place`: how messages name a rule and cut an expression to fit a line.
 //! - `types`: the types the checker tells apart (`Ty`), and how messages name them.
+//! - `limits`: how much work a document may ask for, and the sentences that say so.
+//! - `budget`: what one press may spend while its rules run; every expression is compiled into
+//!   a form that pays for its loops and lists as it goes (`budget/rewrite.rs`).
 //! - `functions`: the CEL environment, with `matches` patterns compiled once.
 //! - `zones`: the time zones given to `getHours('…')` and its kin.
 //! - `check`: the type checker. The walk over an expression is in `check/mod.rs`; the operator
@@ -26,14 +29,19 @@
 //! - `doc`: the document parser. JSON in `doc/json.rs`; the variables and `let` in
 //!   `doc/vars.rs`; `selections`, `defaults` and the values rules assign in `doc/values.rs`;
 //!   one rule in `doc/rule.rs`; one expression, compiled and checked, in `doc/compile.rs`.
-//! - `eval`: running the rules on a press, and moving values between JSON and CEL.
+//! - `eval`: running the rules on a press, within its budget, and moving values between JSON
+//!   and CEL.
 //! - `pack` and `report`: packed documents, and the checker's report.
 
+#[cfg(test)]
+mod bounds_tests;
+mod budget;
 mod check;
 mod did_you_mean;
 mod doc;
 mod eval;
 mod functions;
+mod limits;
 mod model;
 mod pack;
 mod place;
@@ -50,6 +58,10 @@ use serde_json::Value;
 use crate::context::{Context, Lookup};
 
 pub use did_you_mean::suggest;
+pub use limits::{
+    MAX_BUILT_BYTES, MAX_DOCUMENT_BYTES, MAX_LET_ITEMS, MAX_PARTS, MAX_STEPS, MAX_VALUE_BYTES,
+    document_size_problem,
+};
 pub use model::{Outcome, Rejection, Rules, RulesError};
 pub use pack::{MAX_UNPACKED_BYTES, PACKED_PREFIX, pack, unpack};
 pub use report::{check_report, summary};

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+use cel::IdedExpr;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -63,7 +65,8 @@ pub struct Outcome {
 #[derive(Clone)]
 pub(crate) struct Expression {
     pub(crate) source: String,
-    pub(crate) program: Arc<cel::Program>,
+    /// The expression as it runs: paying for its loops and lists as it goes (see `budget`).
+    pub(crate) program: Arc<IdedExpr>,
     /// The variables it reads.
     pub(crate) reads: Vec<String>,
     /// Its type, as far as could be told statically (`None` when unknown).

@@ -21,6 +21,24 @@ impl TestApp {
             .await
     }
 
+    /// `POST /tickets` with the operator key instead of the button key.
+    async fn keyed_as_operator(&self, body: &Value, key: &str) -> Answer {
+        let auth = format!("Bearer {OPERATOR_KEY}");
+        let headers = [
+            ("content-type", "application/json"),
+            ("authorization", auth.as_str()),
+            ("Idempotency-Key", key),
+        ];
+        self.send(event(
+            Gateway::HttpV2,
+            "POST",
+            "/tickets",
+            &headers,
+            &body.to_string(),
+        ))
+        .await
+    }
+
     async fn preview_with_key(&self, body: &Value) -> Answer {
         self.send(keyed_event(
             Gateway::HttpV2,
@@ -322,21 +340,7 @@ async fn preview_tells_whether_a_press_would_be_a_duplicate() {
     let after = t.preview_with_key(&body).await;
     assert_eq!(after.body["duplicateOf"], Value::Null, "{after:?}");
     // The same press from the operator's own key is.
-    let auth = format!("Bearer {OPERATOR_KEY}");
-    let headers = [
-        ("content-type", "application/json"),
-        ("authorization", auth.as_str()),
-        ("Idempotency-Key", KEY),
-    ];
-    let first = t
-        .send(event(
-            Gateway::HttpV2,
-            "POST",
-            "/tickets",
-            &headers,
-            &body.to_string(),
-        ))
-        .await;
+    let first = t.keyed_as_operator(&body, KEY).await;
     assert_eq!(first.status, 201);
     let after = t.preview_with_key(&body).await;
     assert_eq!(after.status, 200, "{after:?}");
@@ -449,21 +453,7 @@ async fn another_keys_press_with_the_same_idempotency_key_files_its_own_ticket()
     let guessed = "content-0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
     let mine = t.keyed(Gateway::HttpV2, &body, guessed).await;
     assert_eq!(mine.status, 201, "{mine:?}");
-    let auth = format!("Bearer {OPERATOR_KEY}");
-    let headers = [
-        ("content-type", "application/json"),
-        ("authorization", auth.as_str()),
-        ("Idempotency-Key", guessed),
-    ];
-    let theirs = t
-        .send(event(
-            Gateway::HttpV2,
-            "POST",
-            "/tickets",
-            &headers,
-            &body.to_string(),
-        ))
-        .await;
+    let theirs = t.keyed_as_operator(&body, guessed).await;
     assert_eq!(theirs.status, 201, "not a duplicate: {theirs:?}");
     assert_ne!(theirs.body["ticketId"], mine.body["ticketId"]);
     assert_eq!(theirs.body.get("duplicate"), None, "{theirs:?}");

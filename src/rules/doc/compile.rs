@@ -1,13 +1,13 @@
-//! One expression compiled: its depth bounded, its syntax errors told as a person can act on
-//! them, and its types checked.
+//! One expression compiled: its depth and size bounded, its syntax errors told as a person can
+//! act on them, its types checked, and made to pay for its work as it runs.
 
 use std::sync::Arc;
 
 use super::problems::Problems;
 use super::vars::Vars;
-use crate::rules::check;
 use crate::rules::functions::{self, Regexes};
 use crate::rules::model::Expression;
+use crate::rules::{budget, check, limits};
 
 /// CEL's parser and evaluator recurse once per level of nesting, and a thread's stack runs
 /// out after a few dozen levels (a dozen brackets in the parser, in a debug build on a 2 MB
@@ -40,52 +40,6 @@ fn bracket_depth(src: &str) -> usize {
     deepest
 }
 
-/// The depth of the parsed expression, walked without recursion.
-fn ast_depth(root: &cel::common::ast::IdedExpr) -> usize {
-    use cel::common::ast::{EntryExpr, Expr};
-    let mut deepest = 0;
-    let mut todo = vec![(root, 1)];
-    while let Some((e, d)) = todo.pop() {
-        deepest = deepest.max(d);
-        let mut push = |child| todo.push((child, d + 1));
-        match &e.expr {
-            Expr::List(l) => l.elements.iter().for_each(push),
-            Expr::Map(m) => m.entries.iter().for_each(|en| match &en.expr {
-                EntryExpr::MapEntry(me) => {
-                    push(&me.key);
-                    push(&me.value);
-                }
-                EntryExpr::StructField(f) => push(&f.value),
-            }),
-            Expr::Struct(st) => st.entries.iter().for_each(|en| match &en.expr {
-                EntryExpr::MapEntry(me) => {
-                    push(&me.key);
-                    push(&me.value);
-                }
-                EntryExpr::StructField(f) => push(&f.value),
-            }),
-            Expr::Select(sel) => push(&sel.operand),
-            Expr::Comprehension(c) => {
-                for child in [
-                    &c.iter_range,
-                    &c.accu_init,
-                    &c.loop_cond,
-                    &c.loop_step,
-                    &c.result,
-                ] {
-                    push(child);
-                }
-            }
-            Expr::Call(call) => {
-                call.target.iter().map(|t| &**t).for_each(&mut push);
-                call.args.iter().for_each(push);
-            }
-            Expr::Unspecified | Expr::Literal(_) | Expr::Ident(_) => {}
-        }
-    }
-    deepest
-}
-
 /// Compile `src`, and the literal patterns of its `matches` calls into `regexes`.
 pub(super) fn compile(
     src: &str,
@@ -111,12 +65,16 @@ pub(super) fn compile(
             return None;
         }
     };
-    let depth = ast_depth(program.expression());
+    let (parts, depth) = limits::parts_and_depth(program.expression());
     if depth > MAX_DEPTH {
         p.push(format!(
             "{loc}: the expression nests {depth} operations deep; at most {MAX_DEPTH} are \
              accepted: split it over several rules (a `let` variable can carry a part)"
         ));
+        return None;
+    }
+    if let Some(problem) = limits::parts_problem(loc, parts) {
+        p.push(problem);
         return None;
     }
     let mut analysis = check::analyze(&program, &|n| vars.ty(n), &vars.names);
@@ -138,7 +96,7 @@ pub(super) fn compile(
     }
     Some(Expression {
         source: src.to_string(),
-        program: Arc::new(program),
+        program: Arc::new(budget::bounded(program.expression(), &analysis.reads)),
         reads: analysis.reads.into_iter().collect(),
         ty: analysis.ty,
     })

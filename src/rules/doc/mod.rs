@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 
 use super::did_you_mean::did_you_mean;
 use super::functions::Regexes;
+use super::limits;
 use super::model::{Rule, Rules, RulesError};
 use super::place::rule_location;
 use crate::wording::json_kind;
@@ -33,6 +34,9 @@ pub(super) fn parse(text: &str) -> Result<Rules, RulesError> {
         problems: vec![problem],
         warnings: Vec::new(),
     };
+    if let Some(problem) = limits::document_size_problem(text.len()) {
+        return Err(only(problem));
+    }
     let (doc, duplicates) = json::read_json(text).map_err(only)?;
     let mut p = Problems::default();
     duplicate_keys(duplicates, &mut p);

@@ -118,7 +118,7 @@ impl Reader<'_, '_> {
                     self.p.push(format!(
                         "{loc}: `when` must be a condition that is true or false, but this is {}{}",
                         a(t),
-                        check::compare_hint(e.program.expression(), t)
+                        check::compare_hint(&e.program, t)
                     ));
                 }
                 Some(e)

@@ -8,9 +8,9 @@ use serde_json::Value;
 use super::problems::Problems;
 use crate::context::{self, Access, Kind};
 use crate::rules::did_you_mean::did_you_mean;
-use crate::rules::functions;
 use crate::rules::model::Target;
 use crate::rules::types::Ty;
+use crate::rules::{functions, limits};
 use crate::wording::{capitalised, json_kind};
 
 /// Words CEL reserves, which cannot name a `let` variable.
@@ -147,6 +147,10 @@ pub(super) fn read_lets(v: Option<&Value>, p: &mut Problems) -> BTreeMap<String,
                 capitalised(name)
             ));
         } else {
+            // kept even when too long, so that the rules reading it are checked as well
+            if let Some(problem) = limits::let_items_problem(name, init) {
+                p.push(problem);
+            }
             lets.insert(name.clone(), init.clone());
         }
     }

@@ -443,3 +443,39 @@ async fn rules_parsed_after_the_first_call_still_refuse_every_press_when_broken(
         assert!(bms.tickets().is_empty());
     }
 }
+
+/// Every press writes its metric line, whichever API it came through: a `/tickets` press and
+/// an osTicket request filed by the real binary each leave one CloudWatch EMF document with
+/// `TicketsFiled` on stdout, where Lambda sends it to CloudWatch Logs.
+#[tokio::test]
+async fn every_filed_press_writes_its_metric_line_osticket_too() {
+    let (bms, mut runtime, mut env) = lambda("metric-lines").await;
+    env.retain(|(k, _)| *k != "BUTTON_METRICS");
+    env.push(("BUTTON_METRICS", "emf".into()));
+    let out =
+        std::env::temp_dir().join(format!("kaseya-button-metrics-{}.log", std::process::id()));
+    let file = std::fs::File::create(&out).expect("a temporary file");
+    let _function = Function::spawn_logging_to(BINARY, &runtime, &env, file);
+    runtime.asked().await;
+    runtime.hand_over(lambda::press_event(KNOWN));
+    let (_, answer) = runtime.answered().await;
+    assert_eq!(lambda::status(&answer), 201, "{answer}");
+    runtime.asked().await;
+    runtime.hand_over(include_str!("../../events/http-v2-osticket.json").to_string());
+    let (_, answer) = runtime.answered().await;
+    assert_eq!(lambda::status(&answer), 201, "{answer}");
+    runtime.asked().await;
+    let written = std::fs::read_to_string(&out).unwrap_or_default();
+    let _ = std::fs::remove_file(&out);
+    let filed: Vec<Value> = written
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|doc| doc.get("_aws").is_some())
+        .collect();
+    assert_eq!(filed.len(), 2, "{written}");
+    assert!(
+        filed.iter().all(|doc| doc["TicketsFiled"] == 1),
+        "{filed:?}"
+    );
+    assert_eq!(bms.tickets().len(), 2);
+}

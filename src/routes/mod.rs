@@ -30,8 +30,6 @@ use crate::state::State;
 use keys::Caller;
 use pages::Page;
 pub(crate) use problem::Problem;
-// The name the endpoints' files use for a JSON answer.
-use answer::json as json_response;
 
 /// What a request asks for, with what it carries already parsed.
 pub(crate) enum Route {

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::keys::Caller;
 use super::tickets::Press;
-use super::{Problem, json_response};
+use super::{Problem, answer};
 use crate::press::{self, Next, Plan, Pressed, Repeat};
 use crate::state::State;
 
@@ -27,7 +27,7 @@ pub(super) async fn preview(
         "rules": &ev.outcome,
     });
     let (plan, duplicate_of): (Plan, Value) = match prepared.next {
-        Next::Rejected(_) => return Ok(json_response(StatusCode::OK, &body)),
+        Next::Rejected(_) => return Ok(answer::json(StatusCode::OK, &body)),
         Next::Duplicate { first, plan } => (
             plan,
             json!({"ticketId": first.id, "ticketNumber": first.ticket_number}),
@@ -51,5 +51,5 @@ pub(super) async fn preview(
     body["duplicateOf"] = duplicate_of;
     body["ticket"] = json!(ticket);
     body["note"] = json!(plan.note);
-    Ok(json_response(StatusCode::OK, &body))
+    Ok(answer::json(StatusCode::OK, &body))
 }

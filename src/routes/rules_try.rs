@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use super::Problem;
-use super::json_response;
+use super::answer;
 use crate::button::{ButtonRequest, RequestError};
 use crate::context::Context;
 use crate::rules::{self, Rules};
@@ -54,7 +54,7 @@ pub(super) async fn answer(req: &Request) -> Result<Response<Body>, Problem> {
     let (text, press) = read_request(body)?;
     let work = tokio::task::spawn_blocking(move || evaluate(&text, press.as_ref()));
     match tokio::time::timeout(TIME_LIMIT, work).await {
-        Ok(Ok(Ok(result))) => Ok(json_response(StatusCode::OK, &Value::Object(result))),
+        Ok(Ok(Ok(result))) => Ok(answer::json(StatusCode::OK, &Value::Object(result))),
         Ok(Ok(Err(p))) => Err(p),
         Ok(Err(e)) => {
             tracing::error!(error = %e, "trying the rules failed");

@@ -8,7 +8,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
 use super::keys::Caller;
-use super::{Problem, emit_metrics, json_response};
+use super::{Problem, answer, emit_metrics};
 use crate::button::{ButtonRequest, RequestError};
 use crate::idempotency::IdempotencyKey;
 use crate::metrics::Counts;
@@ -145,6 +145,6 @@ impl Done {
                 (StatusCode::ACCEPTED, body)
             }
         };
-        Ok(json_response(status, &body))
+        Ok(answer::json(status, &body))
     }
 }

@@ -2,16 +2,17 @@
 //!
 //! Data flows one way: request -> context -> rules -> resolution -> ticket -> answer.
 //!
-//! - [`routes`] turns a request into the endpoint it asks for and authenticates the caller
-//!   ([`keys`]); each endpoint adapts its wire format to a [`button::ButtonRequest`].
+//! - [`routes`] turns a request into the endpoint it asks for, authenticates the caller, and
+//!   turns each layer's error into the answer the caller sees; each endpoint adapts its wire
+//!   format to a [`button::ButtonRequest`].
 //! - [`press`] takes the press through the [`rules`] into a [`context::Context`], looks up the
 //!   contact and the ids in BMS ([`kaseya`], [`resolve`]) and files the [`ticket`].
-//! - [`problem`] turns every error into the answer the caller sees.
 //! - [`web`] holds the help page and the rules playground, which the routes serve.
 //! - [`queue`] parks a press BMS cannot take now; [`replay`] (the `kaseya-button-replay`
 //!   function) files it from the queue later, through the same [`press`] pipeline.
 //!
-//! The [`App`] is built once per Lambda container and borrowed by every invocation; what it
+//! The [`App`] holds the [`state`] the handlers share, built once per Lambda container and
+//! borrowed by every invocation; this file only wires it to the routes and the replay. What it
 //! caches (the secret, the BMS token, lookup lists, the catch-all contact) can be thrown away at
 //! any time. `ARCHITECTURE.md` is the map.
 

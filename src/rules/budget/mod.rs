@@ -1,5 +1,5 @@
 //! What the evaluation of one press may still spend: the steps of its loops and the bytes of
-//! the lists it builds (see [`limits`](crate::rules::limits) for how much, and why).
+//! the lists it builds (see [`limits`] for how much, and why).
 //!
 //! Every expression is compiled once into a form that pays as it goes (`rewrite`): each item
 //! of a loop calls [`TICK`], each value put into a list [`BUILT`], each `replace` [`REPLACE`].

@@ -70,3 +70,40 @@ fn an_event_without_a_method_is_found() {
     .expect("YAML");
     assert_eq!(events_without_method(&broken), ["Fn.Events.NoMethod"]);
 }
+
+/// The parameters `samconfig.toml` gives `sam deploy` (`parameter_overrides`), by name.
+fn samconfig_parameters() -> Vec<String> {
+    let line = regex::Regex::new(r#"^\s*"(\w+)="#).expect("a pattern");
+    include_str!("../../samconfig.toml")
+        .lines()
+        .filter_map(|l| line.captures(l).map(|c| c[1].to_string()))
+        .collect()
+}
+
+/// `samconfig.toml` names every parameter of the template but `ButtonRules` (SAM's parameter
+/// parser mangles a backslash before a quote, which a rules document may hold: the README sets
+/// it through a file instead), and no parameter the template lacks.
+#[test]
+fn samconfig_names_every_template_parameter_but_the_rules() {
+    let template = template();
+    let declared: Vec<String> = template
+        .get("Parameters")
+        .and_then(Value::as_mapping)
+        .expect("the template's Parameters")
+        .keys()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect();
+    let given = samconfig_parameters();
+    let missing: Vec<&String> = declared
+        .iter()
+        .filter(|p| *p != "ButtonRules" && !given.contains(p))
+        .collect();
+    let unknown: Vec<&String> = given.iter().filter(|p| !declared.contains(p)).collect();
+    assert!(
+        missing.is_empty() && unknown.is_empty(),
+        "samconfig.toml lacks {missing:?} and names {unknown:?}, which the template does not \
+         declare"
+    );
+    assert!(declared.len() > 20, "{declared:?}");
+}

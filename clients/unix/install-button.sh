@@ -81,7 +81,10 @@ if [ -z "$facts_given" ]; then
 fi
 mac=$(printf '%s' "$mac" | tr 'a-f:' 'A-F-')
 
-link="${url%/}/help#key=$(encode "$key")"
+# The API's base URL or the stack's TicketsUrl output (.../tickets): both lead to the help page.
+base=${url%/}
+base=${base%/tickets}
+link="$base/help#key=$(encode "$key")"
 for field in email name hostname ip mac; do
   case $field in
     email) v=$email ;; name) v=$name ;; hostname) v=$host ;; ip) v=$ip ;; mac) v=$mac ;;

@@ -37,7 +37,9 @@ function New-ButtonLink([string]$Url, [System.Collections.Specialized.OrderedDic
   $parts = foreach ($f in $Fields.Keys) {
     if ($Fields[$f]) { "$f=$([uri]::EscapeDataString([string]$Fields[$f]))" }
   }
-  "$($Url.TrimEnd('/'))/help#" + ($parts -join '&')
+  # The API's base URL or the stack's TicketsUrl output (.../tickets): both lead to the help page.
+  $base = $Url.TrimEnd('/') -replace '/tickets$', ''
+  "$base/help#" + ($parts -join '&')
 }
 
 # This computer's facts. As SYSTEM there is no signed-in user: the shortcut then carries none,

@@ -49,6 +49,17 @@ const CASES: &[Case] = &[
         mac: "aa:bb:cc:0d:0e:0f",
         link: "http://127.0.0.1:9000/help#key=k&hostname=h&ip=192.0.2.7&mac=AA-BB-CC-0D-0E-0F",
     },
+    // The stack's `TicketsUrl` output given instead of the API's base URL: the same help page.
+    Case {
+        url: "https://abc123.execute-api.eu-west-1.amazonaws.com/tickets/",
+        key: "k",
+        email: "",
+        name: "",
+        hostname: "h",
+        ip: "",
+        mac: "",
+        link: "https://abc123.execute-api.eu-west-1.amazonaws.com/help#key=k&hostname=h",
+    },
 ];
 
 fn script() -> PathBuf {
@@ -120,7 +131,8 @@ fn the_windows_script_builds_the_same_link() {
     .expect("the Windows script");
     // The script's own recipe, checked as text: PowerShell does not run here.
     assert!(ps1.contains("[uri]::EscapeDataString([string]$Fields[$f])"));
-    assert!(ps1.contains(r#""$($Url.TrimEnd('/'))/help#" + ($parts -join '&')"#));
+    assert!(ps1.contains(r#"$base = $Url.TrimEnd('/') -replace '/tickets$', ''"#));
+    assert!(ps1.contains(r#""$base/help#" + ($parts -join '&')"#));
     assert!(
         ps1.contains("if ($Fields[$f])"),
         "empty fields are left out"
@@ -145,7 +157,9 @@ fn the_windows_script_builds_the_same_link() {
             .filter(|(_, v)| !v.is_empty())
             .map(|(f, v)| format!("{f}={}", escape_data_string(v)))
             .collect();
-        let link = format!("{}/help#{}", c.url.trim_end_matches('/'), parts.join("&"));
+        let url = c.url.trim_end_matches('/');
+        let base = url.strip_suffix("/tickets").unwrap_or(url);
+        let link = format!("{base}/help#{}", parts.join("&"));
         assert_eq!(link, c.link, "{}", c.url);
     }
 }

@@ -142,6 +142,25 @@ impl Rules {
         &self.warnings
     }
 
+    /// Whether a press may end up with neither a queue nor an assignee, which BMS needs: no
+    /// `defaults.queue` or `defaults.assignee`, and no rule that runs on every press (no
+    /// `when`, or `when: true`, and no reject) sets either. Such a press is refused with a
+    /// configuration error at run time, though the document itself is sound.
+    pub fn may_leave_a_press_unrouted(&self) -> bool {
+        let routes = |name: &str| matches!(name, "queue" | "assignee");
+        let by_default = self
+            .defaults
+            .iter()
+            .any(|(k, v)| routes(k) && !crate::context::is_empty(v));
+        let always = self.rules.iter().any(|r| {
+            let every_press = r.when.as_ref().is_none_or(|e| e.source.trim() == "true");
+            let sets =
+                r.set.iter().any(|(k, _)| routes(k)) || r.compute.iter().any(|c| routes(&c.name));
+            every_press && r.reject.is_none() && sets
+        });
+        !by_default && !always
+    }
+
     /// Run on a button press: fill empty read/write variables from `defaults`, set the `let`
     /// variables to their initial values, then apply the rules in order, each seeing what the
     /// earlier ones wrote. Stops at a rule with `"stop": true` or `reject` that matches.

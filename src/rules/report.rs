@@ -15,6 +15,11 @@ pub fn check_report(name: &str, parsed: &Result<Rules, RulesError>) -> Vec<Strin
                     .iter()
                     .map(|w| format!("warning: {name}: {w}")),
             )
+            .chain(
+                rules
+                    .may_leave_a_press_unrouted()
+                    .then(|| format!("warning: {name}: {UNROUTED}")),
+            )
             .collect(),
         // Warnings follow the errors: they never fail the check, but a technician fixing the
         // errors should see them in the same pass.
@@ -30,6 +35,12 @@ pub fn check_report(name: &str, parsed: &Result<Rules, RulesError>) -> Vec<Strin
         }
     }
 }
+
+/// A document that may leave a press with neither a queue nor an assignee.
+pub const UNROUTED: &str = "a press no rule gives a `queue` or an `assignee` is refused with a \
+    500 (BMS needs one of them): set `defaults.queue` (for example \
+    `\"defaults\": {\"queue\": \"Service Desk\"}`) or `defaults.assignee`, or have a rule \
+    without `when` set one";
 
 /// `4 rules, 2 let variables (impact, urgency), defaults: priority="Medium", ...`, and the
 /// help page's check boxes when the document lists any.
@@ -107,5 +118,32 @@ mod tests {
             ok[1],
             "warning: x: let.unused: no expression reads it, so it has no effect"
         );
+    }
+
+    /// A document that parses but leaves some press without a queue or an assignee, which
+    /// every such press then fails on, is not reported as merely OK.
+    #[test]
+    fn a_document_that_may_leave_a_press_unrouted_is_warned_about() {
+        let warned = |doc: &str| {
+            check_report("x", &Rules::parse(doc))
+                .iter()
+                .any(|l| l == &format!("warning: x: {UNROUTED}"))
+        };
+        for unrouted in [
+            r#"{}"#,
+            r#"{"defaults": {"priority": "High"}}"#,
+            r#"{"rules": [{"when": "priority == 'High'", "set": {"queue": "Escalations"}}]}"#,
+            r#"{"rules": [{"set": {"queue": "Escalations"}, "reject": "closed"}]}"#,
+        ] {
+            assert!(warned(unrouted), "{unrouted}");
+        }
+        for routed in [
+            r#"{"defaults": {"queue": "Service Desk"}}"#,
+            r#"{"defaults": {"assignee": "Jane Tech"}}"#,
+            r#"{"rules": [{"set": {"assignee": "Jane Tech"}}]}"#,
+            r#"{"rules": [{"when": "true", "compute": {"queue": "'Service Desk'"}}]}"#,
+        ] {
+            assert!(!warned(routed), "{routed}");
+        }
     }
 }

@@ -107,3 +107,35 @@ fn samconfig_names_every_template_parameter_but_the_rules() {
     );
     assert!(declared.len() > 20, "{declared:?}");
 }
+
+/// A resource's properties, by its logical id.
+fn properties<'a>(template: &'a Value, resource: &str) -> &'a Value {
+    template
+        .get("Resources")
+        .and_then(|r| r.get(resource))
+        .and_then(|r| r.get("Properties"))
+        .unwrap_or_else(|| panic!("no {resource} in the template"))
+}
+
+/// The stack deploys on an account whose concurrency limit is 10, all of which Lambda keeps
+/// unreserved: nothing is reserved unless `ApiReservedConcurrency` asks for it.
+#[test]
+fn no_concurrency_is_reserved_unless_asked_for() {
+    let template = template();
+    let default = template
+        .get("Parameters")
+        .and_then(|p| p.get("ApiReservedConcurrency"))
+        .and_then(|p| p.get("Default"))
+        .and_then(Value::as_u64);
+    assert_eq!(default, Some(0));
+    let reserved = properties(&template, "ButtonFunction").get("ReservedConcurrentExecutions");
+    let Some(Value::Tagged(tagged)) = reserved else {
+        panic!("the API function's reservation depends on the parameter: {reserved:?}");
+    };
+    assert_eq!(tagged.tag, "If", "{tagged:?}");
+    let replay = properties(&template, "ReplayFunction");
+    assert!(
+        replay.get("ReservedConcurrentExecutions").is_none(),
+        "the replay's event source mapping caps it; nothing is reserved"
+    );
+}

@@ -79,7 +79,17 @@ pub(crate) async fn authenticate(
             name: m.name,
             scope: presented.map(CallerScope::of_key).unwrap_or_default(),
         }),
-        KeyCheck::Rejected => Err(refused()),
+        KeyCheck::Rejected => {
+            let address = secret::source_ip(req);
+            if let Some(name) = presented.and_then(|key| secret.refused_from(key, address)) {
+                tracing::warn!(
+                    key = name.as_deref().unwrap_or("(a key without a name)"),
+                    address = %address.map_or("unknown".into(), |a| a.to_string()),
+                    "a caller key was used from an address its allowFrom does not list: refused"
+                );
+            }
+            Err(refused())
+        }
         KeyCheck::NoKeysConfigured => {
             tracing::error!(
                 "BUTTON_AUTH is `key` but the secret lists no `buttonKeys` or `operatorKeys`, so \

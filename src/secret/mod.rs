@@ -154,6 +154,27 @@ impl Secret {
     /// strings of different lengths returns at once, which would tell a caller each key's
     /// length. The address check needs no such care: the caller knows its own address.
     pub fn key_for(&self, presented: &str, caller: Option<IpAddr>) -> Option<KeyMatch> {
+        self.matching(presented, caller, true).map(|k| KeyMatch {
+            role: k.role,
+            name: k.name.clone(),
+        })
+    }
+
+    /// When `presented` is one of the secret's keys but `caller` is outside its `allowFrom`:
+    /// the key's name (`None` for an unnamed key), for the log, so that an operator sees which
+    /// key was used from where. Compared as [`Secret::key_for`] compares.
+    pub fn refused_from(&self, presented: &str, caller: Option<IpAddr>) -> Option<Option<String>> {
+        self.matching(presented, caller, false)
+            .map(|k| k.name.clone())
+    }
+
+    /// The first key that is `presented` and that `caller` may (`allowed`) or may not use.
+    fn matching(
+        &self,
+        presented: &str,
+        caller: Option<IpAddr>,
+        allowed: bool,
+    ) -> Option<&CallerKey> {
         let presented = Sha256::digest(presented.as_bytes());
         // An IPv4 caller may reach a dual-stack API as `::ffff:a.b.c.d`.
         let caller = caller.map(|ip| ip.to_canonical());
@@ -161,16 +182,13 @@ impl Secret {
         // 1 + the index of the first key that matches; 0 while none has.
         let mut chosen = 0u64;
         for (i, key) in self.keys.iter().enumerate() {
-            let allowed = Choice::from(u8::from(key.allows(caller)));
-            let hit = key.digest.expose_secret().ct_eq(presented.as_slice()) & allowed & !found;
+            let wanted = Choice::from(u8::from(key.allows(caller) == allowed));
+            let hit = key.digest.expose_secret().ct_eq(presented.as_slice()) & wanted & !found;
             chosen = u64::conditional_select(&chosen, &(i as u64 + 1), hit);
             found |= hit;
         }
         let index = usize::try_from(chosen.checked_sub(1)?).ok()?;
-        self.keys.get(index).map(|k| KeyMatch {
-            role: k.role,
-            name: k.name.clone(),
-        })
+        self.keys.get(index)
     }
 }
 

@@ -108,3 +108,37 @@ async fn health_and_preview_answer_only_an_operator_key() {
         201
     );
 }
+
+/// A key refused for its address is answered like a wrong key, and the log says which key (by
+/// its name, never the key) was used from where: the operator can tell a customer's new office
+/// from a stolen key.
+#[tokio::test]
+async fn a_key_refused_for_its_address_is_logged_with_its_name_and_the_address() {
+    let (log, _guard) = logs::capture();
+    let t = app_with_keys(
+        json!([{"key": "lab-key-0123456789", "name": "fabrikam-lab", "allowFrom": [ELSEWHERE]}]),
+        json!([]),
+    )
+    .await;
+    let a = t
+        .send(with_key("lab-key-0123456789", Gateway::HttpV2))
+        .await;
+    assert_eq!(a.status, 401, "{a:?}");
+    let wrong = t
+        .send(with_key("no-such-key-0123456789", Gateway::HttpV2))
+        .await;
+    assert_eq!(a.body, wrong.body, "one answer for both");
+    let log = log.text();
+    let line = log
+        .lines()
+        .find(|l| l.contains("allowFrom does not list"))
+        .unwrap_or_else(|| panic!("no line names the refused key: {log}"));
+    assert!(line.contains("fabrikam-lab"), "{line}");
+    assert!(line.contains("203.0.113.10"), "{line}");
+    assert!(!log.contains("lab-key-0123456789"), "{log}");
+    assert_eq!(
+        log.matches("allowFrom does not list").count(),
+        1,
+        "a wrong key is not said to be refused for its address: {log}"
+    );
+}

@@ -8,7 +8,9 @@
 #   BUTTON_QUEUE_URL       the parking queue, as the function sees it
 #   AWS_ENDPOINT_URL_SQS   moto, where the AWS SDK sends every SQS call
 
-SQS_PORT=${SQS_PORT:-9102}
+# shellcheck source=scripts/lib/ports.sh
+source scripts/lib/ports.sh
+SQS_PORT=$(choose_port SQS_PORT 9102) || exit 1
 
 start_local_sqs() {
   venv_tool moto_server 'moto[server]>=5.1,<6'

@@ -8,13 +8,15 @@
 #   FUNCTION_URL the function over plain HTTP, as a Lambda function URL: INVOKE_URL/lambda-url/kaseya-button
 #   STACK_LOGS   the directory with sandbox.log and watch.log
 
-SANDBOX_PORT=${SANDBOX_PORT:-9100}
-INVOKE_PORT=${INVOKE_PORT:-9000}
-DEMO_BUTTON_KEY=demo-button-key
-DEMO_OPERATOR_KEY=demo-operator-key
-
 # shellcheck source=scripts/lib/venv.sh
 source scripts/lib/venv.sh
+# shellcheck source=scripts/lib/ports.sh
+source scripts/lib/ports.sh
+
+SANDBOX_PORT=$(choose_port SANDBOX_PORT 9100) || exit 1
+INVOKE_PORT=$(choose_port INVOKE_PORT 9000) || exit 1
+DEMO_BUTTON_KEY=demo-button-key
+DEMO_OPERATOR_KEY=demo-operator-key
 
 _stack_pids=()
 STACK_LOGS=

@@ -20,6 +20,7 @@ mod support {
 mod bad_input;
 mod browser;
 mod clients;
+mod demo_ports;
 mod duplicates;
 mod events;
 mod faults;

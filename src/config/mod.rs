@@ -243,18 +243,44 @@ fn backoff(vars: &mut Vars<impl Fn(&str) -> Option<String>>) -> Option<Backoff> 
     })
 }
 
-/// `BUTTON_WEB`, `BUTTON_WEB_TITLE` and `BUTTON_WEB_INTRO`: the help page.
+/// `BUTTON_WEB`, `BUTTON_WEB_TITLE`, `BUTTON_WEB_INTRO` and `BUTTON_WEB_PHONE`: the help page.
 fn web(vars: &mut Vars<impl Fn(&str) -> Option<String>>) -> Option<crate::web::WebSettings> {
     let on = vars.switch(
         "BUTTON_WEB",
         &[("on", true), ("off", false)],
         "use `on` (GET / and GET /help serve the help page, the default) or `off`",
     );
+    let phone = match vars.value("BUTTON_WEB_PHONE") {
+        None => Some(None),
+        Some(value) => vars.checked(phone(value)).map(Some),
+    };
     Some(crate::web::WebSettings {
         on: on?,
         title: vars.text("BUTTON_WEB_TITLE", crate::web::DEFAULT_TITLE),
         intro: vars.text("BUTTON_WEB_INTRO", crate::web::DEFAULT_INTRO),
+        phone: phone?,
     })
+}
+
+/// `BUTTON_WEB_PHONE`: shown to people as it is written, so one short line.
+fn phone(value: String) -> Result<String, String> {
+    const MAX: usize = 40;
+    let value = value.trim();
+    let length = value.chars().count();
+    if length > MAX {
+        return Err(format!(
+            "BUTTON_WEB_PHONE is {length} characters long: at most {MAX}, a number people can \
+             dial (such as `+1 555 0100`)"
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(
+            "BUTTON_WEB_PHONE holds a line break or another control character: write \
+                    the number on one line"
+                .into(),
+        );
+    }
+    Ok(value.to_string())
 }
 
 /// `OSTICKET_ANSWER`: `id` or `number`.
@@ -356,6 +382,23 @@ mod tests {
         assert!(!off.web.on);
         let e = config(&[("KASEYA_SECRET_ID", "s"), ("BUTTON_WEB", "maybe")]).unwrap_err();
         assert!(e.to_string().contains("BUTTON_WEB is `maybe`"), "{e}");
+    }
+
+    #[test]
+    fn the_help_desks_phone_is_one_short_line() {
+        let set = |phone: &str| config(&[("KASEYA_SECRET_ID", "s"), ("BUTTON_WEB_PHONE", phone)]);
+        assert_eq!(
+            set(" +1 555 0100 ").unwrap().web.phone.as_deref(),
+            Some("+1 555 0100")
+        );
+        assert_eq!(set("  ").unwrap().web.phone, None);
+        let e = set("+1 555 0100\nor e-mail us").unwrap_err().to_string();
+        assert!(e.contains("BUTTON_WEB_PHONE holds a line break"), "{e}");
+        let e = set(&"5".repeat(41)).unwrap_err().to_string();
+        assert!(
+            e.contains("BUTTON_WEB_PHONE is 41 characters long: at most 40"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -58,6 +58,9 @@ impl PressError {
 pub(crate) struct Failed {
     pub error: PressError,
     pub button: ButtonRequest,
+    /// The rules gave the press an urgent priority (see [`super::is_urgent`]): a person waits on
+    /// it, and a press that must wait for BMS says whom to call.
+    pub urgent: bool,
 }
 
 #[cfg(test)]

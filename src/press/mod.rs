@@ -358,9 +358,19 @@ impl Evaluated {
     fn failed(self, error: PressError) -> Failed {
         Failed {
             error,
+            urgent: is_urgent(self.after.text("priority")),
             button: self.button,
         }
     }
+}
+
+/// Whether a priority's name says a person cannot wait: BMS tenants name their top priority
+/// "Critical", "P1 - Critical", "Emergency" or "Urgent".
+pub(crate) fn is_urgent(priority: &str) -> bool {
+    let priority = priority.to_lowercase();
+    ["critical", "emergency", "urgent"]
+        .iter()
+        .any(|word| priority.contains(word))
 }
 
 #[cfg(test)]

@@ -21,6 +21,12 @@ pub(crate) const PARKED_MESSAGE: &str = "Kaseya BMS cannot take the ticket right
     request has been saved and will be filed as soon as BMS is back: there is no need to send it \
     again.";
 
+/// What a parked urgent press adds to its answer: it will be filed, but a person should not
+/// wait for that.
+pub(crate) fn call_now(phone: &str) -> String {
+    format!("If this cannot wait, call the help desk now: {phone}.")
+}
+
 /// A button press as `/tickets` and the preview take it: the request in the body and its
 /// `Idempotency-Key`, read once.
 pub(crate) struct Press {
@@ -59,17 +65,21 @@ pub(super) async fn create(
     );
     let outcome = match press::submit(state.pipeline(), press.button, pressed.clone()).await {
         Ok(submitted) => Ok(Done::Submitted(submitted)),
-        Err(failed) => park(state, failed, &pressed).await.map(Done::Parked),
+        Err(failed) => {
+            let urgent = failed.urgent;
+            let parked = park(state, failed, &pressed).await;
+            parked.map(|parked| Done::Parked { parked, urgent })
+        }
     };
     let counts = outcome.as_ref().map(Done::counts).unwrap_or_default();
     emit_metrics(state, started, counts);
-    outcome?.answer()
+    outcome?.answer(state.config.web.phone.as_deref())
 }
 
 /// Park a press BMS cannot take now, when a queue is configured; otherwise, or when it cannot
 /// be parked, the failure is the answer.
 async fn park(state: &State, failed: Failed, pressed: &Pressed) -> Result<Parked, Problem> {
-    let Failed { error, button } = failed;
+    let Failed { error, button, .. } = failed;
     let queue = match &state.queue {
         Some(queue) if error.time_cures() => queue,
         _ => return Err(error.into()),
@@ -92,21 +102,26 @@ async fn park(state: &State, failed: Failed, pressed: &Pressed) -> Result<Parked
 /// A press, answered.
 enum Done {
     Submitted(Submitted),
-    Parked(Parked),
+    /// Kept on the queue; an urgent press's answer says whom to call meanwhile.
+    Parked {
+        parked: Parked,
+        urgent: bool,
+    },
 }
 
 impl Done {
     fn counts(&self) -> Counts {
         match self {
             Done::Submitted(submitted) => submitted.counts(),
-            Done::Parked(_) => Counts {
+            Done::Parked { .. } => Counts {
                 parked: 1,
                 ..Counts::default()
             },
         }
     }
 
-    fn answer(self) -> Result<Response<Body>, Problem> {
+    /// The answer; `phone` is `BUTTON_WEB_PHONE`, for a parked urgent press.
+    fn answer(self, phone: Option<&str>) -> Result<Response<Body>, Problem> {
         let (status, body) = match self {
             Done::Submitted(Submitted::Rejected(rejection)) => {
                 tracing::info!(rule = rejection.rule, "a rule rejected the ticket");
@@ -135,13 +150,17 @@ impl Done {
                 });
                 (StatusCode::CREATED, body)
             }
-            Done::Parked(parked) => {
-                let body = json!({
+            Done::Parked { parked, urgent } => {
+                let mut body = json!({
                     "status": "queued",
                     "reference": parked.reference,
                     "message": PARKED_MESSAGE,
                     "warnings": [],
                 });
+                if let Some(phone) = phone.filter(|_| urgent) {
+                    body["message"] = format!("{PARKED_MESSAGE} {}", call_now(phone)).into();
+                    body["phone"] = phone.into();
+                }
                 (StatusCode::ACCEPTED, body)
             }
         };

@@ -2,6 +2,8 @@
 (function () {
   var $ = function (id) { return document.getElementById(id); };
   var form = $('form'), sendButton = $('send'), status = $('status'), progress = $('progress');
+  // BUTTON_WEB_PHONE, when the page shows it: repeated where the page cannot help.
+  var phone = $('phone-line') ? $('phone-line').dataset.phone : '';
   var limits = {
     files: Number(form.dataset.maxFiles),
     fileBytes: Number(form.dataset.maxFileBytes),
@@ -291,8 +293,13 @@
         ' Check your internet connection, then press Send again: it will not be filed twice.');
     } else {
       var detail = data && data.detail ? ' ' + data.detail : ' (the answer was ' + r.status + ')';
-      var lead = r.status === 401 ? 'The key in your help-desk link was not accepted. Ask your IT provider for a new link.'
-        : r.status === 422 ? 'The help desk did not accept this message:'
+      if (r.status === 401) {
+        // The server's words are for a technician; the user gets what to do.
+        say('err', 'This help-desk button is not set up for this network or this key.',
+          ' Ask your IT provider for a new help-desk link' + (phone ? ', or call the help desk: ' + phone + '.' : '.'));
+        return;
+      }
+      var lead = r.status === 422 ? 'The help desk did not accept this message:'
         : r.status >= 500 ? 'Your message could not be filed right now. Try again in a few minutes: pressing Send again will not file it twice.'
         : 'Your message was not sent:';
       say('err', lead, detail);

@@ -23,7 +23,7 @@ pub const DEFAULT_TITLE: &str = "Help desk";
 pub const DEFAULT_INTRO: &str = "Tell us what is wrong. Your message goes straight to the help \
                                  desk as a ticket, and you get its number at once.";
 
-/// `BUTTON_WEB`, `BUTTON_WEB_TITLE`, `BUTTON_WEB_INTRO`.
+/// `BUTTON_WEB`, `BUTTON_WEB_TITLE`, `BUTTON_WEB_INTRO`, `BUTTON_WEB_PHONE`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebSettings {
     /// `BUTTON_WEB=on` (the default): `GET /` and `GET /help` serve the help page.
@@ -32,6 +32,9 @@ pub struct WebSettings {
     pub title: String,
     /// The line under the heading, as plain text.
     pub intro: String,
+    /// `BUTTON_WEB_PHONE`: the number a user calls when the page cannot help (a refused key,
+    /// an urgent press that must wait for BMS), as plain text.
+    pub phone: Option<String>,
 }
 
 impl Default for WebSettings {
@@ -40,6 +43,7 @@ impl Default for WebSettings {
             on: true,
             title: DEFAULT_TITLE.into(),
             intro: DEFAULT_INTRO.into(),
+            phone: None,
         }
     }
 }
@@ -64,12 +68,31 @@ pub fn help_page(settings: &WebSettings, selections: &[String]) -> String {
         .replace("{{TITLE}}", &escape(&settings.title))
         .replace("{{INTRO}}", &escape(&settings.intro))
         .replace("{{SELECTIONS}}", &boxes)
+        .replace("{{PHONE_LINE}}", &phone_line(settings.phone.as_deref()))
         .replace("{{MAX_FILES}}", &MAX_ATTACHMENTS.to_string())
         .replace("{{MAX_FILE_BYTES}}", &MAX_ATTACHMENT_BYTES.to_string())
         .replace("{{MAX_BODY_BYTES}}", &MAX_BODY_BYTES.to_string())
         .replace("{{MAX_FILE_MB}}", &megabytes(MAX_ATTACHMENT_BYTES))
         .replace("{{MAX_BODY_MB}}", &megabytes(MAX_BODY_BYTES));
     inline(&html, HELP_JS)
+}
+
+/// The help desk's number under the form, when `BUTTON_WEB_PHONE` is set; the script repeats it
+/// where a message cannot be sent (a refused key, an urgent press that must wait).
+fn phone_line(phone: Option<&str>) -> String {
+    let Some(phone) = phone else {
+        return String::new();
+    };
+    // A `tel:` link dials the digits; the text shows the number as the MSP wrote it.
+    let dial: String = phone
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '+')
+        .collect();
+    let phone = escape(phone);
+    format!(
+        "<p id=\"phone-line\" class=\"hint\" data-phone=\"{phone}\">Urgent, or this page does not \
+         work? Call the help desk: <a href=\"tel:{dial}\">{phone}</a></p>"
+    )
 }
 
 /// The rules playground.
@@ -139,11 +162,13 @@ mod tests {
             on: true,
             title: "<script>alert(1)</script>".into(),
             intro: "Fish & \"chips\"".into(),
+            phone: Some("+1 <555> 0100".into()),
         };
         let html = help_page(&settings, &["Wi-Fi <5 GHz>".into(), "a\"b".into()]);
         assert!(!html.contains("<script>alert"), "{html}");
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(html.contains("Fish &amp; &quot;chips&quot;"));
+        assert!(html.contains("+1 &lt;555&gt; 0100"));
         assert!(html.contains("value=\"Wi-Fi &lt;5 GHz&gt;\""));
         assert!(html.contains("value=\"a&quot;b\""));
         assert!(!html.contains("{{"), "a placeholder was left");

@@ -987,3 +987,47 @@ async fn the_help_page_paints_quickly() {
     })
     .await;
 }
+
+/// A key the function refuses (here: used from a network its `allowFrom` does not list) is told
+/// in words an end user can act on, with the help desk's number; never the API's words.
+#[tokio::test]
+async fn a_refused_key_is_told_in_plain_words_with_the_number_to_call() {
+    let secret = json!({
+        "credentials": bms_sandbox::CREDENTIALS,
+        "buttonKeys": [{"key": BUTTON_KEY, "name": "fabrikam-office", "allowFrom": ["10.0.0.0/8"]}],
+        "operatorKeys": [OPERATOR_KEY],
+    })
+    .to_string();
+    let s = stage(&[
+        ("KASEYA_CREDENTIALS", &secret),
+        ("BUTTON_WEB_PHONE", "+1 555 0100"),
+    ])
+    .await;
+    let link = help_link(&s.front, "&email=dan.jump%40fabrikam.com");
+    with_browser(&s, 1280, 900, move |c| async move {
+        c.goto(&link).await.expect("the page loads");
+        let line = wait_for_text(&c, "phone-line", "+1 555 0100").await;
+        assert!(line.contains("Call the help desk"), "{line}");
+        wait_for(&c, "message").await;
+        set_value(&c, "message", "My laptop will not start").await;
+        click(&c, "send").await;
+        let status = wait_for_text(&c, "status", "not set up for this network or this key").await;
+        assert!(
+            status.contains("call the help desk: +1 555 0100"),
+            "{status}"
+        );
+        assert!(
+            status.contains("Ask your IT provider for a new help-desk link"),
+            "{status}"
+        );
+        for words in ["Authorization", "Bearer", "X-Api-Key", "key:"] {
+            assert!(
+                !status.contains(words),
+                "API words shown to a user: {status}"
+            );
+        }
+        screenshot(&c, "help-refused.png").await;
+    })
+    .await;
+    assert!(s.bms.tickets().is_empty());
+}

@@ -346,3 +346,53 @@ async fn without_a_queue_nothing_changes() {
     let body: &Value = &a.body;
     assert!(body.get("reference").is_none(), "{body}");
 }
+
+/// An urgent press (the rules made it Critical) that must wait for BMS tells the person whom to
+/// call meanwhile; any other press is answered as before.
+#[tokio::test]
+async fn a_parked_urgent_press_says_whom_to_call() {
+    let queue = Parking::create("urgent", 5).await;
+    let bms = Sandbox::start().await;
+    let rules = json!({
+        "defaults": {"queue": "Service Desk", "priority": "Medium"},
+        "rules": [{"when": "'This is an emergency' in selections",
+                   "set": {"priority": "Critical"}}]
+    })
+    .to_string();
+    let phone = "+1 (555) 0100";
+    let app = app_parking_on(
+        &bms,
+        &queue,
+        &[("BUTTON_RULES", &rules), ("BUTTON_WEB_PHONE", phone)],
+    )
+    .await;
+    bms.set_outage(outage());
+    let urgent = json!({"email": DAN, "message": "The server room is flooding",
+                        "selections": ["This is an emergency"]});
+    let a = press_on(&app, &urgent, Some("urgent-1")).await;
+    assert_eq!(a.status, 202, "{a:?}");
+    let message = a.body["message"].as_str().unwrap_or_default();
+    assert!(message.contains("no need to send it again"), "{message}");
+    assert!(
+        message.contains("call the help desk now: +1 (555) 0100"),
+        "{message}"
+    );
+    assert_eq!(a.body["phone"], phone);
+
+    let calm = press_on(&app, &press(DAN, "The printer is slow"), Some("calm-1")).await;
+    assert_eq!(calm.status, 202, "{calm:?}");
+    assert!(calm.body.get("phone").is_none(), "{calm:?}");
+    assert!(
+        !calm.body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(phone),
+        "{calm:?}"
+    );
+
+    // Without a number to give, an urgent press is answered as any other.
+    let app = app_parking_on(&bms, &queue, &[("BUTTON_RULES", &rules)]).await;
+    let a = press_on(&app, &urgent, Some("urgent-2")).await;
+    assert_eq!(a.status, 202, "{a:?}");
+    assert!(a.body.get("phone").is_none(), "{a:?}");
+}

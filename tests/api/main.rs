@@ -33,6 +33,7 @@ mod parking;
 mod privacy;
 mod properties;
 mod redirects;
+mod release;
 mod replay;
 mod round_trips;
 mod routing;

@@ -195,28 +195,30 @@ async fn sam_package_uploads_the_zips_as_they_are(template: &Path, zips: &[(Stri
     let config = scratch.join("aws-config");
     std::fs::write(&config, "[default]\ns3 =\n  addressing_style = path\n").expect("config");
     let packaged = scratch.join("packaged.yaml");
-    let sam = Path::new(ROOT).join(".venv/bin/sam");
-    let status = Command::new(&sam)
-        .args(["package", "--s3-bucket", bucket, "--template-file"])
+    // The SAM CLI and its Python, as a technician's machine has them: no cargo on PATH.
+    let venv = Path::new(ROOT).join(".venv/bin");
+    let aws = |program: &str| {
+        let mut command = Command::new(venv.join(program));
+        command
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", &scratch)
+            .env("AWS_CONFIG_FILE", &config)
+            .env("AWS_ENDPOINT_URL_S3", &moto.url)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env("SAM_CLI_TELEMETRY", "0");
+        command
+    };
+    let status = aws("sam")
+        .args(["package", "--no-progressbar", "--s3-bucket", bucket])
+        .arg("--template-file")
         .arg(template)
         .arg("--output-template-file")
         .arg(&packaged)
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .env("HOME", &scratch)
-        .env("AWS_CONFIG_FILE", &config)
-        .env("AWS_ENDPOINT_URL_S3", &moto.url)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("SAM_CLI_TELEMETRY", "0")
         .status()
-        .unwrap_or_else(|e| {
-            panic!(
-                "{} did not run ({e}): scripts/package installs it",
-                sam.display()
-            )
-        });
+        .unwrap_or_else(|e| panic!("sam did not run ({e}): scripts/package installs it"));
     assert!(status.success(), "sam package failed");
     let text = std::fs::read_to_string(&packaged).expect("sam package's template");
     let uploaded = yaml(&text, "sam package's template");
@@ -227,13 +229,19 @@ async fn sam_package_uploads_the_zips_as_they_are(template: &Path, zips: &[(Stri
         let key = uri
             .strip_prefix(&format!("s3://{bucket}/"))
             .unwrap_or_else(|| panic!("{name}: {uri} is not in the bucket"));
-        let object = http
-            .get(format!("{}/{bucket}/{key}", moto.url))
-            .send()
-            .await
-            .and_then(|r| r.error_for_status())
-            .expect("the uploaded object");
-        let bytes = object.bytes().await.expect("its bytes");
+        // Read back signed, as the deploy's CloudFormation would: moto refuses anonymous reads.
+        let read = "import boto3, sys\n\
+                    body = boto3.client('s3').get_object(Bucket=sys.argv[1], Key=sys.argv[2])\n\
+                    sys.stdout.buffer.write(body['Body'].read())";
+        let object = aws("python3")
+            .args(["-c", read, bucket, key])
+            .output()
+            .expect("python3 runs");
+        assert!(
+            object.status.success(),
+            "{name}: s3://{bucket}/{key} cannot be read"
+        );
+        let bytes = object.stdout;
         let local = std::fs::read(zip).expect("the zip");
         assert!(
             bytes[..] == local[..],

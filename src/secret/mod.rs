@@ -7,6 +7,9 @@
 
 #[cfg(test)]
 mod fake;
+mod fields;
+pub mod keys_edit;
+mod manager;
 mod parse;
 mod store;
 
@@ -74,6 +77,14 @@ impl Role {
             Role::Operator => "operatorKeys",
         }
     }
+
+    /// The role in a sentence: `a button key`, `the operator keys`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Button => "button",
+            Role::Operator => "operator",
+        }
+    }
 }
 
 /// The key a caller presented, once it is accepted.
@@ -122,6 +133,15 @@ impl std::fmt::Debug for CallerKey {
     }
 }
 
+/// One key the secret lists, as a technician may see it: everything but the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyEntry<'a> {
+    pub role: Role,
+    pub name: Option<&'a str>,
+    /// Where the key may be used from, as the function reads it; empty: from anywhere.
+    pub allow_from: &'a [IpNet],
+}
+
 /// Everything the secret holds.
 #[derive(Clone, Debug)]
 pub struct Secret {
@@ -138,6 +158,30 @@ impl Secret {
     /// Whether the secret lists any key at all, button or operator.
     pub fn has_keys(&self) -> bool {
         !self.keys.is_empty()
+    }
+
+    /// The keys, button keys first, in the order the secret lists them; never their values.
+    pub fn entries(&self) -> impl Iterator<Item = KeyEntry<'_>> {
+        self.keys.iter().map(|k| KeyEntry {
+            role: k.role,
+            name: k.name.as_deref(),
+            allow_from: &k.allow_from,
+        })
+    }
+
+    /// Every entry that lists `key`, wherever it may be used from: a key removed under one
+    /// name may still be listed under another.
+    pub fn entries_of(&self, key: &str) -> Vec<KeyEntry<'_>> {
+        let digest = Sha256::digest(key.as_bytes());
+        self.keys
+            .iter()
+            .filter(|k| bool::from(k.digest.expose_secret().ct_eq(digest.as_slice())))
+            .map(|k| KeyEntry {
+                role: k.role,
+                name: k.name.as_deref(),
+                allow_from: &k.allow_from,
+            })
+            .collect()
     }
 
     /// The key for computing duplicate markers: the secret's `markerKey`, or one derived from
@@ -211,6 +255,7 @@ pub enum SecretError {
     Unreachable { id: String, reason: String },
 }
 
+pub use manager::{NotStored, read_value, write_value};
 #[cfg(test)]
 use store::Cached;
 pub use store::{KeyCheck, SecretStore, Source, secrets_manager_client, source_ip};

@@ -130,7 +130,10 @@ impl SecretStore {
     pub async fn refresh(&self) -> Result<Arc<Secret>, SecretError> {
         let secret = match &self.source {
             Source::Fixed(s) => s.clone(),
-            Source::SecretsManager { id, client } => Arc::new(fetch(client, id).await?),
+            Source::SecretsManager { id, client } => {
+                let value = super::manager::read_value(client, id).await?;
+                Arc::new(Secret::parse(value.expose_secret())?)
+            }
         };
         *self.cached.write().await = Some(Cached {
             secret: secret.clone(),
@@ -235,49 +238,6 @@ pub enum KeyCheck {
     Rejected,
     /// `BUTTON_AUTH=key` but the secret lists no keys: a setup mistake, not a caller's.
     NoKeysConfigured,
-}
-
-pub(super) async fn fetch(client: &SecretsClient, id: &str) -> Result<Secret, SecretError> {
-    use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
-    use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
-
-    let out = client.get_secret_value().secret_id(id).send().await;
-    let out = match out {
-        Ok(out) => out,
-        Err(SdkError::ServiceError(e)) => {
-            let err = e.err();
-            return Err(match err {
-                GetSecretValueError::ResourceNotFoundException(_) => {
-                    SecretError::NotFound { id: id.to_string() }
-                }
-                // Secrets Manager's own trouble passes: the caller should try again later.
-                GetSecretValueError::InternalServiceError(_) => SecretError::Unreachable {
-                    id: id.to_string(),
-                    reason: aws_sdk_secretsmanager::error::DisplayErrorContext(err).to_string(),
-                },
-                other if other.code() == Some("ThrottlingException") => SecretError::Unreachable {
-                    id: id.to_string(),
-                    reason: "Secrets Manager is throttling this function".into(),
-                },
-                other => SecretError::Denied {
-                    id: id.to_string(),
-                    reason: aws_sdk_secretsmanager::error::DisplayErrorContext(other).to_string(),
-                },
-            });
-        }
-        Err(e) => {
-            return Err(SecretError::Unreachable {
-                id: id.to_string(),
-                reason: aws_sdk_secretsmanager::error::DisplayErrorContext(&e).to_string(),
-            });
-        }
-    };
-    let value = out.secret_string().ok_or_else(|| {
-        SecretError::Format(format!(
-            "secret `{id}` has no text value (a binary secret?)"
-        ))
-    })?;
-    Secret::parse(value)
 }
 
 #[cfg(test)]

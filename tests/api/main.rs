@@ -19,6 +19,7 @@ mod support {
 
 mod bad_input;
 mod browser;
+mod button_keys;
 mod clients;
 mod demo_ports;
 mod duplicates;

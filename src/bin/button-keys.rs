@@ -234,7 +234,8 @@ async fn write(client: &Client, id: &str, edited: &Edited) -> Result<(), Failure
         .map_err(|e| {
             Failure::Aws(format!(
                 "{e}. Nothing was changed. Writing needs secretsmanager:PutSecretValue on the \
-                 secret (and kms:Encrypt on its key when it has a customer-managed one)"
+                 secret, and kms:GenerateDataKey and kms:Decrypt on its KMS key when that is a \
+                 customer-managed one"
             ))
         })?;
     for note in &edited.notes {
@@ -287,7 +288,8 @@ fn revoked_said(id: &str, name: &str, revoked: &keys_edit::Revoked) {
     let what = if n == 1 { "key" } else { "keys" };
     eprintln!(
         "removed {n} {what} named `{name}` from secret `{id}`. Running functions refuse it \
-         within KASEYA_SECRET_TTL_SECONDS (5 minutes by default) and 10 seconds"
+         within KASEYA_SECRET_TTL_SECONDS (5 minutes by default) and 10 seconds; to cut it off \
+         at once, update the function's configuration, which replaces every container"
     );
     for other in &revoked.still_listed {
         eprintln!(

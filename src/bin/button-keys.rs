@@ -69,7 +69,7 @@ AWS:
 EXIT STATUS:
     0  done; check: the function can read the secret
     1  the secret cannot be read by the function, or the change was refused; nothing written
-    2  wrong usage
+    2  wrong usage, or no AWS credentials in the environment
     3  Secrets Manager could not be read or written
 ";
 
@@ -191,6 +191,17 @@ fn check(id: &str, raw: &SecretString) -> Result<(), Failure> {
 
 /// The Secrets Manager client the function builds, from the same environment.
 fn client() -> Result<Client, Failure> {
+    // Without them the SDK's own message is a page about auth schemes.
+    if net::aws::var("AWS_ACCESS_KEY_ID").is_none()
+        || net::aws::var("AWS_SECRET_ACCESS_KEY").is_none()
+    {
+        return Err(Failure::Usage(
+            "no AWS credentials in the environment: set AWS_ACCESS_KEY_ID and \
+             AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones); for a profile, \
+             run `eval \"$(aws configure export-credentials --profile NAME --format env)\"` first"
+                .into(),
+        ));
+    }
     let roots = match net::aws::var("BUTTON_EXTRA_CA_FILE") {
         None => Vec::new(),
         Some(path) => std::fs::read(&path)

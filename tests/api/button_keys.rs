@@ -26,15 +26,21 @@ struct Run {
 
 /// `button-keys --secret-id id args…`, with moto as Secrets Manager.
 fn button_keys(id: &str, args: &[&str]) -> Run {
+    let mut command = Command::new(BINARY);
+    command
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing");
+    run(command, id, args)
+}
+
+fn run(mut command: Command, id: &str, args: &[&str]) -> Run {
     let moto = moto::moto();
-    let out = Command::new(BINARY)
+    let out = command
         .arg("--secret-id")
         .arg(id)
         .args(args)
         .env("AWS_ENDPOINT_URL_SECRETS_MANAGER", &moto.url)
         .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env_remove("AWS_SESSION_TOKEN")
         .env_remove("AWS_ENDPOINT_URL")
         .env_remove("BUTTON_EXTRA_CA_FILE")
@@ -316,6 +322,24 @@ async fn check_says_ok_or_what_is_wrong_and_list_and_add_point_at_it() {
     assert!(
         run.stderr
             .contains("has no secret `kaseya-button/no-such-secret` in region us-east-1"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn without_credentials_it_says_which_variables_to_set() {
+    let id = stack_secret("keys-no-credentials").await;
+    let mut command = Command::new(BINARY);
+    command
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY");
+    let run = run(command, &id, &["list"]);
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with(
+            "button-keys: no AWS credentials in the environment: set AWS_ACCESS_KEY_ID"
+        ),
         "{}",
         run.stderr
     );

@@ -1,4 +1,4 @@
-//! The seeded tenant, `Tenant::default()`: the records the README documents, built from the ids
+//! The seeded tenant, `Tenant::default()`: the records docs/development.md documents, built from the ids
 //! in [`crate::tenant`].
 
 use crate::tenant::*;

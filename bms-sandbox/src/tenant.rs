@@ -1,7 +1,7 @@
 //! The fake tenant's data: the API user's credentials and every record the routes serve.
 //!
 //! Ids are `pub const`s so tests assert on names, not magic numbers. `Tenant::default()` is the
-//! tenant the README documents; tests that need something else build a `Tenant` and change it.
+//! tenant docs/development.md documents; tests that need something else build a `Tenant` and change it.
 
 /// BMS company name, as the API user types it in the login form's `Tenant` field.
 pub const TENANT_NAME: &str = "Contoso MSP";

@@ -208,7 +208,7 @@ pub const VARIABLES: &[Variable] = &[
         Kind::Text,
         Start::KeyName,
         "The name of the key the caller presented, e.g. `\"contoso-office\"` (named keys in the \
-         secret: see the README); `\"\"` for an unnamed key or with `BUTTON_AUTH=none`. Never \
+         secret: see docs/keys.md); `\"\"` for an unnamed key or with `BUTTON_AUTH=none`. Never \
          the key itself. Route by customer or by client: `button == 'contoso-office'`.",
     ),
 ];

@@ -5,7 +5,7 @@
 //!
 //! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian's `chromium` and
 //! `chromium-driver`; `.ci/run` installs them). The tests save screenshots of the pages for
-//! the README (`UPDATE_SCREENSHOTS=1` renews those in `docs/screenshots/`).
+//! docs/web.md (`UPDATE_SCREENSHOTS=1` renews those in `docs/screenshots/`).
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener as StdListener};
 use std::path::{Path, PathBuf};
@@ -312,7 +312,7 @@ async fn visible(c: &Client, id: &str) -> bool {
     .unwrap_or(false)
 }
 
-/// Save what the browser shows as `docs/screenshots/<name>`, which the README shows. A
+/// Save what the browser shows as `docs/screenshots/<name>`, which docs/web.md shows. A
 /// screenshot already there is replaced only with `UPDATE_SCREENSHOTS=1` (each run's ticket
 /// numbers and times differ, and a test run should not leave the work tree changed); otherwise
 /// it goes to the target directory, for a look.

@@ -81,8 +81,8 @@ fn samconfig_parameters() -> Vec<String> {
 }
 
 /// `samconfig.toml` names every parameter of the template but `ButtonRules` (SAM's parameter
-/// parser mangles a backslash before a quote, which a rules document may hold: the README sets
-/// it through a file instead), and no parameter the template lacks.
+/// parser mangles a backslash before a quote, which a rules document may hold: docs/deploy.md
+/// sets it through a file instead), and no parameter the template lacks.
 #[test]
 fn samconfig_names_every_template_parameter_but_the_rules() {
     let template = template();

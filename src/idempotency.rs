@@ -20,7 +20,7 @@ use sha2::Sha256;
 
 use crate::button::Email;
 
-type HmacSha256 = Hmac<Sha256>;
+pub(crate) type HmacSha256 = Hmac<Sha256>;
 
 pub const HEADER: &str = "Idempotency-Key";
 pub const MAX_KEY_CHARS: usize = 128;
@@ -149,7 +149,9 @@ impl MarkerKey {
         MarkerKey(SecretSlice::from(mac.finalize().into_bytes().to_vec()))
     }
 
-    fn mac(&self) -> HmacSha256 {
+    /// A MAC under this key. Each use starts its message with bytes no other use does (the
+    /// marker with the e-mail's length in digits, the follow-up token with its label).
+    pub(crate) fn mac(&self) -> HmacSha256 {
         HmacSha256::new_from_slice(self.0.expose_secret()).expect("HMAC takes a key of any length")
     }
 }
@@ -200,6 +202,19 @@ impl Marker {
         Marker::hashed(key, email, idempotency_key, scope.as_str())
     }
 
+    /// The marker of a note a user adds to ticket `ticket_id` with an `Idempotency-Key`: the
+    /// ticket and the purpose mixed in, so it is never a press's marker.
+    pub fn for_note(
+        key: &MarkerKey,
+        email: &Email,
+        idempotency_key: &IdempotencyKey,
+        scope: &CallerScope,
+        ticket_id: i64,
+    ) -> Marker {
+        let scope = format!("note {ticket_id} {}", scope.as_str());
+        Marker::hashed(key, email, idempotency_key, &scope)
+    }
+
     /// E-mails match contacts ignoring ASCII case, so they are hashed that way too; the length
     /// prefix keeps `a@b.c` + `x` apart from any other split of the same bytes.
     pub fn new(key: &MarkerKey, email: &Email, idempotency_key: &IdempotencyKey) -> Marker {
@@ -237,6 +252,15 @@ impl Marker {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Whether `line` is a marker, any press's: what a note shown to its user leaves out.
+    pub fn is_marker_line(line: &str) -> bool {
+        line.strip_prefix(MARKER_PREFIX)
+            .and_then(|rest| rest.strip_suffix(']'))
+            .is_some_and(|t| {
+                t.len() == TOKEN_HEX_DIGITS && t.bytes().all(|b| b.is_ascii_hexdigit())
+            })
     }
 
     /// Whether this marker closes a ticket's details: the last line, exactly, where
@@ -383,6 +407,9 @@ mod tests {
         assert!(!m.closes(&format!("Broken\n{m}\nmore\n")));
         assert!(!m.closes(&format!("Broken\nsee {m}\n")));
         assert!(!m.closes(&format!("Broken\n {m}\n")));
+        assert!(Marker::is_marker_line(m.as_str()));
+        assert!(!Marker::is_marker_line(&format!("{m} ")));
+        assert!(!Marker::is_marker_line("[Button request 00]"));
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod button;
 pub mod config;
 pub mod context;
 pub mod deadline;
+pub mod follow_up;
 pub mod idempotency;
 pub mod kaseya;
 pub mod metrics;

@@ -9,6 +9,7 @@ use std::time::Instant;
 use tokio::sync::Mutex;
 
 use crate::config::{Config, ConfigError, SecretSetting};
+use crate::follow_up::StatusCache;
 use crate::kaseya::Bms;
 use crate::net;
 use crate::press::{CatchAllCache, Pipeline};
@@ -28,6 +29,8 @@ pub(crate) struct State {
     /// The last health report (when it was made, its status and its text), answered again for
     /// `BUTTON_HEALTH_REUSE_SECONDS`.
     pub health: Mutex<Option<(Instant, u16, String)>>,
+    /// Follow-up status reads, reused for a minute per ticket.
+    pub statuses: StatusCache,
 }
 
 impl State {
@@ -68,6 +71,7 @@ impl State {
             bms,
             queue,
             health: Mutex::new(None),
+            statuses: StatusCache::default(),
         })
     }
 

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::button::{ButtonRequest, Text, default_title, one_line};
+use crate::button::{Attachment, ButtonRequest, Text, default_title, one_line};
 use crate::context::Context;
 use crate::idempotency::{Marker, neutralise};
 use crate::kaseya::{AttachmentInput, Contact, NoteInput, TicketInput};
@@ -14,6 +14,9 @@ use crate::wording::{ends_line, escaped};
 
 pub const REGISTRATION_HEADING: &str = "[User Registration Requested]";
 pub const SUBMISSION_ERRORS_HEADING: &str = "[Submission Errors]";
+/// How the note that carries a press's attachments opens: the function's own words, which a
+/// follow-up read leaves out of what the user sees.
+pub const ATTACHMENT_NOTE_PREFIX: &str = "Attachments sent with the button request: ";
 /// The headings only the function writes: technicians, and whatever reads tickets, take what
 /// follows one for the function's own words.
 const HEADINGS: [&str; 2] = [REGISTRATION_HEADING, SUBMISSION_ERRORS_HEADING];
@@ -194,24 +197,24 @@ pub fn attachment_note(req: &ButtonRequest, type_id: i64, now: DateTime<Utc>) ->
         .map(|a| format!("{} ({} bytes)", a.name, a.size))
         .collect();
     Some(NoteInput {
-        details: neutralise(&format!(
-            "Attachments sent with the button request: {}",
-            names.join(", ")
-        ))
-        .into_owned(),
+        details: neutralise(&format!("{ATTACHMENT_NOTE_PREFIX}{}", names.join(", "))).into_owned(),
         is_internal: false,
         type_id,
         note_date: rfc3339(now),
-        attachments: req
-            .attachments
-            .iter()
-            .map(|a| AttachmentInput {
-                name: neutralise(&a.name).into_owned(),
-                base64_data: a.base64.clone(),
-                kind: a.content_type.clone(),
-            })
-            .collect(),
+        attachments: attachment_inputs(&req.attachments),
     })
+}
+
+/// Files as a note carries them inline.
+pub fn attachment_inputs(attachments: &[Attachment]) -> Vec<AttachmentInput> {
+    attachments
+        .iter()
+        .map(|a| AttachmentInput {
+            name: neutralise(&a.name).into_owned(),
+            base64_data: a.base64.clone(),
+            kind: a.content_type.clone(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ mod seed;
 mod server;
 mod state;
 pub mod tenant;
+mod ticket_reads;
 mod ticket_updates;
 mod tickets;
 
@@ -252,6 +253,25 @@ impl Sandbox {
     /// `(ticket id, note body as received)` for every note accepted.
     pub fn notes(&self) -> Vec<(i64, Value)> {
         self.shared.lock().notes.clone()
+    }
+
+    /// Moves a ticket to another of the tenant's statuses, as a technician does in BMS.
+    pub fn set_ticket_status(&self, ticket_id: i64, status_id: i64) -> Result<(), String> {
+        self.shared.lock().set_status(ticket_id, status_id)
+    }
+
+    /// A technician (`assignee_id`, one of the tenant's assignees) writes a note on a ticket:
+    /// a public reply, or an internal note. Answers the note's id.
+    pub fn add_staff_note(
+        &self,
+        ticket_id: i64,
+        assignee_id: i64,
+        text: &str,
+        internal: bool,
+    ) -> Result<i64, String> {
+        self.shared
+            .lock()
+            .add_staff_note(ticket_id, assignee_id, text, internal)
     }
 
     /// `(ticket id, ResolveTicketDto as received)` for every resolve accepted, in order.

@@ -14,7 +14,7 @@ use crate::envelope::Reply;
 use crate::middleware::{bms_layer, require_token};
 use crate::query::Params;
 use crate::state::{Failure, Shared};
-use crate::{login, ticket_updates, tickets};
+use crate::{login, ticket_reads, ticket_updates, tickets};
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let protected = Router::new()
@@ -34,8 +34,12 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             get(tickets::list).post(tickets::create),
         )
         .route(
+            "/v2/servicedesk/tickets/{ticket_id}",
+            get(ticket_reads::get_one),
+        )
+        .route(
             "/v2/servicedesk/tickets/{ticket_id}/notes",
-            post(ticket_updates::add_note),
+            get(ticket_reads::list_notes).post(ticket_updates::add_note),
         )
         .route(
             "/v2/servicedesk/tickets/{ticket_id}/resolve",
@@ -50,6 +54,14 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/_sandbox/tickets", get(sandbox_tickets))
         .route("/_sandbox/calls", get(sandbox_calls))
         .route("/_sandbox/tenant", get(sandbox_tenant))
+        .route(
+            "/_sandbox/tickets/{ticket_id}/status",
+            post(ticket_reads::sandbox_status),
+        )
+        .route(
+            "/_sandbox/tickets/{ticket_id}/notes",
+            post(ticket_reads::sandbox_note),
+        )
         .route(
             "/_sandbox/outage",
             post(sandbox_outage_start).delete(sandbox_outage_end),

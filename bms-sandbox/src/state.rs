@@ -120,6 +120,8 @@ pub(crate) struct State {
     pub relay: Option<crate::relay::Relay>,
     pub tickets: Vec<StoredTicket>,
     pub notes: Vec<(i64, Value)>,
+    /// `(ticket id, TicketNoteOutputDto)` of every note, the API user's and the technicians'.
+    pub note_outputs: Vec<(i64, Value)>,
     /// `(ticket id, ResolveTicketDto as received)` for every resolve accepted.
     pub resolutions: Vec<(i64, Value)>,
     pub next_note_id: i64,
@@ -154,6 +156,7 @@ impl State {
             calls: Vec::new(),
             tickets: Vec::new(),
             notes: Vec::new(),
+            note_outputs: Vec::new(),
             resolutions: Vec::new(),
             next_note_id: 7001,
             next_attachment_id: 9001,

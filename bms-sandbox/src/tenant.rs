@@ -11,6 +11,10 @@ pub const PASSWORD: &str = "s3cret:pa+ss";
 /// The credentials as the main crate's configuration writes them: `tenant+user:password`.
 pub const CREDENTIALS: &str = "Contoso MSP+api.button:s3cret:pa+ss";
 
+/// The employee id of the API user: what BMS records as `CreatedBy` of whatever it creates.
+pub const API_USER_ID: i64 = 900;
+pub const API_USER_DISPLAY_NAME: &str = "Button API";
+
 pub const ACCOUNT_FABRIKAM: i64 = 1;
 pub const ACCOUNT_NORTHWIND: i64 = 2;
 pub const ACCOUNT_UNREGISTERED: i64 = 3;

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::envelope::Reply;
 use crate::schema::{field, int_field, str_field, validate_note_input, validate_resolve_ticket};
 use crate::state::{Shared, rfc3339};
+use crate::tenant::{API_USER_DISPLAY_NAME, API_USER_ID};
 use crate::tickets::json_body;
 
 /// The ticket id of the path and the JSON body, checked as the spec declares both: what every
@@ -63,8 +64,6 @@ pub(crate) async fn add_note(
     {
         return Reply::invalid(vec![format!("StatusId: status {status} does not exist")]);
     }
-    let note_id = state.next_note_id;
-    state.next_note_id += 1;
     let now = rfc3339(Utc::now());
     let mut attachments = Vec::new();
     for item in field(obj, "Attachments")
@@ -87,6 +86,12 @@ pub(crate) async fn add_note(
         state.next_attachment_id += 1;
     }
     state.notes.push((ticket_id, body.clone()));
+    let details = str_field(obj, "Details").unwrap_or_default().to_owned();
+    let internal = field(obj, "IsInternal")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let author = (API_USER_ID, API_USER_DISPLAY_NAME);
+    let note_id = state.keep_note(ticket_id, author, &details, internal, attachments.clone());
     Reply::ok(json!({
         "Id": note_id,
         "CreatedOn": now,

@@ -338,6 +338,9 @@ fn ticket_output(tenant: &Tenant, obj: &Map<String, Value>, id: i64, number: &st
         "OpenDate": str_field(obj, "OpenDate"),
         "DueDate": str_field(obj, "DueDate"),
         "CreatedOn": rfc3339(Utc::now()),
+        "CreatedBy": crate::tenant::API_USER_ID,
+        "CreatedByName": crate::tenant::API_USER_DISPLAY_NAME,
+        "ModifiedOn": rfc3339(Utc::now()),
         "IsScheduled": 0,
     })
 }

@@ -5,6 +5,7 @@
 //! ignored so that newer button clients keep working against an older function.
 
 mod attachment;
+mod note;
 mod text;
 
 use std::collections::BTreeMap;
@@ -16,6 +17,7 @@ use attachment::attachments;
 pub(crate) use attachment::base_name;
 #[cfg(test)]
 use attachment::media_type_essence;
+pub use note::NoteRequest;
 use text::cleaned;
 pub use text::{Email, Text, one_line};
 

@@ -31,6 +31,10 @@ pub use crate::kaseya::DEFAULT_LOOKUP_TTL;
 pub const DEFAULT_OSTICKET_DEDUPE_MINUTES: i64 = 10;
 /// A day: a longer window would swallow a problem reported again the next morning.
 pub const MAX_OSTICKET_DEDUPE_MINUTES: i64 = 24 * 60;
+/// How long a follow-up token lets its user read and add to the ticket.
+pub const DEFAULT_FOLLOW_UP_DAYS: i64 = 30;
+/// A year: a token is a bearer credential, and a ticket that old is long closed.
+pub const MAX_FOLLOW_UP_DAYS: i64 = 366;
 /// A button key removed from the secret stops working within this time.
 pub const DEFAULT_SECRET_TTL: Duration = Duration::from_secs(300);
 
@@ -108,6 +112,8 @@ pub struct Config {
     /// `BUTTON_METRICS`: one CloudWatch Embedded Metric Format line per press on stdout
     /// (`emf`, the default) or none (`off`).
     pub metrics: bool,
+    /// `BUTTON_FOLLOW_UP_DAYS`: how long a follow-up token reads and adds to its ticket.
+    pub follow_up: Duration,
     /// `BUTTON_EXTRA_CA_FILE`: roots trusted besides the built-in ones (see [`crate::net`]).
     pub extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
 }
@@ -178,6 +184,7 @@ impl Config {
         let queue_url = queue_url(&mut vars);
         let replay_retry = vars.seconds("BUTTON_REPLAY_RETRY_SECONDS", DEFAULT_REPLAY_RETRY, 0);
         let metrics = metrics(&mut vars);
+        let follow_up = follow_up(&mut vars);
         let extra_roots = extra_roots(&mut vars);
 
         let config = (|| {
@@ -204,6 +211,7 @@ impl Config {
                 queue_url: queue_url?,
                 replay_retry: replay_retry?,
                 metrics: metrics?,
+                follow_up: follow_up?,
                 extra_roots: extra_roots?,
             })
         })();
@@ -317,6 +325,20 @@ fn osticket_dedupe(vars: &mut Vars<impl Fn(&str) -> Option<String>>) -> Option<D
         return None;
     }
     Some(Duration::from_secs(minutes.unsigned_abs() * 60))
+}
+
+/// `BUTTON_FOLLOW_UP_DAYS`: 1 to a year.
+fn follow_up(vars: &mut Vars<impl Fn(&str) -> Option<String>>) -> Option<Duration> {
+    const NAME: &str = "BUTTON_FOLLOW_UP_DAYS";
+    let days = vars.number(NAME, DEFAULT_FOLLOW_UP_DAYS, 1)?;
+    if days > MAX_FOLLOW_UP_DAYS {
+        vars.problem(format!(
+            "{NAME} is `{days}`: at most {MAX_FOLLOW_UP_DAYS} days are accepted; a follow-up \
+             token is a bearer credential and should not outlive its ticket"
+        ));
+        return None;
+    }
+    Some(Duration::from_secs(days.unsigned_abs() * 24 * 3600))
 }
 
 /// `/helpdesk`, `helpdesk/` and `/helpdesk/` all mean `/helpdesk`; nothing means no prefix.
@@ -599,6 +621,23 @@ mod tests {
             !printed.contains("pa55w0rd") && !printed.contains("btn-key-123"),
             "{printed}"
         );
+    }
+
+    #[test]
+    fn follow_up_days() {
+        let with = |vars: &[(&str, &str)]| {
+            let mut all = vec![("KASEYA_SECRET_ID", "s")];
+            all.extend_from_slice(vars);
+            config(&all)
+        };
+        let day = Duration::from_secs(24 * 3600);
+        assert_eq!(with(&[]).unwrap().follow_up, 30 * day);
+        let c = with(&[("BUTTON_FOLLOW_UP_DAYS", "7")]).unwrap();
+        assert_eq!(c.follow_up, 7 * day);
+        for bad in ["0", "367", "a week"] {
+            let e = with(&[("BUTTON_FOLLOW_UP_DAYS", bad)]).unwrap_err();
+            assert!(e.to_string().contains("BUTTON_FOLLOW_UP_DAYS"), "{e}");
+        }
     }
 
     #[test]

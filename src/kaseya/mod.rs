@@ -5,6 +5,7 @@ mod auth;
 mod contacts;
 pub mod envelope;
 mod lookups;
+mod notes;
 mod retry;
 mod tickets;
 
@@ -20,6 +21,7 @@ pub use auth::Token;
 pub use contacts::Contact;
 pub use envelope::BmsError;
 pub use lookups::{DEFAULT_LOOKUP_TTL, LookupItem};
+pub use notes::{TicketDetail, TicketNote};
 pub use retry::Backoff;
 pub use tickets::{AttachmentInput, CreatedTicket, NoteInput, TicketInput};
 

@@ -7,6 +7,7 @@
 //! A new endpoint is a new file here, a variant of [`Route`] and a line in `Route::parse`.
 
 pub(crate) mod answer;
+mod follow_up;
 mod health;
 mod keys;
 mod osticket;
@@ -44,6 +45,10 @@ pub(crate) enum Route {
     RulesTry(Request),
     /// `POST /api/tickets.json` (or `/api/http.php/tickets.json`): osTicket's ticket API.
     OsTicket(osticket::Press),
+    /// `GET /tickets/{ticketId}`: a ticket's status and replies, for its follow-up token.
+    Status(follow_up::Target),
+    /// `POST /tickets/{ticketId}/notes`: the user adds to their ticket.
+    AddNote(follow_up::AddNote),
 }
 
 /// One invocation, answered. Never fails: every error becomes a problem+json answer (plain text
@@ -118,6 +123,10 @@ impl Route {
         preview_on: bool,
         req: Request,
     ) -> Result<Route, Problem> {
+        // A button key reads and adds to the tickets its tokens open.
+        if let Some(route) = follow_up::route(method, path, &req) {
+            return route;
+        }
         let (name, allowed) = match path {
             "/tickets"
             | "/tickets/preview"
@@ -174,6 +183,8 @@ impl Route {
             Route::Health => Ok(health::report(state).await),
             Route::RulesTry(req) => rules_try::answer(&req).await,
             Route::OsTicket(press) => osticket::create(state, press, caller).await,
+            Route::Status(target) => follow_up::status(state, target).await,
+            Route::AddNote(add) => follow_up::add_note(state, add, caller).await,
         }
     }
 }

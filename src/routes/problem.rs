@@ -88,6 +88,18 @@ impl Problem {
         )
     }
 
+    /// Every follow-up the token does not open: no token, a forged, expired or another
+    /// ticket's one, or a ticket BMS does not have. One answer, word for word, for all of them.
+    pub fn no_such_ticket() -> Self {
+        Problem::new(
+            404,
+            "not-found",
+            "No such ticket",
+            "no ticket here for this follow-up token: send the `X-Follow-Up` token the ticket was \
+             filed with, within the days it holds; past them, press the button again",
+        )
+    }
+
     pub fn method_not_allowed(method: &str, endpoint: &str, allowed: &str) -> Self {
         Problem::new(
             405,

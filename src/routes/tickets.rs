@@ -8,7 +8,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
 use super::keys::Caller;
-use super::{Problem, answer, emit_metrics};
+use super::{Problem, answer, emit_metrics, follow_up};
 use crate::button::{ButtonRequest, RequestError};
 use crate::idempotency::IdempotencyKey;
 use crate::metrics::Counts;
@@ -57,6 +57,7 @@ pub(super) async fn create(
     caller: &Caller,
 ) -> Result<Response<Body>, Problem> {
     let started = Instant::now();
+    let email = press.button.email.clone();
     let pressed = Pressed::arriving(
         press.key.map(Repeat::keyed),
         state.queue.is_some(),
@@ -73,7 +74,12 @@ pub(super) async fn create(
     };
     let counts = outcome.as_ref().map(Done::counts).unwrap_or_default();
     emit_metrics(state, started, counts);
-    outcome?.answer(state.config.web.phone.as_deref())
+    let done = outcome?;
+    let secret = state.secrets.get().await?;
+    let phone = state.config.web.phone.as_deref();
+    done.answer(phone, &|ticket_id| {
+        follow_up::token(secret.marker_key(), ticket_id, &email)
+    })
 }
 
 /// Park a press BMS cannot take now, when a queue is configured; otherwise, or when it cannot
@@ -120,8 +126,13 @@ impl Done {
         }
     }
 
-    /// The answer; `phone` is `BUTTON_WEB_PHONE`, for a parked urgent press.
-    fn answer(self, phone: Option<&str>) -> Result<Response<Body>, Problem> {
+    /// The answer; `phone` is `BUTTON_WEB_PHONE`, for a parked urgent press; `follow_up` makes
+    /// the token a filed ticket is answered with.
+    fn answer(
+        self,
+        phone: Option<&str>,
+        follow_up: &dyn Fn(i64) -> String,
+    ) -> Result<Response<Body>, Problem> {
         let (status, body) = match self {
             Done::Submitted(Submitted::Rejected(rejection)) => {
                 tracing::info!(rule = rejection.rule, "a rule rejected the ticket");
@@ -137,6 +148,7 @@ impl Done {
                     "ticketNumber": first.ticket_number,
                     "warnings": [],
                     "duplicate": true,
+                    "followUp": follow_up(first.id),
                 });
                 (StatusCode::OK, body)
             }
@@ -147,6 +159,7 @@ impl Done {
                     "ticketId": filed.ticket.id,
                     "ticketNumber": filed.ticket.ticket_number,
                     "warnings": filed.warnings,
+                    "followUp": follow_up(filed.ticket.id),
                 });
                 (StatusCode::CREATED, body)
             }

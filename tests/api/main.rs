@@ -26,6 +26,7 @@ mod docs;
 mod duplicates;
 mod events;
 mod faults;
+mod follow_up;
 mod keys;
 mod line_breaks;
 mod logging;

@@ -57,10 +57,23 @@ fn operation<'a>(spec: &'a Value, method: &str, path: &str) -> &'a Value {
     let paths = spec["paths"].as_object().expect("paths");
     let (_, item) = paths
         .iter()
-        .filter(|(p, _)| path.trim_end_matches('/').ends_with(p.as_str()))
-        .max_by_key(|(p, _)| p.len())
+        .filter(|(p, _)| ends_with_template(path.trim_end_matches('/'), p))
+        // The longest, and of two as long, the one with fewer `{name}` segments.
+        .max_by_key(|(p, _)| (p.split('/').count(), p.len() - 10 * p.matches('{').count()))
         .unwrap_or_else(|| panic!("no documented path for {path}"));
     &item[method.to_ascii_lowercase()]
+}
+
+/// Whether `path` ends with the documented `template`, whose `{name}` segments stand for any
+/// one segment.
+fn ends_with_template(path: &str, template: &str) -> bool {
+    let path: Vec<&str> = path.split('/').collect();
+    let template: Vec<&str> = template.trim_start_matches('/').split('/').collect();
+    path.len() >= template.len()
+        && path[path.len() - template.len()..]
+            .iter()
+            .zip(&template)
+            .all(|(p, t)| p == t || (t.starts_with('{') && t.ends_with('}')))
 }
 
 /// Checks one answer against the document; gives back the body, read.
@@ -451,6 +464,7 @@ fn the_sample_requests_conform_to_the_request_schemas() {
         &spec,
         &spec["components"]["requestBodies"]["OsTicket"]["content"]["application/json"]["schema"],
     );
+    let note_schema = validator(&spec, &spec["components"]["schemas"]["NoteRequest"]);
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
     let mut checked = 0;
     for entry in std::fs::read_dir(dir).expect("events/") {
@@ -469,7 +483,12 @@ fn the_sample_requests_conform_to_the_request_schemas() {
             raw.to_string()
         };
         let path_of_event = ev["path"].as_str().or(ev["rawPath"].as_str());
-        let (v, body) = if path_of_event.is_some_and(|p| p.ends_with("tickets.json")) {
+        let (v, body) = if path_of_event.is_some_and(|p| p.ends_with("/notes")) {
+            (
+                &note_schema,
+                serde_json::from_str(&raw).expect("a JSON body"),
+            )
+        } else if path_of_event.is_some_and(|p| p.ends_with("tickets.json")) {
             (
                 &osticket_schema,
                 serde_json::from_str(&raw).expect("a JSON body"),
@@ -671,4 +690,80 @@ async fn a_parked_press_conforms() {
     assert_eq!(resp.status(), 202);
     let body = conforms(&spec(), "POST", "/tickets", &resp);
     assert_eq!(body["status"], "queued");
+}
+
+#[tokio::test]
+async fn follow_up_answers_conform() {
+    let spec = spec();
+    let t = TestApp::spawn().await;
+    let filed = send(
+        &t,
+        json_event(
+            Gateway::HttpV2,
+            "/tickets",
+            &press("sam.new@contoso.com", "VPN down"),
+        ),
+    )
+    .await;
+    let filed = conforms(&spec, "POST", "/tickets", &filed);
+    let (id, token) = (
+        filed["ticketId"].as_i64().unwrap(),
+        filed["followUp"].as_str().unwrap(),
+    );
+    t.bms
+        .add_staff_note(
+            id,
+            bms_sandbox::tenant::ASSIGNEE_JANE_TECH,
+            "Restart the router",
+            false,
+        )
+        .unwrap();
+    let path = format!("/tickets/{id}");
+    let read = send(
+        &t,
+        crate::follow_up::status_request(Gateway::RestV1, &id.to_string(), Some(token), true),
+    )
+    .await;
+    assert_eq!(read.status(), 200);
+    let read = conforms(&spec, "GET", &path, &read);
+    assert_eq!(read["replies"][0]["from"], "help desk");
+    let refused = send(
+        &t,
+        crate::follow_up::status_request(Gateway::HttpV2, &id.to_string(), Some("forged"), true),
+    )
+    .await;
+    assert_eq!(refused.status(), 404);
+    conforms(&spec, "GET", &path, &refused);
+    let unkeyed = send(
+        &t,
+        crate::follow_up::status_request(Gateway::HttpV2, &id.to_string(), Some(token), false),
+    )
+    .await;
+    assert_eq!(unkeyed.status(), 401);
+    conforms(&spec, "GET", &path, &unkeyed);
+    let notes = format!("{path}/notes");
+    let note = json!({"message": "Forgot the screenshot"});
+    for expected in [201, 200] {
+        let added = send(
+            &t,
+            crate::follow_up::note_request(&id.to_string(), Some(token), Some("n-1"), &note),
+        )
+        .await;
+        assert_eq!(added.status(), expected);
+        conforms(&spec, "POST", &notes, &added);
+    }
+    let bad = send(
+        &t,
+        crate::follow_up::note_request(&id.to_string(), Some(token), None, &json!({})),
+    )
+    .await;
+    assert_eq!(bad.status(), 400);
+    conforms(&spec, "POST", &notes, &bad);
+    let refused = send(
+        &t,
+        crate::follow_up::note_request(&id.to_string(), None, None, &note),
+    )
+    .await;
+    assert_eq!(refused.status(), 404);
+    conforms(&spec, "POST", &notes, &refused);
 }

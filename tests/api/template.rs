@@ -60,6 +60,26 @@ fn the_template_has_http_api_events_to_check() {
     assert!(events.iter().any(|(_, e, _)| e == "Tickets"));
 }
 
+/// API Gateway passes on only the routes the template names: the follow-up routes among them.
+#[test]
+fn the_follow_up_routes_reach_the_function() {
+    let template = template();
+    let routes: Vec<(String, String)> = http_api_events(&template)
+        .into_iter()
+        .map(|(_, _, p)| {
+            let text = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or("?").to_string();
+            (text("Path"), text("Method"))
+        })
+        .collect();
+    for route in [
+        ("/tickets/{ticketId}", "GET"),
+        ("/tickets/{ticketId}/notes", "POST"),
+    ] {
+        let route = (route.0.to_string(), route.1.to_string());
+        assert!(routes.contains(&route), "{route:?} is not among {routes:?}");
+    }
+}
+
 #[test]
 fn an_event_without_a_method_is_found() {
     let broken: Value = serde_norway::from_str(

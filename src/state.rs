@@ -9,7 +9,7 @@ use std::time::Instant;
 use tokio::sync::Mutex;
 
 use crate::config::{Config, ConfigError, SecretSetting};
-use crate::follow_up::StatusCache;
+use crate::follow_up::{self, StatusCache};
 use crate::kaseya::Bms;
 use crate::net;
 use crate::press::{CatchAllCache, Pipeline};
@@ -64,6 +64,8 @@ impl State {
             .queue_url
             .as_ref()
             .map(|url| Queue::new(url, sdk(), &net));
+        // `BUTTON_FOLLOW_UP_REUSE_SECONDS`: a minute unless set.
+        let statuses = StatusCache::new(config.status_reuse, follow_up::MAX_TICKETS);
         Ok(State {
             catch_all: CatchAllCache::new(config.unregistered_email.clone()),
             config,
@@ -71,7 +73,7 @@ impl State {
             bms,
             queue,
             health: Mutex::new(None),
-            statuses: StatusCache::default(),
+            statuses,
         })
     }
 

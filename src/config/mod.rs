@@ -24,6 +24,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A health report costs a login and about eight BMS calls; BMS allows 1,500 calls an hour per
 /// endpoint, and a monitor polling every few seconds must not spend them.
 pub const DEFAULT_HEALTH_REUSE: Duration = Duration::from_secs(60);
+/// A ticket's status, read for a follow-up, is answered again for a minute.
+pub const STATUS_REUSE: Duration = Duration::from_secs(60);
 /// The first wait of a replayed press BMS still cannot take; the queue's own backoff doubles it.
 pub const DEFAULT_REPLAY_RETRY: Duration = Duration::from_secs(60);
 pub use crate::kaseya::DEFAULT_LOOKUP_TTL;
@@ -93,6 +95,9 @@ pub struct Config {
     /// `BUTTON_HEALTH_REUSE_SECONDS`: how long a health report is answered again instead of
     /// made afresh (each costs a login and about eight BMS calls).
     pub health_reuse: Duration,
+    /// `BUTTON_FOLLOW_UP_REUSE_SECONDS`: how long a ticket's status read is answered again to
+    /// the follow-up route (each read costs two BMS calls).
+    pub status_reuse: Duration,
     /// `BUTTON_WEB`, `BUTTON_WEB_TITLE`, `BUTTON_WEB_INTRO`: the help page.
     pub web: crate::web::WebSettings,
     /// `OSTICKET_DEDUPE_MINUTES`: how long a request on osTicket's route without an
@@ -177,6 +182,7 @@ impl Config {
         let lookup_ttl = vars.seconds("KASEYA_LOOKUP_TTL_SECONDS", DEFAULT_LOOKUP_TTL, 0);
         let backoff = backoff(&mut vars);
         let health_reuse = vars.seconds("BUTTON_HEALTH_REUSE_SECONDS", DEFAULT_HEALTH_REUSE, 0);
+        let status_reuse = vars.seconds("BUTTON_FOLLOW_UP_REUSE_SECONDS", STATUS_REUSE, 0);
         let web = web(&mut vars);
         let osticket_dedupe = osticket_dedupe(&mut vars);
         let osticket_answer = osticket_answer(&mut vars);
@@ -204,6 +210,7 @@ impl Config {
                 lookup_ttl: lookup_ttl?,
                 base_path: base_path(&vars.text("BUTTON_BASE_PATH", "")),
                 health_reuse: health_reuse?,
+                status_reuse: status_reuse?,
                 web: web?,
                 osticket_dedupe: osticket_dedupe?,
                 osticket_answer: osticket_answer?,

@@ -8,8 +8,6 @@ use std::time::{Duration, Instant};
 
 use super::Status;
 
-/// How long a status read is answered again.
-pub const REUSE: Duration = Duration::from_secs(60);
 /// Tickets kept at most: a minute's worth of status reads of a busy container.
 pub const MAX_TICKETS: usize = 512;
 
@@ -17,12 +15,6 @@ pub struct StatusCache {
     reuse: Duration,
     max: usize,
     entries: Mutex<HashMap<i64, (Instant, Status)>>,
-}
-
-impl Default for StatusCache {
-    fn default() -> Self {
-        StatusCache::new(REUSE, MAX_TICKETS)
-    }
 }
 
 impl StatusCache {

@@ -24,7 +24,7 @@ use hmac::Mac;
 use crate::button::Email;
 use crate::idempotency::MarkerKey;
 
-pub use cache::StatusCache;
+pub use cache::{MAX_TICKETS, StatusCache};
 pub use view::{From, Reply, Status, USER_NOTE_HEADING, status, user_note};
 
 /// The header a follow-up request carries the token in.

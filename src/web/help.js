@@ -284,6 +284,8 @@
       t.textContent = 'Ticket ' + data.ticketNumber;
       status.append(t);
       if (data.duplicate) { status.append(document.createTextNode(' (it had arrived already, and was filed once)')); }
+      // "Your requests" keeps its token, to show the status and the replies.
+      document.dispatchEvent(new CustomEvent('kb:filed', { detail: data }));
     } else if (r.status === 202 && data) {
       sent();
       say('ok', 'Your message is saved and will reach the help desk shortly.',

@@ -16,6 +16,8 @@ use crate::button::{MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, MAX_BODY_BYTES};
 const STYLE: &str = include_str!("page.css");
 const HELP_HTML: &str = include_str!("help.html");
 const HELP_JS: &str = include_str!("help.js");
+/// "Your requests from this computer": a script of its own, run after the form's.
+const REQUESTS_JS: &str = include_str!("requests.js");
 const PLAYGROUND_HTML: &str = include_str!("playground.html");
 const PLAYGROUND_JS: &str = include_str!("playground.js");
 
@@ -74,7 +76,13 @@ pub fn help_page(settings: &WebSettings, selections: &[String]) -> String {
         .replace("{{MAX_BODY_BYTES}}", &MAX_BODY_BYTES.to_string())
         .replace("{{MAX_FILE_MB}}", &megabytes(MAX_ATTACHMENT_BYTES))
         .replace("{{MAX_BODY_MB}}", &megabytes(MAX_BODY_BYTES));
-    inline(&html, HELP_JS)
+    inline(&html, help_script())
+}
+
+/// The help page's one script block: the form's, then the requests'.
+fn help_script() -> &'static str {
+    static SCRIPT: OnceLock<String> = OnceLock::new();
+    SCRIPT.get_or_init(|| format!("{HELP_JS}\n{REQUESTS_JS}"))
 }
 
 /// The help desk's number under the form, when `BUTTON_WEB_PHONE` is set; the script repeats it
@@ -116,7 +124,7 @@ pub fn csp() -> &'static str {
             "default-src 'none'; script-src {} {}; style-src {}; connect-src 'self'; \
              img-src 'self' data: blob:; frame-ancestors 'none'; base-uri 'none'; \
              form-action 'none'",
-            sha256(HELP_JS),
+            sha256(help_script()),
             sha256(PLAYGROUND_JS),
             sha256(STYLE)
         )
@@ -173,7 +181,7 @@ mod tests {
         assert!(html.contains("value=\"a&quot;b\""));
         assert!(!html.contains("{{"), "a placeholder was left");
         // the inline blocks are byte for byte the hashed ones
-        assert!(html.contains(&format!("<script>{HELP_JS}</script>")));
+        assert!(html.contains(&format!("<script>{}</script>", help_script())));
         assert!(html.contains(&format!("<style>{STYLE}</style>")));
     }
 
@@ -196,13 +204,13 @@ mod tests {
             }
             assert!(!csp.contains("unsafe"), "{csp}");
         }
-        assert!(csp().contains(&sha256(HELP_JS)));
+        assert!(csp().contains(&sha256(help_script())));
         assert!(csp().contains(&sha256(STYLE)));
     }
 
     #[test]
     fn no_script_writes_html() {
-        for js in [HELP_JS, PLAYGROUND_JS] {
+        for js in [HELP_JS, REQUESTS_JS, PLAYGROUND_JS] {
             for sink in [
                 "innerHTML",
                 "outerHTML",

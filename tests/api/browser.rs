@@ -213,7 +213,8 @@ async fn gateway(
 
 /// What a test drives: the sandbox, the function in front of it, and a browser.
 struct Stage {
-    bms: Sandbox,
+    /// Shared with a test's browser task, which plays the technician in BMS.
+    bms: Arc<Sandbox>,
     front: Front,
     driver: Driver,
 }
@@ -223,7 +224,7 @@ async fn stage(vars: &[(&str, &str)]) -> Stage {
     let app = app_for(&bms, vars).await;
     Stage {
         front: front(app).await,
-        bms,
+        bms: Arc::new(bms),
         driver: Driver::start(),
     }
 }
@@ -626,7 +627,7 @@ async fn with_bms_unreachable_the_page_says_so_plainly() {
     .await;
     let s = Stage {
         front: front(app).await,
-        bms,
+        bms: Arc::new(bms),
         driver: Driver::start(),
     };
     let link = help_link(&s.front, "&email=dan.jump%40fabrikam.com");
@@ -817,7 +818,7 @@ async fn a_link_with_another_key_asks_before_replacing_the_kept_one() {
         assert_eq!(kept_key(&c).await, PLANTED, "the user chose it");
         set_value(&c, "message", "Sent with the new key").await;
         click(&c, "send").await;
-        wait_for_text(&c, "status", "was not accepted").await;
+        wait_for_text(&c, "status", "not set up for this network or this key").await;
 
         // The key it keeps, again: nothing to ask.
         load(&c, &planted).await;
@@ -1030,4 +1031,122 @@ async fn a_refused_key_is_told_in_plain_words_with_the_number_to_call() {
     })
     .await;
     assert!(s.bms.tickets().is_empty());
+}
+
+/// The person who pressed hears back: the page keeps the ticket's follow-up token, shows its
+/// status and the help desk's public replies as BMS changes them (internal notes never), and
+/// adds a pasted screenshot to the same ticket.
+#[tokio::test]
+async fn your_requests_show_the_status_and_replies_and_take_a_screenshot() {
+    use bms_sandbox::tenant::{ASSIGNEE_JANE_TECH, STATUS_IN_PROGRESS};
+    // Each read goes to BMS: the test changes the ticket between two reads.
+    let s = stage(&[("BUTTON_FOLLOW_UP_REUSE_SECONDS", "0")]).await;
+    let link = help_link(&s.front, "&email=dan.jump%40fabrikam.com");
+    let bms = s.bms.clone();
+    with_browser(&s, 1280, 1400, move |c| async move {
+        c.goto(&link).await.expect("the page loads");
+        wait_for(&c, "message").await;
+        assert!(!visible(&c, "requests").await, "nothing filed yet");
+        set_value(&c, "message", "The printer is jammed").await;
+        click(&c, "send").await;
+        wait_for_text(&c, "status", "Ticket T").await;
+        let id = bms.tickets()[0]["Id"].as_i64().expect("the ticket's id");
+        let row = format!("request-{id}");
+        wait_for_text(&c, &row, "Status: New").await;
+
+        // A technician picks it up, answers the user and writes an internal note.
+        bms.set_ticket_status(id, STATUS_IN_PROGRESS)
+            .expect("a status");
+        bms.add_staff_note(
+            id,
+            ASSIGNEE_JANE_TECH,
+            "Please switch it off and on.",
+            false,
+        )
+        .expect("a reply");
+        bms.add_staff_note(
+            id,
+            ASSIGNEE_JANE_TECH,
+            "Internal: toner order pending",
+            true,
+        )
+        .expect("an internal note");
+        // Another visit: the page is opened again and still knows the request.
+        load(&c, &format!("{}/help", s_url(&link))).await;
+        let text = wait_for_text(&c, &row, "Please switch it off and on.").await;
+        assert!(text.contains("Status: In Progress"), "{text}");
+        assert!(text.contains("Help desk"), "{text}");
+        assert!(!text.contains("Internal"), "an internal note shown: {text}");
+        assert!(!text.contains("Jane"), "a staff name shown: {text}");
+
+        // "I forgot the screenshot": pasted into this request, added to this ticket.
+        c.execute(
+            "document.querySelector('#' + arguments[0] + ' .add button').click();",
+            vec![json!(row)],
+        )
+        .await
+        .expect("the add button");
+        set_value(&c, &format!("add-{id}"), "Here is the error it shows").await;
+        paste_png_into(&c, &format!("add-{id}"), &png(64, 48, [200, 30, 30])).await;
+        wait_for_text(&c, &row, "screenshot-1.png").await;
+        c.execute(
+            "document.querySelector('#' + arguments[0] + ' .add-form > button').click();",
+            vec![json!(row)],
+        )
+        .await
+        .expect("the send button");
+        wait_for_text(&c, &row, "Added to ticket").await;
+        let text = wait_for_text(&c, &row, "Here is the error it shows").await;
+        assert!(text.contains("You"), "{text}");
+        screenshot(&c, "help-requests.png").await;
+    })
+    .await;
+    let tickets = s.bms.tickets();
+    assert_eq!(tickets.len(), 1, "a screenshot added is no second ticket");
+    let added: Vec<_> = s
+        .bms
+        .notes()
+        .into_iter()
+        .filter(|(_, n)| {
+            n["Details"]
+                .as_str()
+                .is_some_and(|d| d.contains("Here is the error"))
+        })
+        .collect();
+    assert_eq!(added.len(), 1, "{added:?}");
+    let (on, note) = &added[0];
+    assert_eq!(Some(*on), tickets[0]["Id"].as_i64());
+    assert_eq!(note["IsInternal"], false);
+    assert_eq!(note["Attachments"][0]["Name"], "screenshot-1.png");
+    let sent = STANDARD
+        .decode(
+            note["Attachments"][0]["Base64Data"]
+                .as_str()
+                .unwrap_or_default(),
+        )
+        .expect("base64");
+    assert_eq!(
+        sent,
+        png(64, 48, [200, 30, 30]),
+        "the pasted image, byte for byte"
+    );
+}
+
+/// The page's address without its fragment.
+fn s_url(link: &str) -> &str {
+    link.split("/help#").next().unwrap_or(link)
+}
+
+/// A pasted image, as Chromium delivers one, into the element with this id.
+async fn paste_png_into(c: &Client, id: &str, png: &[u8]) {
+    c.execute(
+        "const bytes = Uint8Array.from(atob(arguments[0]), ch => ch.charCodeAt(0)); \
+         const dt = new DataTransfer(); \
+         dt.items.add(new File([bytes], 'image.png', {type: 'image/png'})); \
+         document.getElementById(arguments[1]).dispatchEvent( \
+           new ClipboardEvent('paste', {clipboardData: dt, bubbles: true, cancelable: true}));",
+        vec![json!(STANDARD.encode(png)), json!(id)],
+    )
+    .await
+    .expect("the paste event dispatched");
 }

@@ -14,6 +14,7 @@
 //! e-mail is the person's own.
 
 mod cache;
+mod claim;
 mod view;
 
 use base64::Engine as _;
@@ -25,6 +26,7 @@ use crate::button::Email;
 use crate::idempotency::MarkerKey;
 
 pub use cache::{MAX_TICKETS, StatusCache};
+pub use claim::{Claim, issue_claim, verify_claim};
 pub use view::{From, Reply, Status, USER_NOTE_HEADING, status, user_note};
 
 /// The header a follow-up request carries the token in.

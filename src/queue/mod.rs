@@ -39,6 +39,8 @@ pub struct Queue {
 #[derive(Debug, Clone)]
 pub struct Parked {
     pub reference: String,
+    /// The key its ticket will be marked with: the client's, or one made at intake.
+    pub key: IdempotencyKey,
 }
 
 /// Why a press could not be sent to the queue.
@@ -191,7 +193,7 @@ pub(crate) async fn park(
                 reason = %reason,
                 "BMS cannot take the press now; parked on the queue"
             );
-            Ok(Parked { reference })
+            Ok(Parked { reference, key })
         }
         Err(e @ SendError::TooLarge { .. }) => {
             tracing::warn!(error = %e, "the press is too large to park");

@@ -14,7 +14,7 @@ use super::keys::Caller;
 use super::{Problem, Route, answer};
 use crate::button::{Email, NoteRequest, RequestError};
 use crate::follow_up::{self, FollowUp};
-use crate::idempotency::{IdempotencyKey, Marker};
+use crate::idempotency::{IdempotencyKey, Marker, MarkerKey};
 use crate::kaseya::{BmsError, NoteInput};
 use crate::state::State;
 use crate::ticket::attachment_inputs;
@@ -33,6 +33,9 @@ pub(crate) struct AddNote {
     key: Option<IdempotencyKey>,
 }
 
+/// Where a parked press's claim is exchanged for its ticket.
+const CLAIMS: &str = "/tickets/parked";
+
 /// Which follow-up endpoint `path` is, if one: `/tickets/{x}` (not `/tickets/preview`) reads,
 /// `/tickets/{x}/notes` adds.
 pub(crate) fn endpoint(path: &str) -> Option<(&'static str, Method, &str)> {
@@ -46,6 +49,13 @@ pub(crate) fn endpoint(path: &str) -> Option<(&'static str, Method, &str)> {
 
 /// The follow-up [`Route`] `path` names, if it names one: the method checked, the body parsed.
 pub(crate) fn route(method: &Method, path: &str, req: &Request) -> Option<Result<Route, Problem>> {
+    if path == CLAIMS {
+        return Some(if *method == Method::GET {
+            Ok(Route::Claim(Target::parse("", req.headers())))
+        } else {
+            Err(Problem::method_not_allowed(method.as_str(), CLAIMS, "GET"))
+        });
+    }
     let (name, allowed, id) = endpoint(path)?;
     if *method != allowed {
         return Some(Err(Problem::method_not_allowed(
@@ -104,9 +114,21 @@ impl AddNote {
     }
 }
 
-/// The token for a ticket the function answers a press with.
-pub(super) fn token(state_key: &crate::idempotency::MarkerKey, id: i64, email: &Email) -> String {
-    follow_up::issue(state_key, id, email, Utc::now())
+/// What a press is answered with to follow it up: a filed ticket's token, or a parked press's
+/// claim.
+pub(super) struct Tokens<'a> {
+    pub key: &'a MarkerKey,
+    pub email: &'a Email,
+}
+
+impl Tokens<'_> {
+    pub fn ticket(&self, id: i64) -> String {
+        follow_up::issue(self.key, id, self.email, Utc::now())
+    }
+
+    pub fn claim(&self, press_key: &IdempotencyKey) -> String {
+        follow_up::issue_claim(self.key, self.email, press_key, Utc::now())
+    }
 }
 
 /// The ticket as its user may see it: reused for a minute, else read in one wave of two calls.
@@ -171,6 +193,39 @@ pub(super) async fn add_note(
         StatusCode::CREATED,
         &json!({"noteId": note_id}),
     ))
+}
+
+/// A parked press's claim, exchanged for its ticket and follow-up token once the replay has
+/// filed it (`200`), or answered `202` while it waits. The ticket is found by the mark the
+/// press's key puts on it (the search repeats use), under this caller's key: the function keeps
+/// nothing of the press. A claim that does not hold is answered as a ticket that does not exist.
+pub(super) async fn claim(
+    state: &State,
+    target: Target,
+    caller: &Caller,
+) -> Result<Response<Body>, Problem> {
+    let secret = state.secrets.get().await?;
+    let valid =
+        chrono::Duration::from_std(state.config.follow_up).unwrap_or(chrono::Duration::zero());
+    let claim = target
+        .token
+        .as_deref()
+        .and_then(|t| follow_up::verify_claim(secret.marker_key(), t, Utc::now(), valid))
+        .ok_or_else(Problem::no_such_ticket)?;
+    let marker = Marker::scoped(secret.marker_key(), &claim.email, &claim.key, &caller.scope);
+    // A replayed ticket opens at the press time, a moment before the claim was issued.
+    let since = claim.issued - chrono::Duration::minutes(10);
+    let found = state.bms.find_marked_tickets(&marker, since).await?;
+    let Some(ticket) = found.into_iter().min_by_key(|t| t.id) else {
+        let body = json!({"status": "queued"});
+        return Ok(answer::json(StatusCode::ACCEPTED, &body));
+    };
+    let body = json!({
+        "ticketId": ticket.id,
+        "ticketNumber": ticket.ticket_number,
+        "followUp": follow_up::issue(secret.marker_key(), ticket.id, &claim.email, Utc::now()),
+    });
+    Ok(answer::json(StatusCode::OK, &body))
 }
 
 fn note_input(

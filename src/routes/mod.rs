@@ -49,6 +49,8 @@ pub(crate) enum Route {
     Status(follow_up::Target),
     /// `POST /tickets/{ticketId}/notes`: the user adds to their ticket.
     AddNote(follow_up::AddNote),
+    /// `GET /tickets/parked`: a parked press's claim, exchanged for its ticket once filed.
+    Claim(follow_up::Target),
 }
 
 /// One invocation, answered. Never fails: every error becomes a problem+json answer (plain text
@@ -185,6 +187,7 @@ impl Route {
             Route::OsTicket(press) => osticket::create(state, press, caller).await,
             Route::Status(target) => follow_up::status(state, target).await,
             Route::AddNote(add) => follow_up::add_note(state, add, caller).await,
+            Route::Claim(claim) => follow_up::claim(state, claim, caller).await,
         }
     }
 }

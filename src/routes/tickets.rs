@@ -76,10 +76,11 @@ pub(super) async fn create(
     emit_metrics(state, started, counts);
     let done = outcome?;
     let secret = state.secrets.get().await?;
-    let phone = state.config.web.phone.as_deref();
-    done.answer(phone, &|ticket_id| {
-        follow_up::token(secret.marker_key(), ticket_id, &email)
-    })
+    let tokens = follow_up::Tokens {
+        key: secret.marker_key(),
+        email: &email,
+    };
+    done.answer(state.config.web.phone.as_deref(), &tokens)
 }
 
 /// Park a press BMS cannot take now, when a queue is configured; otherwise, or when it cannot
@@ -126,12 +127,12 @@ impl Done {
         }
     }
 
-    /// The answer; `phone` is `BUTTON_WEB_PHONE`, for a parked urgent press; `follow_up` makes
-    /// the token a filed ticket is answered with.
+    /// The answer; `phone` is `BUTTON_WEB_PHONE`, for a parked urgent press; `tokens` makes the
+    /// follow-up token a filed ticket is answered with, and a parked press's claim.
     fn answer(
         self,
         phone: Option<&str>,
-        follow_up: &dyn Fn(i64) -> String,
+        tokens: &follow_up::Tokens,
     ) -> Result<Response<Body>, Problem> {
         let (status, body) = match self {
             Done::Submitted(Submitted::Rejected(rejection)) => {
@@ -148,7 +149,7 @@ impl Done {
                     "ticketNumber": first.ticket_number,
                     "warnings": [],
                     "duplicate": true,
-                    "followUp": follow_up(first.id),
+                    "followUp": tokens.ticket(first.id),
                 });
                 (StatusCode::OK, body)
             }
@@ -159,7 +160,7 @@ impl Done {
                     "ticketId": filed.ticket.id,
                     "ticketNumber": filed.ticket.ticket_number,
                     "warnings": filed.warnings,
-                    "followUp": follow_up(filed.ticket.id),
+                    "followUp": tokens.ticket(filed.ticket.id),
                 });
                 (StatusCode::CREATED, body)
             }
@@ -169,6 +170,7 @@ impl Done {
                     "reference": parked.reference,
                     "message": PARKED_MESSAGE,
                     "warnings": [],
+                    "followUp": tokens.claim(&parked.key),
                 });
                 if let Some(phone) = phone.filter(|_| urgent) {
                     body["message"] = format!("{PARKED_MESSAGE} {}", call_now(phone)).into();

@@ -289,7 +289,9 @@
     } else if (r.status === 202 && data) {
       sent();
       say('ok', 'Your message is saved and will reach the help desk shortly.',
-        (data.message ? data.message + ' ' : '') + (data.reference ? 'Reference: ' + data.reference : ''));
+        (data.message ? data.message + ' ' : '') + (data.reference ? 'Reference: ' + data.reference + '. ' : '') +
+        (data.followUp ? 'It will appear under "Your requests" once it is filed.' : ''));
+      document.dispatchEvent(new CustomEvent('kb:filed', { detail: data }));
     } else if (r.status === 0 || r.status === -1) {
       say('err', 'The help desk could not be reached.',
         ' Check your internet connection, then press Send again: it will not be filed twice.');

@@ -46,8 +46,34 @@
     return isNaN(d) ? '' : d.toLocaleString();
   }
 
+  // A press parked while BMS was down: its claim becomes the ticket once the replay files it.
+  function showParked(item) {
+    var li = el('li', 'request');
+    li.id = 'request-' + item.reference;
+    var state = el('span', 'request-status', 'Waiting to be filed');
+    var head = el('p', 'request-head');
+    head.append(el('strong', '', 'Reference ' + item.reference), ' ', state);
+    li.append(head);
+    list.append(li);
+    call('GET', 'tickets/parked', item.claim).then(function (r) {
+      var items = kept();
+      if (r.status === 200 && r.data && r.data.ticketId) {
+        items = items.map(function (k) {
+          return k.reference === item.reference
+            ? { ticketId: r.data.ticketId, ticketNumber: r.data.ticketNumber, followUp: r.data.followUp } : k;
+        });
+        keep(items);
+        showAll();
+      } else if (r.status === 404) {
+        keep(items.filter(function (k) { return k.reference !== item.reference; }));
+        li.remove();
+      }
+    });
+  }
+
   // One request: its number, title and status, the replies, and the form to add to it.
   function show(item) {
+    if (item.claim) { showParked(item); return; }
     var li = el('li', 'request');
     li.id = 'request-' + item.ticketId;
     var head = el('p', 'request-head');
@@ -172,12 +198,15 @@
     items.forEach(show);
   }
   $('requests-refresh').addEventListener('click', showAll);
-  // The help page files a ticket: keep its token, newest first.
+  // The help page files a ticket (or parks a press): keep its token (or claim), newest first.
   document.addEventListener('kb:filed', function (e) {
     var t = e.detail;
-    if (!t || !t.followUp || !t.ticketId) { return; }
-    var items = kept().filter(function (k) { return k.ticketId !== t.ticketId; });
-    items.unshift({ ticketId: t.ticketId, ticketNumber: t.ticketNumber, followUp: t.followUp, title: t.title || '' });
+    if (!t || !t.followUp || !(t.ticketId || t.reference)) { return; }
+    var items = kept().filter(function (k) {
+      return t.ticketId ? k.ticketId !== t.ticketId : k.reference !== t.reference;
+    });
+    items.unshift(t.ticketId ? { ticketId: t.ticketId, ticketNumber: t.ticketNumber, followUp: t.followUp }
+      : { reference: t.reference, claim: t.followUp });
     keep(items);
     showAll();
   });

@@ -1150,3 +1150,44 @@ async fn paste_png_into(c: &Client, id: &str, png: &[u8]) {
     .await
     .expect("the paste event dispatched");
 }
+
+/// A press made while BMS is down is saved, and the page says it will appear under "Your
+/// requests" once filed; after the replay has filed it, it does, with its ticket number.
+#[tokio::test]
+async fn a_parked_press_appears_in_your_requests_once_the_replay_files_it() {
+    use crate::support::parking::{app_parking_on, deliver};
+    use crate::support::sqs::Parking;
+    let queue = Parking::create("browser-claims", 5).await;
+    let bms = Sandbox::start().await;
+    let app = app_parking_on(&bms, &queue, &[]).await;
+    // The replay is a function of its own: another App on the same queue and BMS.
+    let replay = app_parking_on(&bms, &queue, &[]).await;
+    let s = Stage {
+        front: front(app).await,
+        bms: Arc::new(bms),
+        driver: Driver::start(),
+    };
+    s.bms.set_outage(Some(bms_sandbox::Failure::Status(503)));
+    let link = help_link(&s.front, "&email=dan.jump%40fabrikam.com");
+    let bms = s.bms.clone();
+    with_browser(&s, 1280, 1100, move |c| async move {
+        c.goto(&link).await.expect("the page loads");
+        wait_for(&c, "message").await;
+        set_value(&c, "message", "Nothing prints").await;
+        click(&c, "send").await;
+        let said = wait_for_text(&c, "status", "will reach the help desk shortly").await;
+        assert!(said.contains("appear under \"Your requests\""), "{said}");
+        wait_for_text(&c, "request-list", "Waiting to be filed").await;
+
+        bms.set_outage(None);
+        let event = queue.receive_event(10).await;
+        assert_eq!(deliver(&replay, &queue, &event).await, Vec::<String>::new());
+        click(&c, "requests-refresh").await;
+        wait_for_text(&c, "request-list", "Ticket T").await;
+        let list = wait_for_text(&c, "request-list", "Status: New").await;
+        assert!(!list.contains("Waiting"), "{list}");
+        screenshot(&c, "help-parked-filed.png").await;
+    })
+    .await;
+    assert_eq!(s.bms.tickets().len(), 1);
+}

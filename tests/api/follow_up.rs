@@ -415,3 +415,63 @@ async fn a_note_with_a_screenshot_is_added_once_and_read_back_as_yours() {
     assert_eq!(bad.status, 400, "{bad:?}");
     assert_eq!(t.bms.notes().len(), 2);
 }
+
+/// `GET /tickets/parked` with the button key and a claim.
+fn claim_request(claim: &str) -> lambda_http::Request {
+    let auth = format!("Bearer {BUTTON_KEY}");
+    let headers = [("authorization", auth.as_str()), ("X-Follow-Up", claim)];
+    event(Gateway::HttpV2, "GET", "/tickets/parked", &headers, "")
+}
+
+/// A press parked while BMS was down is answered with a claim; once the replay has filed it, the
+/// claim is exchanged for that ticket and its follow-up token. Until then it waits (202; 503
+/// while BMS cannot be asked), and a forged claim is a ticket that does not exist.
+#[tokio::test]
+async fn a_parked_press_is_claimed_once_the_replay_has_filed_it() {
+    use crate::support::parking::{app_parking_on, deliver, press_on};
+    use crate::support::sqs::Parking;
+    let queue = Parking::create("claims", 5).await;
+    let bms = bms_sandbox::Sandbox::start().await;
+    let app = app_parking_on(&bms, &queue, &[]).await;
+    bms.set_outage(Some(bms_sandbox::Failure::Status(503)));
+    for key in [Some("k-claim"), None] {
+        let a = press_on(&app, &press("dan.jump@fabrikam.com", "VPN is down"), key).await;
+        assert_eq!(a.status, 202, "{a:?}");
+        let claim = a.body["followUp"].as_str().expect("a claim").to_string();
+        // BMS down: nothing can be looked up, so the page asks again later.
+        let down = read(app.handle(claim_request(&claim)).await);
+        assert_eq!(down.status, 503, "{down:?}");
+        bms.set_outage(None);
+        let waiting = read(app.handle(claim_request(&claim)).await);
+        assert_eq!(waiting.status, 202, "not filed yet: {waiting:?}");
+        assert_eq!(waiting.body["status"], "queued");
+
+        let event = queue.receive_event(10).await;
+        assert_eq!(deliver(&app, &queue, &event).await, Vec::<String>::new());
+        let filed = read(app.handle(claim_request(&claim)).await);
+        assert_eq!(filed.status, 200, "{filed:?}");
+        let tickets = bms.tickets();
+        let ticket = tickets.last().expect("the replay filed it");
+        assert_eq!(filed.body["ticketId"], ticket["Id"], "{key:?}");
+        // The token it gives reads that ticket.
+        let id = filed.body["ticketId"].to_string();
+        let token = filed.body["followUp"].as_str().expect("a token");
+        let status = read(
+            app.handle(status_request(Gateway::HttpV2, &id, Some(token), true))
+                .await,
+        );
+        assert_eq!(status.status, 200, "{status:?}");
+        bms.set_outage(Some(bms_sandbox::Failure::Status(503)));
+    }
+    bms.set_outage(None);
+
+    let a = press_on(&app, &press("dan.jump@fabrikam.com", "again"), Some("k-2")).await;
+    assert_eq!(a.status, 201, "{a:?}");
+    let token = a.body["followUp"].as_str().expect("a token");
+    let mut forged = a.body["followUp"].as_str().unwrap_or_default().to_string();
+    forged.pop();
+    for refused in [token, forged.as_str(), "", "not-a-claim"] {
+        let r = read(app.handle(claim_request(refused)).await);
+        assert_eq!(r.status, 404, "{refused}: {r:?}");
+    }
+}

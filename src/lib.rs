@@ -32,6 +32,7 @@ pub mod replay;
 pub mod resolve;
 mod routes;
 pub mod rules;
+pub mod rules_store;
 pub mod secret;
 mod state;
 pub mod ticket;
@@ -46,6 +47,7 @@ use lambda_http::{Body, Request, Response};
 
 use crate::config::{Config, ConfigError};
 use crate::kaseya::Bms;
+use crate::rules_store::RulesStore;
 use crate::secret::SecretStore;
 use crate::state::State;
 
@@ -71,13 +73,18 @@ impl App {
 
     /// The function as `main.rs` starts it: the App, and its warm-up already running. The
     /// secret's fetch, the first call, leaves before the rules are parsed and checked, so a long
-    /// rules document does not hold it back; the rules are ready before this returns.
+    /// rules document does not hold it back; `BUTTON_RULES` is ready before this returns, and
+    /// the rules parameter is read by the warm-up, beside the secret.
     pub async fn start() -> (App, Option<tokio::task::JoinHandle<()>>) {
         let (config, rules_text) = Config::from_env_but_rules();
         let (state, warm_up) = match config {
             Ok(config) => match State::new(config).await {
                 Ok(state) => {
-                    let warm_up = tokio::spawn(warm_up(state.secrets.clone(), state.bms.clone()));
+                    let warm_up = tokio::spawn(warm_up(
+                        state.secrets.clone(),
+                        state.bms.clone(),
+                        state.rules.clone(),
+                    ));
                     (Ok(state), Some(warm_up))
                 }
                 Err(e) => (Err(e), None),
@@ -85,10 +92,11 @@ impl App {
             Err(e) => (Err(e), None),
         };
         let state = match (state, Config::rules(rules_text.as_deref())) {
-            (Ok(mut state), Ok(rules)) => {
-                state.config.rules = rules;
+            (Ok(mut state), Ok(rules)) if rules_text.is_some() => {
+                state.rules = Arc::new(RulesStore::fixed(rules));
                 Ok(state)
             }
+            (Ok(state), Ok(_)) => Ok(state),
             (Ok(_), Err(e)) | (Err(e), Ok(_)) => Err(e),
             (Err(mut e), Err(rules)) => {
                 e.problems.extend(rules.problems);
@@ -119,7 +127,12 @@ impl App {
     /// the request path, which fetches whatever is still missing.
     pub async fn warm_up(&self) {
         if let Ok(state) = &self.state {
-            warm_up(state.secrets.clone(), state.bms.clone()).await;
+            warm_up(
+                state.secrets.clone(),
+                state.bms.clone(),
+                state.rules.clone(),
+            )
+            .await;
         }
     }
 
@@ -146,9 +159,10 @@ impl App {
 }
 
 /// The secret and the login, which must come one after the other, while BMS's connections are
-/// opened: the login's, and those of the first press's concurrent calls. Failures are logged and
-/// left to the request path, which fetches whatever is still missing.
-async fn warm_up(secrets: Arc<SecretStore>, bms: Arc<Bms>) {
+/// opened and the rules parameter (when there is one) is read: the login's, and those of the
+/// first press's concurrent calls. Failures are logged and left to the request path, which
+/// fetches whatever is still missing.
+async fn warm_up(secrets: Arc<SecretStore>, bms: Arc<Bms>, rules: Arc<RulesStore>) {
     let secret_then_login = async {
         if let Err(e) = secrets.get().await {
             tracing::warn!(error = %e, "warm-up: the secret could not be read; requests will retry");
@@ -158,7 +172,11 @@ async fn warm_up(secrets: Arc<SecretStore>, bms: Arc<Bms>) {
             tracing::warn!(error = %e, "warm-up: BMS login failed; requests will retry");
         }
     };
-    tokio::join!(secret_then_login, bms.open_connections(OPENED_AHEAD));
+    tokio::join!(
+        secret_then_login,
+        bms.open_connections(OPENED_AHEAD),
+        rules.refresh()
+    );
 }
 
 /// The login, then a first press's contact search, catch-all contact and five lists at once,

@@ -8,18 +8,21 @@ use std::time::Instant;
 
 use tokio::sync::Mutex;
 
-use crate::config::{Config, ConfigError, SecretSetting};
+use crate::config::{Config, ConfigError, RulesSetting, SecretSetting};
 use crate::follow_up::{self, StatusCache};
 use crate::kaseya::Bms;
 use crate::net;
 use crate::press::{CatchAllCache, Pipeline};
 use crate::queue::Queue;
 use crate::replay::Replay;
+use crate::rules_store::{self, RulesStore};
 use crate::secret::{self, SecretStore, Source};
 
 /// A configuration that holds, and the clients built from it.
 pub(crate) struct State {
     pub config: Config,
+    /// The rules in force, which each press borrows (`BUTTON_RULES` or the parameter's).
+    pub rules: Arc<RulesStore>,
     pub secrets: Arc<SecretStore>,
     pub bms: Arc<Bms>,
     /// `BUTTON_QUEUE_URL`: where a press BMS cannot take now is parked.
@@ -48,6 +51,14 @@ impl State {
             },
         };
         let secrets = Arc::new(SecretStore::new(source, config.secret_ttl));
+        let rules = Arc::new(match &config.rules {
+            RulesSetting::Document(rules) => RulesStore::fixed(rules.clone()),
+            RulesSetting::Parameter { name, ttl } => RulesStore::parameter(
+                name.clone(),
+                rules_store::ssm::client(sdk(), config.timeout),
+                *ttl,
+            ),
+        });
         let bms = Arc::new(
             Bms::new(
                 &net,
@@ -69,6 +80,7 @@ impl State {
         Ok(State {
             catch_all: CatchAllCache::new(config.unregistered_email.clone()),
             config,
+            rules,
             secrets,
             bms,
             queue,
@@ -80,7 +92,7 @@ impl State {
     /// What a press needs on its way to a ticket.
     pub fn pipeline(&self) -> Pipeline<'_> {
         Pipeline {
-            rules: &self.config.rules,
+            rules: &self.rules,
             bms: &self.bms,
             secrets: &self.secrets,
             catch_all: &self.catch_all,

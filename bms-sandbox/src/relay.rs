@@ -1,7 +1,8 @@
-//! Secrets Manager, relayed: a function pointed at the sandbox for Secrets Manager too
-//! (`AWS_ENDPOINT_URL_SECRETS_MANAGER`) reaches a real Secrets Manager API (moto) through it,
-//! so that its secret's fetch is recorded beside its BMS calls and takes the same injected
-//! latency. A cold start's round trips are then counted from one record, secret included.
+//! Secrets Manager and Parameter Store, relayed: a function pointed at the sandbox for them too
+//! (`AWS_ENDPOINT_URL_SECRETS_MANAGER`, `AWS_ENDPOINT_URL_SSM`) reaches a real API (moto)
+//! through it, so that its secret's fetch and its rules parameter's read are recorded beside
+//! its BMS calls and take the same injected latency. A cold start's round trips are then
+//! counted from one record, secret and rules included.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::Request;
@@ -15,7 +16,7 @@ pub struct Relay {
     http: reqwest::Client,
 }
 
-/// Secrets Manager's JSON protocol names its operation in this header.
+/// The AWS JSON protocol names the operation in this header.
 const TARGET: &str = "x-amz-target";
 
 impl Relay {
@@ -26,12 +27,13 @@ impl Relay {
         }
     }
 
-    /// `secretsmanager.GetSecretValue` and the like: the operation a request calls, when it
-    /// is a Secrets Manager request.
+    /// `secretsmanager.GetSecretValue`, `AmazonSSM.GetParameter` and the like: the operation
+    /// a request calls, when it is a Secrets Manager or Parameter Store request.
     pub fn operation(req: &Request) -> Option<String> {
         let target = req.headers().get(TARGET)?.to_str().ok()?;
-        target
-            .starts_with("secretsmanager.")
+        ["secretsmanager.", "AmazonSSM."]
+            .iter()
+            .any(|service| target.starts_with(service))
             .then(|| target.to_string())
     }
 

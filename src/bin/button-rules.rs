@@ -1,8 +1,11 @@
 //! `button-rules`: check a `BUTTON_RULES` document, and try it on a button request, before
-//! deploying it. Runs offline: no BMS, no AWS.
+//! deploying it, offline (no BMS, no AWS); and publish it to the function's Parameter Store
+//! parameter (`publish`, in `button-rules/publish.rs`).
 
 #[path = "button-rules/args.rs"]
 mod args;
+#[path = "button-rules/publish.rs"]
+mod publish;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -27,6 +30,7 @@ button-rules: check a BUTTON_RULES document and try it on button requests before
 USAGE:
     button-rules check [--minify | --pack] <RULES>
     button-rules preview [--at <TIME>] <RULES> <REQUEST>
+    button-rules publish --parameter <NAME> <RULES>
     button-rules --help
 
 COMMANDS:
@@ -36,6 +40,12 @@ COMMANDS:
     preview    Run the rules on a button request as the Lambda would, without BMS: prints the
                variables before and after the rules, which rules matched, the runtime errors
                that would go into the ticket, and the rejection, if any.
+    publish    Check the rules document as `check` does and, when it has no problems, put
+               it as the new version of the Parameter Store parameter <NAME>
+               (BUTTON_RULES_PARAMETER): minified, or packed when it would not fit a
+               standard parameter (4096 bytes); an advanced parameter (8192 bytes, charged
+               monthly) only when even packed it does not. Prints the new version. Needs
+               AWS_REGION and credentials in the environment, and ssm:PutParameter on it.
     help       Print this help, as --help does.
 
 ARGUMENTS:
@@ -50,6 +60,9 @@ OPTIONS:
                    JSON) on standard output, for documents too long for Lambda's 4 KB; the
                    report, with the sizes before and after, goes to standard error. A packed
                    document given as <RULES> is checked as what it unpacks to.
+    --parameter <NAME>
+                   publish: the name of the Parameter Store parameter (the stack's output
+                   RulesParameterName).
     --at <TIME>    preview: when the button was pressed, in RFC 3339 (e.g.
                    2024-05-06T18:30:00Z); the default is now. For rules that use openDate.
     -h, --help     Print this help.
@@ -57,17 +70,19 @@ OPTIONS:
 
 EXIT STATUS:
     0  the rules are fine (check), or the preview ran
-    1  the rules, or the request, have problems; or the rules are too large for Lambda
-    2  wrong usage, or a file could not be read
+    1  the rules, or the request, have problems; or the rules are too large for Lambda (or
+       for a parameter); nothing was published
+    2  wrong usage, or a file could not be read, or Parameter Store refused the put
 
 The format of the rules is described in docs/rules.md.
 ";
 
 /// The commands, as `--help` lists them; `help` prints the help too.
-const COMMANDS: [&str; 3] = ["check", "preview", "help"];
+const COMMANDS: [&str; 4] = ["check", "preview", "publish", "help"];
 /// The options of each command, as `--help` lists them.
 const CHECK_OPTIONS: [&str; 2] = ["--minify", "--pack"];
 const PREVIEW_OPTIONS: [&str; 1] = ["--at"];
+const PUBLISH_OPTIONS: [&str; 1] = ["--parameter"];
 
 fn main() -> ExitCode {
     let outcome = parse(std::env::args_os().skip(1)).and_then(|command| match command {
@@ -86,6 +101,7 @@ fn main() -> ExitCode {
         }
         Command::Check { path, minify, pack } => check(&path, minify, pack),
         Command::Preview { rules, request, at } => preview(&rules, &request, at),
+        Command::Publish { parameter, path } => publish::publish(&parameter, &path),
     });
     match outcome {
         Ok(code) => code,
@@ -464,13 +480,43 @@ mod tests {
     }
 
     #[test]
+    fn publish_needs_a_parameter_and_one_file() {
+        assert_eq!(
+            parsed(&["publish", "--parameter", "/b/rules", "r.json"]).unwrap(),
+            Command::Publish {
+                parameter: "/b/rules".into(),
+                path: "r.json".into()
+            }
+        );
+        for (line, says) in [
+            (&["publish", "r.json"][..], "needs the parameter's name"),
+            (
+                &["publish", "--parameter", "/b/rules"][..],
+                "needs the rules file",
+            ),
+            (
+                &["publish", "--parameter", "/b/rules", "a", "b"][..],
+                "`b` is one too many",
+            ),
+            (
+                &["publish", "--paramter", "/b/rules"][..],
+                "did you mean `--parameter`?",
+            ),
+        ] {
+            let Err(Failure::Usage(e)) = parsed(line) else {
+                panic!("{line:?} is a usage mistake");
+            };
+            assert!(e.contains(says), "{line:?}: {e}");
+        }
+    }
+
+    #[test]
     fn the_help_lists_every_command_and_option() {
-        let options = CHECK_OPTIONS.iter().chain(&PREVIEW_OPTIONS).chain(&[
-            "-h",
-            "--help",
-            "-V",
-            "--version",
-        ]);
+        let options = CHECK_OPTIONS
+            .iter()
+            .chain(&PREVIEW_OPTIONS)
+            .chain(&PUBLISH_OPTIONS)
+            .chain(&["-h", "--help", "-V", "--version"]);
         for word in COMMANDS.iter().chain(options) {
             assert!(
                 HELP.lines()
@@ -489,6 +535,7 @@ mod tests {
         for option in documented {
             let line: &[&str] = match option {
                 "--minify" | "--pack" => &["check", option, "r.json"],
+                "--parameter" => &["publish", option, "/button/rules", "r.json"],
                 "--at" => &[
                     "preview",
                     option,

@@ -39,6 +39,18 @@ pub const DEFAULT_FOLLOW_UP_DAYS: i64 = 30;
 pub const MAX_FOLLOW_UP_DAYS: i64 = 366;
 /// A button key removed from the secret stops working within this time.
 pub const DEFAULT_SECRET_TTL: Duration = Duration::from_secs(300);
+/// Rules published to Parameter Store are in force within this time.
+pub const DEFAULT_RULES_TTL: Duration = Duration::from_secs(300);
+
+/// Where the rules document comes from.
+#[derive(Debug, Clone)]
+pub enum RulesSetting {
+    /// `BUTTON_RULES`, checked at start; no rules when unset.
+    Document(Rules),
+    /// `BUTTON_RULES_PARAMETER`: a Parameter Store parameter, read at start and every
+    /// `BUTTON_RULES_TTL_SECONDS` (`ttl`).
+    Parameter { name: String, ttl: Duration },
+}
 
 /// Where the BMS credentials come from.
 #[derive(Debug, Clone)]
@@ -72,7 +84,7 @@ pub struct Config {
     pub secret: SecretSetting,
     /// BMS base URL without a trailing `/` or `/v2`.
     pub api_url: String,
-    pub rules: Rules,
+    pub rules: RulesSetting,
     pub unregistered_email: Email,
     pub auth: ButtonAuth,
     /// BMS does not document the lookup tables of ticket types and sources; these name them.
@@ -138,13 +150,18 @@ impl Config {
 
     /// Read the process environment but the rules document, which comes back as written, for
     /// [`Config::rules`]: a container starts its first call (the secret's fetch) before it
-    /// parses and checks the rules, however long the document.
+    /// parses and checks the rules, however long the document. With `BUTTON_RULES_PARAMETER`
+    /// there is no document to hold back (and `BUTTON_RULES` beside it is an error).
     pub fn from_env_but_rules() -> (Result<Config, ConfigError>, Option<String>) {
+        let from_parameter = std::env::var_os("BUTTON_RULES_PARAMETER").is_some();
         let config = Config::from_lookup(|name| match name {
-            "BUTTON_RULES" => None,
+            "BUTTON_RULES" if !from_parameter => None,
             _ => std::env::var(name).ok(),
         });
-        (config, std::env::var("BUTTON_RULES").ok())
+        let text = std::env::var("BUTTON_RULES")
+            .ok()
+            .filter(|_| !from_parameter);
+        (config, text)
     }
 
     /// `BUTTON_RULES` parsed and checked: no rules when unset or blank.
@@ -170,7 +187,7 @@ impl Config {
             let raw = vars.text("KASEYA_API_URL", DEFAULT_API_URL);
             vars.checked(parse_api_url(&raw).map_err(|e| format!("KASEYA_API_URL: {e}")))
         };
-        let rules = rules(&mut vars);
+        let rules = rules_setting(&mut vars);
         let unregistered_email = {
             let raw = vars.text("KASEYA_UNREGISTERED_EMAIL", DEFAULT_UNREGISTERED_EMAIL);
             vars.checked(Email::parse(&raw).map_err(|e| format!("KASEYA_UNREGISTERED_EMAIL {e}")))
@@ -375,6 +392,27 @@ fn secret_setting(vars: &mut Vars<impl Fn(&str) -> Option<String>>) -> Option<Se
             .map(|s| SecretSetting::Fixed(Arc::new(s)))
             .map_err(|e| format!("KASEYA_CREDENTIALS: {e}")),
     )
+}
+
+/// `BUTTON_RULES_PARAMETER` (with `BUTTON_RULES_TTL_SECONDS`), or else `BUTTON_RULES`.
+fn rules_setting(vars: &mut Vars<impl Fn(&str) -> Option<String>>) -> Option<RulesSetting> {
+    let ttl = vars.seconds("BUTTON_RULES_TTL_SECONDS", DEFAULT_RULES_TTL, 1);
+    let Some(name) = vars.value("BUTTON_RULES_PARAMETER") else {
+        return rules(vars).map(RulesSetting::Document);
+    };
+    if vars.value("BUTTON_RULES").is_some() {
+        vars.problem(
+            "BUTTON_RULES and BUTTON_RULES_PARAMETER are both set: pick one. Keep \
+             BUTTON_RULES_PARAMETER (the rules read from Parameter Store, published with \
+             `button-rules publish`) and remove BUTTON_RULES, or the other way round"
+                .into(),
+        );
+        return None;
+    }
+    Some(RulesSetting::Parameter {
+        name: name.trim().to_string(),
+        ttl: ttl?,
+    })
 }
 
 /// `BUTTON_RULES`, each of the document's problems a problem of its own.
@@ -689,6 +727,41 @@ mod tests {
         let c = config(&[("KASEYA_SECRET_ID", "s")]).unwrap();
         assert_eq!(c.replay_retry, DEFAULT_REPLAY_RETRY);
         assert!(c.metrics, "metrics are on unless switched off");
+    }
+
+    #[test]
+    fn rules_from_a_parameter_with_their_lifetime_or_an_error_when_both_are_set() {
+        let c = config(&[
+            ("KASEYA_SECRET_ID", "s"),
+            ("BUTTON_RULES_PARAMETER", " /button/rules "),
+        ])
+        .unwrap();
+        assert!(
+            matches!(&c.rules, RulesSetting::Parameter { name, ttl }
+                if name == "/button/rules" && *ttl == DEFAULT_RULES_TTL),
+            "{:?}",
+            c.rules
+        );
+        let c = config(&[
+            ("KASEYA_SECRET_ID", "s"),
+            ("BUTTON_RULES_PARAMETER", "/button/rules"),
+            ("BUTTON_RULES_TTL_SECONDS", "30"),
+        ])
+        .unwrap();
+        assert!(matches!(c.rules, RulesSetting::Parameter { ttl, .. } if ttl.as_secs() == 30));
+        let e = config(&[
+            ("KASEYA_SECRET_ID", "s"),
+            ("BUTTON_RULES_PARAMETER", "/button/rules"),
+            ("BUTTON_RULES", "{}"),
+            ("BUTTON_RULES_TTL_SECONDS", "0"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.problems.len(), 2, "{e}");
+        assert!(e.to_string().contains("both set: pick one"), "{e}");
+        assert!(
+            e.to_string().contains("BUTTON_RULES_TTL_SECONDS is `0`"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use crate::button::{ButtonRequest, Email};
 use crate::kaseya::BmsError;
 use crate::resolve::ResolveError;
+use crate::rules_store::RulesUnavailable;
 use crate::secret::SecretError;
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -36,6 +37,10 @@ pub(crate) enum PressError {
     /// nothing was filed, so that a repeat cannot become a second ticket.
     #[error("the search for an earlier try of this press failed: {0}")]
     SearchFailed(BmsError),
+    /// The rules parameter never gave this container a good version: filing without the MSP's
+    /// rules would put the ticket in the wrong hands.
+    #[error(transparent)]
+    Rules(#[from] RulesUnavailable),
 }
 
 impl PressError {
@@ -44,6 +49,9 @@ impl PressError {
     pub fn time_cures(&self) -> bool {
         match self {
             PressError::Bms(e) | PressError::SearchFailed(e) => e.time_cures(),
+            // Parked even when someone must act (a refused document, a denied read): the press
+            // is filed as the rules say once they can be read, never lost and never misrouted.
+            PressError::Rules(_) => true,
             PressError::Secret(_)
             | PressError::Resolve(_)
             | PressError::NoCatchAll(_)

@@ -23,6 +23,7 @@ use crate::kaseya::{Bms, BmsError, Contact, CreatedTicket, NoteInput, TicketInpu
 use crate::metrics::Counts;
 use crate::resolve::{self, Resolution, Tables};
 use crate::rules::{Outcome, Rejection, Rules};
+use crate::rules_store::RulesStore;
 use crate::secret::SecretStore;
 use crate::ticket::{self, Requester};
 
@@ -37,7 +38,8 @@ pub(crate) use repeats::{INTAKE_KEY_PREFIX, Repeat, intake_key};
 /// it names no application type, and each piece is borrowed for the one press.
 #[derive(Clone, Copy)]
 pub(crate) struct Pipeline<'a> {
-    pub rules: &'a Rules,
+    /// Where each press borrows the rules in force from.
+    pub rules: &'a Arc<RulesStore>,
     pub bms: &'a Bms,
     pub secrets: &'a Arc<SecretStore>,
     pub catch_all: &'a CatchAllCache,
@@ -47,6 +49,9 @@ pub(crate) struct Pipeline<'a> {
 
 /// A press taken through the rules.
 pub(crate) struct Evaluated {
+    /// The rules this press went by, kept for its whole way: a version put in force meanwhile
+    /// does not change its defaults halfway.
+    pub rules: Arc<Rules>,
     pub button: ButtonRequest,
     pub before: Context,
     pub after: Context,
@@ -191,7 +196,16 @@ pub(crate) async fn submit(
     pressed: Pressed,
 ) -> Result<Submitted, Failed> {
     let name_from_contact = pressed.name_from_contact;
-    let (mut ev, repeat) = evaluate(p, button, pressed);
+    let rules = match p.rules.current().await {
+        Ok(rules) => rules,
+        Err(e) => {
+            return Err(Failed {
+                error: e.into(),
+                button,
+            });
+        }
+    };
+    let (mut ev, repeat) = evaluate(rules, button, pressed);
     let (marker, next) = match look_up(p, &ev, repeat).await {
         Ok(found) => found,
         Err(error) => return Err(ev.failed(error)),
@@ -218,7 +232,8 @@ pub(crate) async fn prepare(
     button: ButtonRequest,
     pressed: Pressed,
 ) -> Result<Prepared, PressError> {
-    let (ev, repeat) = evaluate(p, button, pressed);
+    let rules = p.rules.current().await?;
+    let (ev, repeat) = evaluate(rules, button, pressed);
     let (marker, next) = look_up(p, &ev, repeat).await?;
     Ok(Prepared { ev, marker, next })
 }
@@ -332,15 +347,16 @@ pub(crate) async fn file(
 
 /// The press taken through the rules at its press time, and how its repeats are known.
 fn evaluate(
-    p: Pipeline<'_>,
+    rules: Arc<Rules>,
     button: ButtonRequest,
     pressed: Pressed,
 ) -> (Evaluated, Option<Repeat>) {
     let now = pressed.at;
     let before = Context::new(&button, now).with_key_name(pressed.key_name.as_deref());
     let mut after = before.clone();
-    let outcome = p.rules.apply(&mut after);
+    let outcome = rules.apply(&mut after);
     let ev = Evaluated {
+        rules,
         button,
         before,
         after,

@@ -72,7 +72,7 @@ impl Plan {
 
 /// Contact, location and ids, looked up concurrently.
 pub(super) async fn plan(p: Pipeline<'_>, ev: &Evaluated) -> Result<Plan, PressError> {
-    let defaults = p.rules.defaults();
+    let defaults = ev.rules.defaults();
     let needed = resolve::needed(&ev.after, defaults);
     let (requester, tables) = tokio::join!(requester(p, &ev.button.email), tables(p.bms, &needed));
     let (requester, misfiled) = requester?;

@@ -1,5 +1,6 @@
 //! `GET /health`: every link of the chain from the secret to a complete ticket, one line each.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::Utc;
@@ -12,6 +13,8 @@ use crate::button::ButtonRequest;
 use crate::config::SecretSetting;
 use crate::context::{Context, Lookup};
 use crate::kaseya::BmsError;
+use crate::rules::Rules;
+use crate::rules_store::Status;
 use crate::secret::SecretError;
 use crate::state::State;
 use crate::{press, queue, resolve};
@@ -37,8 +40,8 @@ pub(super) async fn report(app: &State) -> Response<Body> {
 
 /// Every check, one line each. The caches are dropped first, so a technician sees BMS as it is
 /// now. A failing line says what to fix; a check that cannot run because an earlier one failed
-/// says so, so the report always has the same five lines, and a sixth for the parking queue
-/// when one is configured.
+/// says so, so the report always has the same five lines, one more for the rules parameter when
+/// the rules come from one, and one for the parking queue when one is configured.
 async fn check(app: &State) -> (StatusCode, String) {
     let mut lines = Vec::new();
     let mut healthy = true;
@@ -53,6 +56,13 @@ async fn check(app: &State) -> (StatusCode, String) {
         lines.push(line);
     };
     report("secret", check_secret(app).await);
+    // Read now, so that a version published a moment ago is the one checked below.
+    app.rules.refresh().await;
+    let status = app.rules.status().await;
+    if let Some(parameter) = &status.parameter {
+        report("rules parameter", rules_parameter(parameter, &status));
+    }
+    let rules = status.in_force.map(|f| f.rules);
     let login = check_login(app).await;
     let logged_in = login.is_ok();
     report("BMS login", login);
@@ -60,8 +70,14 @@ async fn check(app: &State) -> (StatusCode, String) {
         app.catch_all.forget().await;
         app.bms.forget_lookups().await;
         report("catch-all contact", check_catch_all(app).await);
-        report("rules defaults", check_defaults(app).await);
-        report("rules names", check_names(app).await);
+        if let Some(rules) = &rules {
+            report("rules defaults", check_defaults(app, rules).await);
+            report("rules names", check_names(app, rules).await);
+        } else {
+            for name in ["rules defaults", "rules names"] {
+                lines.push(format!("skip {name}: needs rules in force"));
+            }
+        }
     } else {
         for name in ["catch-all contact", "rules defaults", "rules names"] {
             lines.push(format!("skip {name}: needs the BMS login"));
@@ -101,6 +117,37 @@ async fn check_secret(app: &State) -> Result<String, String> {
             "{e}: a function in a VPC needs a Secrets Manager endpoint or a NAT gateway"
         )),
         Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The version in force, and what keeps a newer one out: a refused version (with the checker's
+/// problems) or a failed read. Either fails the line, for the published rules are not the ones
+/// presses go by.
+fn rules_parameter(parameter: &str, status: &Status) -> Result<String, String> {
+    let in_force = match status.in_force.as_ref().and_then(|f| f.version) {
+        Some(v) => format!("version {v} stays in force"),
+        None => "no version is in force, so presses are parked (or answered 503 without a \
+                 queue) until one can be read"
+            .to_string(),
+    };
+    if let Some(refused) = &status.refused {
+        return Err(format!(
+            "version {} of `{parameter}` was refused: {}. Correct the document and publish it \
+             again (`button-rules publish`); {in_force}",
+            refused.version,
+            refused.problems.join("; ")
+        ));
+    }
+    if let Some(e) = &status.failure {
+        return Err(format!("{e}; {in_force}"));
+    }
+    match status.in_force.as_ref() {
+        Some(f) => Ok(format!(
+            "version {} of `{parameter}` in force, {} rules",
+            f.version.unwrap_or_default(),
+            f.rules.len()
+        )),
+        None => Err(format!("`{parameter}` has not been read; {in_force}")),
     }
 }
 
@@ -182,12 +229,12 @@ async fn check_catch_all(app: &State) -> Result<String, String> {
 
 /// Resolve a press that no rule touches: proves `defaults` (or BMS's own defaults) give a
 /// complete ticket.
-async fn check_defaults(app: &State) -> Result<String, String> {
+async fn check_defaults(app: &State, rules: &Rules) -> Result<String, String> {
     let probe = json!({"email": app.config.unregistered_email.as_str(), "message": "health check"});
     let button = ButtonRequest::parse(Some("application/json"), probe.to_string().as_bytes())
         .map_err(|e| e.to_string())?;
     let mut ctx = Context::new(&button, Utc::now());
-    let defaults = app.config.rules.defaults();
+    let defaults = rules.defaults();
     ctx.fill_empty(defaults);
     let tables = press::tables(&app.bms, &resolve::needed(&ctx, defaults))
         .await
@@ -216,12 +263,14 @@ async fn check_defaults(app: &State) -> Result<String, String> {
 
 /// Every name the rules can set, not only the defaults: a misspelt name in a rule that seldom
 /// matches would otherwise surface only in the ticket of the user it surprised.
-async fn check_names(app: &State) -> Result<String, String> {
-    let count = app.config.rules.literal_names().len();
+async fn check_names(app: &State, rules: &Arc<Rules>) -> Result<String, String> {
+    let count = rules.literal_names().len();
     if count == 0 {
         return Ok("the rules set no names".into());
     }
-    let unknown = unknown_rules_names(app).await.map_err(|p| p.detail)?;
+    let unknown = unknown_rules_names(app, rules)
+        .await
+        .map_err(|p| p.detail)?;
     if unknown.is_empty() {
         return Ok(format!(
             "each of the {count} names the rules set is active in BMS"
@@ -235,8 +284,11 @@ async fn check_names(app: &State) -> Result<String, String> {
 
 /// The names the rules can set that BMS does not know, each with where the rules set it and the
 /// names BMS knows: for the health report and the preview, never for a button.
-pub(crate) async fn unknown_rules_names(app: &State) -> Result<Vec<String>, Problem> {
-    let names = app.config.rules.literal_names();
+pub(crate) async fn unknown_rules_names(
+    app: &State,
+    rules: &Rules,
+) -> Result<Vec<String>, Problem> {
+    let names = rules.literal_names();
     let needed: Vec<Lookup> = Lookup::ALL
         .into_iter()
         .filter(|l| names.iter().any(|n| n.lookup == *l))

@@ -105,7 +105,10 @@ async fn route(state: &State, method: &Method, req: Request) -> Result<Response<
         .as_deref()
         .and_then(|p| Page::parse(method, p, &state.config))
     {
-        return Ok(page.answer(&state.config));
+        // The help page lists the selections of the rules in hand; it never waits for a read.
+        let rules = state.rules.in_hand().await;
+        let selections = rules.as_deref().map_or(&[][..], |r| r.selections());
+        return Ok(page.answer(&state.config, selections));
     }
     let caller = keys::authenticate(&state.secrets, state.config.auth, &req).await?;
     let path = path.ok_or_else(Problem::not_found)?;

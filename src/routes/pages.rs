@@ -30,9 +30,10 @@ impl Page {
         }
     }
 
-    pub fn answer(self, config: &Config) -> Response<Body> {
+    /// The page; the help page offers `selections`, those of the rules in force.
+    pub fn answer(self, config: &Config, selections: &[String]) -> Response<Body> {
         let html = match self {
-            Page::Help => web::help_page(&config.web, config.rules.selections()),
+            Page::Help => web::help_page(&config.web, selections),
             Page::Playground => web::playground_page(),
         };
         answer::page(html, web::csp())

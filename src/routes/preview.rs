@@ -37,7 +37,7 @@ pub(super) async fn preview(
     let ticket = plan.ticket(ev, prepared.marker.as_ref());
     // Every name the rules can set, also in rules this press did not reach (the lists are
     // cached: the press has just read most of them).
-    body["unknownNames"] = json!(super::health::unknown_rules_names(state).await?);
+    body["unknownNames"] = json!(super::health::unknown_rules_names(state, &ev.rules).await?);
     body["contact"] = json!({
         "contactId": plan.requester.contact.id,
         "accountId": plan.requester.contact.account_id,

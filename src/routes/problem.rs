@@ -298,6 +298,21 @@ impl From<PressError> for Problem {
             PressError::Resolve(e) => Problem::from(e),
             e @ PressError::NoCatchAll(_) => Problem::configuration(e.to_string()),
             PressError::NoLocation => Problem::no_location(),
+            PressError::Rules(e) => {
+                // The parameter's name and Parameter Store's words are for the log and /health.
+                tracing::error!(error = %e, "a press found no rules in force");
+                Problem {
+                    retry_after: Some(UNAVAILABLE_RETRY_AFTER),
+                    ..Problem::new(
+                        503,
+                        "rules-unavailable",
+                        "The rules could not be read",
+                        "the function's rules could not be read from Parameter Store, so the \
+                         ticket was not filed: try again later (GET /health and the function's \
+                         log say what is wrong)",
+                    )
+                }
+            }
             // Nothing was filed: the client sends the same key again, and a repeat finds the
             // ticket instead of filing it twice.
             PressError::SearchFailed(e) => {

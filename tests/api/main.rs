@@ -41,6 +41,7 @@ mod replay;
 mod round_trips;
 mod routing;
 mod rules;
+mod rules_parameter;
 mod secrets;
 mod structure;
 mod template;

@@ -6,7 +6,7 @@ use std::ffi::OsString;
 use kaseya_button::rules;
 use lexopt::{Arg, ValueExt};
 
-use crate::{CHECK_OPTIONS, COMMANDS, Failure, PREVIEW_OPTIONS};
+use crate::{CHECK_OPTIONS, COMMANDS, Failure, PREVIEW_OPTIONS, PUBLISH_OPTIONS};
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq)]
@@ -25,6 +25,10 @@ pub(crate) enum Command {
         rules: String,
         request: String,
         at: chrono::DateTime<chrono::Utc>,
+    },
+    Publish {
+        parameter: String,
+        path: String,
     },
 }
 
@@ -46,11 +50,12 @@ pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command,
         "help" => Ok(Command::Help { asked: true }),
         "check" => parse_check(&mut parser),
         "preview" => parse_preview(&mut parser),
+        "publish" => parse_publish(&mut parser),
         other if other.ends_with(".json") || other == "-" => Err(Failure::Usage(format!(
             "`{other}` is not a command: to check it, run `button-rules check {other}`"
         ))),
         other => Err(Failure::Usage(format!(
-            "unknown command `{other}`{}: the commands are `check` and `preview`",
+            "unknown command `{other}`{}: the commands are `check`, `preview` and `publish`",
             did_you_mean(other, &COMMANDS)
         ))),
     }
@@ -86,6 +91,42 @@ fn parse_check(parser: &mut lexopt::Parser) -> Result<Command, Failure> {
         )),
         Err(positional) => Err(Failure::Usage(format!(
             "`check` takes one rules file; `{}` is one too many",
+            positional[1]
+        ))),
+    }
+}
+
+fn parse_publish(parser: &mut lexopt::Parser) -> Result<Command, Failure> {
+    let mut parameter = None;
+    let mut help = false;
+    let mut positional = Vec::new();
+    while let Some(arg) = parser.next().map_err(usage)? {
+        match arg {
+            Arg::Short('h') | Arg::Long("help") => help = true,
+            Arg::Long("parameter") => {
+                parameter = Some(parser.value().map_err(usage)?.string().map_err(usage)?);
+            }
+            Arg::Value(v) => positional.push(v.string().map_err(usage)?),
+            other => return Err(unknown_option("publish", &other, &PUBLISH_OPTIONS)),
+        }
+    }
+    if help {
+        return Ok(Command::Help { asked: true });
+    }
+    let example = "`button-rules publish --parameter /kaseya-button/rules rules.json`";
+    let parameter = parameter.filter(|p| !p.trim().is_empty()).ok_or_else(|| {
+        Failure::Usage(format!(
+            "`publish` needs the parameter's name: {example} (the stack's output \
+                 RulesParameterName)"
+        ))
+    })?;
+    match <[String; 1]>::try_from(positional) {
+        Ok([path]) => Ok(Command::Publish { parameter, path }),
+        Err(positional) if positional.is_empty() => Err(Failure::Usage(format!(
+            "`publish` needs the rules file: {example} (or `-` for standard input)"
+        ))),
+        Err(positional) => Err(Failure::Usage(format!(
+            "`publish` takes one rules file; `{}` is one too many",
             positional[1]
         ))),
     }

@@ -1,6 +1,7 @@
-//! A real Secrets Manager API, SQS and CloudWatch: `moto_server` (PyPI `moto[server]`) on a
-//! free loopback port, started once per test process and reached through the SDK's standard
-//! `AWS_ENDPOINT_URL_SECRETS_MANAGER`, `AWS_ENDPOINT_URL_SQS` and `AWS_ENDPOINT_URL_CLOUDWATCH`.
+//! A real Secrets Manager API, SQS, CloudWatch and Parameter Store: `moto_server` (PyPI
+//! `moto[server]`) on a free loopback port, started once per test process and reached through
+//! the SDK's standard `AWS_ENDPOINT_URL_SECRETS_MANAGER`, `AWS_ENDPOINT_URL_SQS`,
+//! `AWS_ENDPOINT_URL_CLOUDWATCH` and `AWS_ENDPOINT_URL_SSM`.
 
 use std::io::ErrorKind;
 use std::net::{TcpListener, TcpStream};
@@ -87,6 +88,7 @@ pub fn moto() -> &'static Moto {
             std::env::set_var("AWS_ENDPOINT_URL_SECRETS_MANAGER", &url);
             std::env::set_var("AWS_ENDPOINT_URL_SQS", &url);
             std::env::set_var("AWS_ENDPOINT_URL_CLOUDWATCH", &url);
+            std::env::set_var("AWS_ENDPOINT_URL_SSM", &url);
             std::env::set_var("AWS_REGION", "us-east-1");
             std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
             std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
@@ -176,4 +178,51 @@ pub async fn put_secret(id: &str, value: &str) {
         .send()
         .await
         .expect("moto stores the new value");
+}
+
+/// A Parameter Store client built as the function builds its own, for moto.
+pub fn ssm_client() -> aws_sdk_ssm::Client {
+    let moto = moto();
+    let net = kaseya_button::net::Net::new(&[]).expect("an HTTP client");
+    let sdk = kaseya_button::net::aws::sdk_config(&net);
+    let client = kaseya_button::rules_store::ssm::client(&sdk, std::time::Duration::from_secs(10));
+    let conf = client.config().to_builder().endpoint_url(&moto.url).build();
+    aws_sdk_ssm::Client::from_conf(conf)
+}
+
+/// A parameter name made from `name` that no other test, of this process or another, uses.
+pub fn parameter_name(name: &str) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "/kaseya-button/{name}-{}-{}/rules",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// `value` as the parameter's new version (created when there is none); the version.
+pub async fn put_parameter(name: &str, value: &str) -> i64 {
+    ssm_client()
+        .put_parameter()
+        .name(name)
+        .value(value)
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .overwrite(true)
+        .send()
+        .await
+        .expect("moto stores the parameter")
+        .version
+}
+
+/// The parameter's current version and value.
+pub async fn parameter(name: &str) -> (i64, String) {
+    let p = ssm_client()
+        .get_parameter()
+        .name(name)
+        .send()
+        .await
+        .expect("moto has the parameter")
+        .parameter
+        .expect("a parameter in the answer");
+    (p.version, p.value.unwrap_or_default())
 }

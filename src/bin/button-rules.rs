@@ -62,7 +62,7 @@ OPTIONS:
                    document given as <RULES> is checked as what it unpacks to.
     --parameter <NAME>
                    publish: the name of the Parameter Store parameter (the stack's output
-                   RulesParameterName).
+                   RulesParameter).
     --at <TIME>    preview: when the button was pressed, in RFC 3339 (e.g.
                    2024-05-06T18:30:00Z); the default is now. For rules that use openDate.
     -h, --help     Print this help.

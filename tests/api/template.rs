@@ -159,3 +159,45 @@ fn no_concurrency_is_reserved_unless_asked_for() {
         "the replay's event source mapping caps it; nothing is reserved"
     );
 }
+
+/// Both functions read the rules from the parameter, never from `BUTTON_RULES` beside it (the
+/// function refuses the two together), and may read that one parameter and no other.
+#[test]
+fn both_functions_read_the_rules_parameter_and_only_it() {
+    let template = template();
+    let created = properties(&template, "RulesParameter");
+    assert_eq!(created.get("Type").and_then(Value::as_str), Some("String"));
+    for function in ["ButtonFunction", "ReplayFunction"] {
+        let props = properties(&template, function);
+        let env = &props["Environment"]["Variables"];
+        assert!(env.get("BUTTON_RULES").is_none(), "{function}: {env:?}");
+        assert!(
+            env.get("BUTTON_RULES_PARAMETER").is_some(),
+            "{function}: {env:?}"
+        );
+        let statements: Vec<&Value> = props["Policies"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p.get("Statement").and_then(Value::as_sequence))
+            .flatten()
+            .collect();
+        let reads: Vec<&&Value> = statements
+            .iter()
+            .filter(|s| format!("{:?}", s.get("Action")).contains("ssm:"))
+            .collect();
+        assert_eq!(reads.len(), 1, "{function}: {reads:?}");
+        assert_eq!(
+            reads[0].get("Action").and_then(Value::as_str),
+            Some("ssm:GetParameter"),
+            "{function}"
+        );
+        let resource = format!("{:?}", reads[0].get("Resource"));
+        assert!(
+            resource.contains("parameter/${AWS::StackName}/rules")
+                && resource.contains("parameter${RulesParameterName}")
+                && !resource.contains('*'),
+            "{function}: {resource}"
+        );
+    }
+}

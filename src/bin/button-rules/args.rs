@@ -117,7 +117,7 @@ fn parse_publish(parser: &mut lexopt::Parser) -> Result<Command, Failure> {
     let parameter = parameter.filter(|p| !p.trim().is_empty()).ok_or_else(|| {
         Failure::Usage(format!(
             "`publish` needs the parameter's name: {example} (the stack's output \
-                 RulesParameterName)"
+                 RulesParameter)"
         ))
     })?;
     match <[String; 1]>::try_from(positional) {

@@ -11,6 +11,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Answer, OPERATOR_KEY, TestApp, get, press};
 use crate::support::lambda::{self, Function, Runtime};
+use crate::support::parking::{app_parking_on, press_on, replay_until_empty};
+use crate::support::sqs::Parking;
 use crate::support::{logs, moto};
 
 /// The TTL the functions under test read the parameter again after.
@@ -214,6 +216,59 @@ async fn a_container_that_never_read_good_rules_files_nothing_until_it_does() {
     moto::put_parameter(&name, &to_queue("Escalations")).await;
     tokio::time::sleep(TTL).await;
     assert_eq!(filed_queue(&t).await, QUEUE_ESCALATIONS);
+}
+
+/// With a queue, such a press is parked, and the replay (reading the same parameter) files it
+/// as the rules say once a good version can be read: never a lost ticket, never one filed
+/// without the rules.
+#[tokio::test]
+async fn a_press_parked_for_want_of_rules_is_filed_by_them_once_they_can_be_read() {
+    let name = moto::parameter_name("parked");
+    moto::put_parameter(&name, WITH_PROBLEMS).await;
+    let queue = Parking::create("rules-unavailable", 5).await;
+    let bms = bms_sandbox::Sandbox::start().await;
+    let app = app_parking_on(
+        &bms,
+        &queue,
+        &[
+            ("BUTTON_RULES", ""),
+            ("BUTTON_RULES_PARAMETER", &name),
+            ("BUTTON_RULES_TTL_SECONDS", "1"),
+        ],
+    )
+    .await;
+    let a = press_on(
+        &app,
+        &press("dan.jump@fabrikam.com", "Printer jammed"),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, 202, "{a:?}");
+    assert_eq!(a.body["status"], "queued");
+
+    let reported = replay_until_empty(&app, &queue, 1).await;
+    assert_eq!(reported.len(), 1, "{reported:?}");
+    assert_eq!(
+        reported[0].len(),
+        1,
+        "still no rules: the press waits: {reported:?}"
+    );
+    assert!(bms.tickets().is_empty());
+
+    moto::put_parameter(&name, &to_queue("Escalations")).await;
+    tokio::time::sleep(TTL).await;
+    let mut filed = Vec::new();
+    // The press comes back once its visibility (the replay's backoff, 0 s here) is over.
+    for _ in 0..50 {
+        replay_until_empty(&app, &queue, 1).await;
+        filed = bms.tickets();
+        if !filed.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(filed.len(), 1, "the parked press is filed");
+    assert_eq!(filed[0]["QueueId"], QUEUE_ESCALATIONS);
 }
 
 const BUTTON_RULES_BINARY: &str = env!("CARGO_BIN_EXE_button-rules");

@@ -199,9 +199,11 @@ pub(crate) async fn submit(
     let rules = match p.rules.current().await {
         Ok(rules) => rules,
         Err(e) => {
+            // Without the rules nothing says how urgent the press is.
             return Err(Failed {
                 error: e.into(),
                 button,
+                urgent: false,
             });
         }
     };

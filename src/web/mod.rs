@@ -190,7 +190,9 @@ mod tests {
         let help = help_page(&WebSettings::default(), &["Network".into()]);
         let playground = playground_page();
         for page in [&help, &playground] {
-            assert!(page.len() < 30 * 1024, "{}", page.len());
+            // Uncompressed: the help page with its requests list, the launcher's diagnostics and
+            // every message it can show; gzipped it is about a third.
+            assert!(page.len() < 40 * 1024, "{}", page.len());
             let csp = csp();
             for part in [
                 "default-src 'none'",

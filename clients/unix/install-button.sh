@@ -1,25 +1,27 @@
 #!/bin/sh
-# A "Get IT help" shortcut on a Linux or macOS desktop that opens the help page with this
-# machine's facts in the link (docs/button-link.md). Run it again to update it.
+# Installs the help-desk button on Linux or macOS: the launcher (kaseya-button, beside this
+# script), its settings, and a "Get IT help" shortcut that runs it. The launcher reads the
+# machine's facts when the button is pressed (docs/button-link.md). Run it again to update it.
 #
 #   install-button.sh --url https://<api> --key <button key> [--title "Get IT help"]
-#                     [--email user@example.com] [--name "Dan Jump"] [--uninstall] [--print-link]
-#                     [--hostname H] [--ip A.B.C.D] [--mac AA-BB-CC-DD-EE-FF]   (give any of these,
-#                     and the machine's facts are taken from them instead of read)
+#                     [--email user@example.com] [--user] [--uninstall] [--print-link]
+#
+# As root (an RMM) it installs for every user: /usr/local/bin/kaseya-button,
+# /etc/kaseya-button.conf, the applications menu and each /home/*/Desktop. As a user, or with
+# --user: ~/.local/bin, ~/.config/kaseya-button.conf, ~/Desktop and the user's menu. $DESTDIR,
+# when set, is put before every system path (packaging; tests).
 set -eu
 
-url= key= title="Get IT help" email= name= name_given= facts_given= uninstall= print_link= host= ip= mac=
-usage() { sed -n '5,8p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+here=$(cd "$(dirname "$0")" && pwd)
+url= key= title="Get IT help" email= per_user= uninstall= print_link=
+usage() { sed -n '6,7p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case $1 in
     --url) url=${2:-}; shift 2 ;;
     --key) key=${2:-}; shift 2 ;;
     --title) title=${2:-}; shift 2 ;;
     --email) email=${2:-}; shift 2 ;;
-    --name) name=${2:-}; name_given=1; shift 2 ;;
-    --hostname) host=${2:-}; facts_given=1; shift 2 ;;
-    --ip) ip=${2:-}; facts_given=1; shift 2 ;;
-    --mac) mac=${2:-}; facts_given=1; shift 2 ;;
+    --user) per_user=1; shift ;;
     --uninstall) uninstall=1; shift ;;
     --print-link) print_link=1; shift ;;
     -h|--help) usage ;;
@@ -27,94 +29,98 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-os=$(uname -s)
-# Where the shortcut goes: the desktop (and the applications menu on Linux).
-desktop=${XDG_DESKTOP_DIR:-$HOME/Desktop}
-file_name=$(printf '%s' "$title" | tr -c 'A-Za-z0-9 ._-' '-')
-# The shortcuts, as the positional parameters (the options are read): names may hold spaces.
-if [ "$os" = Darwin ]; then
-  set -- "$desktop/$file_name.webloc"
-else
-  set -- "$desktop/$file_name.desktop" "${XDG_DATA_HOME:-$HOME/.local/share}/applications/$file_name.desktop"
+if [ -n "$print_link" ]; then
+  [ -n "$url" ] && [ -n "$key" ] || { echo "install-button.sh: --url and --key are needed" >&2; usage; }
+  exec sh "$here/kaseya-button" --print-link --url "$url" --key "$key" --email "$email"
 fi
 
+os=$(uname -s)
+file_name=$(printf '%s' "$title" | tr -c 'A-Za-z0-9 ._-' '-')
+if [ "$(id -u)" -eq 0 ] && [ -z "$per_user" ]; then
+  root=${DESTDIR:-}
+  bin_dir=$root/usr/local/bin
+  conf=$root/etc/kaseya-button.conf
+  if [ "$os" = Darwin ]; then
+    set -- "$root/Applications/$file_name.app"
+  else
+    set -- "$root/usr/local/share/applications/$file_name.desktop"
+    for d in "$root"/home/*/Desktop; do
+      [ ! -d "$d" ] || set -- "$@" "$d/$file_name.desktop"
+    done
+  fi
+else
+  bin_dir=$HOME/.local/bin
+  conf=${XDG_CONFIG_HOME:-$HOME/.config}/kaseya-button.conf
+  desktop=${XDG_DESKTOP_DIR:-$HOME/Desktop}
+  if [ "$os" = Darwin ]; then
+    set -- "$desktop/$file_name.app" "$HOME/Applications/$file_name.app"
+  else
+    set -- "$desktop/$file_name.desktop" "${XDG_DATA_HOME:-$HOME/.local/share}/applications/$file_name.desktop"
+  fi
+fi
+launcher=$bin_dir/kaseya-button
+# The path the shortcut runs: the installed one, without $DESTDIR.
+run_path=${launcher#"${root:-}"}
+
 if [ -n "$uninstall" ]; then
-  for f in "$@"; do rm -f "$f" && echo "removed: $f"; done
+  for f in "$@" "$launcher" "$conf"; do
+    [ ! -e "$f" ] || { rm -rf "$f" && echo "removed: $f"; }
+  done
   exit 0
 fi
 [ -n "$url" ] && [ -n "$key" ] || { echo "install-button.sh: --url and --key are needed" >&2; usage; }
+case "$url$key$email" in
+  *'
+'*) echo "install-button.sh: --url, --key and --email must be one line each" >&2; exit 2 ;;
+esac
 
-# RFC 3986: letters, digits and -._~ stay, every other byte is %XX.
-encode() {
-  printf '%s' "$1" | od -An -v -tx1 | tr -s ' \n' '  ' | {
-    out=
-    for byte in $(cat); do
-      case $byte in
-        3[0-9]|4[1-9a-f]|5[0-9a]|6[1-9a-f]|7[0-9a]|2d|2e|5f|7e)
-          out="$out$(printf "\\$(printf '%03o' "0x$byte")")" ;;
-        *) out="$out%$(printf '%s' "$byte" | tr 'a-f' 'A-F')" ;;
-      esac
-    done
-    printf '%s' "$out"
-  }
-}
+mkdir -p "$bin_dir" "$(dirname "$conf")"
+cp "$here/kaseya-button" "$launcher.new"
+chmod 0755 "$launcher.new"
+mv -f "$launcher.new" "$launcher"
+echo "installed: $launcher"
+# Every user reads the settings; the button key is on every desktop anyway (docs/SECURITY.md).
+(umask 022 && printf 'url=%s\nkey=%s\nemail=%s\n' "$url" "$key" "$email" >"$conf.new")
+chmod 0644 "$conf.new"
+mv -f "$conf.new" "$conf"
+echo "installed: $conf"
 
-# This machine's facts; any that cannot be read is left out of the link.
-user=${USER:-$(id -un)}
-# The account's full name, unless --name says otherwise (an empty --name leaves it out).
-if [ -z "$name_given" ]; then
-  name=$( (getent passwd "$user" 2>/dev/null || true) | cut -d: -f5 | cut -d, -f1)
-  [ -n "$name" ] || [ "$os" != Darwin ] || name=$(id -F 2>/dev/null || true)
-fi
-if [ -z "$facts_given" ]; then
-  host=$(hostname 2>/dev/null || uname -n)
-  if [ "$os" = Darwin ]; then
-    iface=$(route -n get default 2>/dev/null | awk '/interface:/ {print $2}')
-    [ -z "$iface" ] || ip=$(ipconfig getifaddr "$iface" 2>/dev/null || true)
-    [ -z "$iface" ] || mac=$(ifconfig "$iface" 2>/dev/null | awk '/ether/ {print $2}')
-  else
-    # The interface of the default route, read from the routing table: nothing is sent.
-    iface=$( (ip route show default 2>/dev/null || true) | awk '{for (i = 1; i < NF; i++) if ($i == "dev") {print $(i + 1); exit}}')
-    [ -z "$iface" ] || ip=$( (ip -4 -o addr show dev "$iface" 2>/dev/null || true) | awk '{split($4, a, "/"); print a[1]; exit}')
-    [ -z "$iface" ] || [ ! -r "/sys/class/net/$iface/address" ] || mac=$(cat "/sys/class/net/$iface/address")
-  fi
-fi
-mac=$(printf '%s' "$mac" | tr 'a-f:' 'A-F-')
-
-# The API's base URL or the stack's TicketsUrl output (.../tickets): both lead to the help page.
-base=${url%/}
-base=${base%/tickets}
-link="$base/help#key=$(encode "$key")"
-for field in email name hostname ip mac; do
-  case $field in
-    email) v=$email ;; name) v=$name ;; hostname) v=$host ;; ip) v=$ip ;; mac) v=$mac ;;
-  esac
-  [ -z "$v" ] || link="$link&$field=$(encode "$v")"
-done
-
-if [ -n "$print_link" ]; then
-  printf '%s\n' "$link"
-  exit 0
-fi
-
+# A .desktop file's Exec quotes its path: ", `, $ and \ escaped.
+exec_path=$(printf '%s' "$run_path" | sed 's/[\\"`$]/\\&/g')
 for f in "$@"; do
   mkdir -p "$(dirname "$f")"
   if [ "$os" = Darwin ]; then
-    cat >"$f" <<WEBLOC
+    # A small application bundle whose program is the launcher: Finder runs it, no Terminal.
+    rm -rf "$f"
+    mkdir -p "$f/Contents/MacOS"
+    printf '#!/bin/sh\nexec "%s" "$@"\n' "$run_path" >"$f/Contents/MacOS/kaseya-button"
+    chmod 0755 "$f/Contents/MacOS/kaseya-button"
+    cat >"$f/Contents/Info.plist" <<PLIST
 <?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
-<plist version="1.0"><dict><key>URL</key><string>$(printf '%s' "$link" | sed 's/&/\&amp;/g')</string></dict></plist>
-WEBLOC
+<plist version="1.0"><dict>
+<key>CFBundleExecutable</key><string>kaseya-button</string>
+<key>CFBundleIdentifier</key><string>com.kaseya-button.launcher</string>
+<key>CFBundleName</key><string>$(printf '%s' "$title" | sed 's/&/\&amp;/g; s/</\&lt;/g')</string>
+<key>CFBundlePackageType</key><string>APPL</string>
+</dict></plist>
+PLIST
   else
     cat >"$f" <<DESKTOP
 [Desktop Entry]
-Type=Link
+Type=Application
 Version=1.0
 Name=$title
 Icon=help-browser
-URL=$link
+Exec="$exec_path"
+Terminal=false
+Categories=Utility;
 DESKTOP
     chmod 0755 "$f"
+    # A shortcut on someone's desktop is theirs, so that their desktop may trust it.
+    case $f in
+      */home/*/Desktop/*) chown "$(stat -c %u:%g "$(dirname "$f")")" "$f" 2>/dev/null || true ;;
+    esac
   fi
   echo "installed: $f"
 done

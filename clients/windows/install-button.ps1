@@ -1,10 +1,13 @@
 <#
 .SYNOPSIS
-  Puts a "Get IT help" shortcut on the desktop and in the Start menu that opens the help page
-  with this computer's facts in the link (docs/button-link.md).
+  Installs the help-desk button: the launcher (kaseya-button.ps1, beside this script), its
+  settings, and a "Get IT help" shortcut on the desktop and in the Start menu that runs it. The
+  launcher reads the computer's facts when the button is pressed (docs/button-link.md).
 .DESCRIPTION
-  Deployable by an RMM: run as SYSTEM it writes to the public desktop and the common Start menu
-  (every user gets it); run as a user, to that user's. Running it again replaces the shortcut.
+  Deployable by an RMM: run as SYSTEM or an administrator it installs into Program Files and
+  writes the shortcut to the public desktop and the common Start menu (every user gets it); run
+  as a user, into that user's AppData, desktop and Start menu. Running it again replaces both.
+  -Email sets the e-mail for computers whose users have no UPN (workgroup PCs).
 .EXAMPLE
   .\install-button.ps1 -Url https://abc123.execute-api.eu-west-1.amazonaws.com -Key k-123
 .EXAMPLE
@@ -13,55 +16,46 @@
 param(
   [string]$Url,
   [string]$Key,
+  [string]$Email,
   [string]$Title = 'Get IT help',
   [switch]$Uninstall
 )
 $ErrorActionPreference = 'Stop'
 
-$system = [Security.Principal.WindowsIdentity]::GetCurrent().IsSystem
-$desktop = if ($system) { [Environment]::GetFolderPath('CommonDesktopDirectory') } else { [Environment]::GetFolderPath('Desktop') }
-$startMenu = if ($system) { [Environment]::GetFolderPath('CommonPrograms') } else { [Environment]::GetFolderPath('Programs') }
-$name = ($Title -replace '[^A-Za-z0-9 ._-]', '-') + '.url'
-$shortcuts = @((Join-Path $desktop $name), (Join-Path $startMenu $name))
+$me = [Security.Principal.WindowsIdentity]::GetCurrent()
+$machine = $me.IsSystem -or ([Security.Principal.WindowsPrincipal]$me).IsInRole('Administrators')
+$dir = if ($machine) { Join-Path $env:ProgramFiles 'kaseya-button' } else { Join-Path $env:LOCALAPPDATA 'kaseya-button' }
+$desktop = if ($machine) { [Environment]::GetFolderPath('CommonDesktopDirectory') } else { [Environment]::GetFolderPath('Desktop') }
+$startMenu = if ($machine) { [Environment]::GetFolderPath('CommonPrograms') } else { [Environment]::GetFolderPath('Programs') }
+$name = $Title -replace '[^A-Za-z0-9 ._-]', '-'
+$shortcuts = @((Join-Path $desktop "$name.lnk"), (Join-Path $startMenu "$name.lnk"))
+# What earlier versions wrote: a link with the facts of the day it was installed.
+$old = @((Join-Path $desktop "$name.url"), (Join-Path $startMenu "$name.url"))
 
 if ($Uninstall) {
-  $shortcuts | ForEach-Object { Remove-Item -LiteralPath $_ -ErrorAction SilentlyContinue }
-  "removed: $($shortcuts -join ', ')"
+  $shortcuts + $old | ForEach-Object { Remove-Item -LiteralPath $_ -ErrorAction SilentlyContinue }
+  Remove-Item -LiteralPath $dir -Recurse -ErrorAction SilentlyContinue
+  "removed: $(($shortcuts + $dir) -join ', ')"
   return
 }
 if (-not $Url -or -not $Key) { throw 'install-button.ps1: -Url and -Key are needed' }
 
-# The link, built as docs/button-link.md says: fields in this order, empty ones left out, each
-# value encoded by [uri]::EscapeDataString (RFC 3986: letters, digits and -._~ stay).
-function New-ButtonLink([string]$Url, [System.Collections.Specialized.OrderedDictionary]$Fields) {
-  $parts = foreach ($f in $Fields.Keys) {
-    if ($Fields[$f]) { "$f=$([uri]::EscapeDataString([string]$Fields[$f]))" }
-  }
-  # The API's base URL or the stack's TicketsUrl output (.../tickets): both lead to the help page.
-  $base = $Url.TrimEnd('/') -replace '/tickets$', ''
-  "$base/help#" + ($parts -join '&')
-}
+New-Item -ItemType Directory -Force -Path $dir | Out-Null
+$launcher = Join-Path $dir 'kaseya-button.ps1'
+Copy-Item -LiteralPath (Join-Path $PSScriptRoot 'kaseya-button.ps1') -Destination $launcher -Force
+# Read by every user (Program Files is); the button key is on every desktop anyway (docs/SECURITY.md).
+Set-Content -LiteralPath (Join-Path $dir 'kaseya-button.conf') -Encoding UTF8 -Value "url=$Url`nkey=$Key`nemail=$Email"
+"installed: $dir"
 
-# This computer's facts. As SYSTEM there is no signed-in user: the shortcut then carries none,
-# and the page asks for them (and remembers them).
-$upn = $null; $displayName = $null
-if (-not $system) {
-  try { $upn = (whoami /upn 2>$null) } catch { }
-  try { $displayName = ([adsisearcher]"(samaccountname=$env:USERNAME)").FindOne().Properties.displayname } catch { }
-  if (-not $displayName) { $displayName = (Get-CimInstance Win32_UserAccount -Filter "Name='$env:USERNAME'" -ErrorAction SilentlyContinue).FullName }
-}
-$ip = $null; $mac = $null
-$main = Get-NetIPConfiguration -ErrorAction SilentlyContinue | Where-Object { $_.IPv4DefaultGateway } | Select-Object -First 1
-if ($main) {
-  $ip = ($main.IPv4Address | Select-Object -First 1).IPAddress
-  $mac = (Get-NetAdapter -InterfaceIndex $main.InterfaceIndex).MacAddress
-}
-
-$link = New-ButtonLink $Url ([ordered]@{
-  key = $Key; email = $upn; name = $displayName; hostname = $env:COMPUTERNAME; ip = $ip; mac = $mac
-})
+$shell = New-Object -ComObject WScript.Shell
 foreach ($s in $shortcuts) {
   New-Item -ItemType Directory -Force -Path (Split-Path $s) | Out-Null
-  Set-Content -LiteralPath $s -Encoding ASCII -Value "[InternetShortcut]`r`nURL=$link`r`nIconIndex=0`r`n"
+  $lnk = $shell.CreateShortcut($s)
+  $lnk.TargetPath = Join-Path $env:SystemRoot 'System32\WindowsPowerShell\v1.0\powershell.exe'
+  $lnk.Arguments = "-NoProfile -ExecutionPolicy Bypass -STA -WindowStyle Hidden -File `"$launcher`""
+  $lnk.IconLocation = (Join-Path $env:SystemRoot 'System32\shell32.dll') + ',23'
+  $lnk.WindowStyle = 7
+  $lnk.Save()
   "installed: $s"
 }
+$old | ForEach-Object { Remove-Item -LiteralPath $_ -ErrorAction SilentlyContinue }

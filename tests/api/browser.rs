@@ -548,53 +548,62 @@ async fn the_links_fields_fill_the_form_and_reach_the_ticket_on_a_phone() {
     }
 }
 
-/// The link `clients/unix/install-button.sh` writes into the desktop shortcut, in a temporary
-/// home: the page it opens is filled with the machine's facts and files them.
+/// The link the launcher that `clients/unix/install-button.sh` puts behind the desktop shortcut
+/// prints, in a temporary home: the page it opens is filled with the machine's facts and files
+/// them.
 #[tokio::test]
-async fn the_shortcut_the_shell_installer_writes_opens_a_filled_form() {
+async fn the_launcher_the_shell_installer_puts_behind_the_shortcut_opens_a_filled_form() {
     let s = stage(&[("BUTTON_RULES", RULES_WITH_SELECTIONS)]).await;
     let home = std::env::temp_dir().join(format!("kb-shortcut-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&home);
-    let out = std::process::Command::new("sh")
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/clients/unix/install-button.sh"
-        ))
-        .args(["--url", &s.front.url, "--key", BUTTON_KEY])
-        .args(["--email", "dan.jump@fabrikam.com", "--name", "Dan Jump"])
-        .args([
-            "--hostname",
-            "FAB-LT-042",
-            "--ip",
-            "10.1.2.42",
-            "--mac",
-            "00:1a:2b:3c:4d:5e",
-        ])
-        .env("HOME", &home)
-        .env_remove("XDG_DESKTOP_DIR")
-        .env_remove("XDG_DATA_HOME")
-        .output()
-        .expect("sh runs the installer");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let sh = |program: &Path, args: &[&str]| {
+        let out = std::process::Command::new("sh")
+            .arg(program)
+            .args(args)
+            .env("HOME", &home)
+            .env_remove("XDG_DESKTOP_DIR")
+            .env_remove("XDG_DATA_HOME")
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("KASEYA_BUTTON_CONFIG")
+            .output()
+            .expect("sh runs the script");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let installer = Path::new(env!("CARGO_MANIFEST_DIR")).join("clients/unix/install-button.sh");
+    sh(
+        &installer,
+        &[
+            "--user",
+            "--url",
+            &s.front.url,
+            "--key",
+            BUTTON_KEY,
+            "--email",
+            "dan.jump@fabrikam.com",
+        ],
     );
-    let shortcut = std::fs::read_to_string(home.join("Desktop/Get IT help.desktop"))
-        .expect("the installer wrote the shortcut");
-    let link = shortcut
-        .lines()
-        .find_map(|l| l.strip_prefix("URL="))
-        .expect("the shortcut has a URL")
-        .to_string();
+    let launcher = crate::clients::exec_path(&home.join("Desktop/Get IT help.desktop"));
+    let link = sh(&launcher, &["--print-link"]).trim_end().to_string();
+    let facts = crate::clients::fragment(&link);
+    let fact = |f: &str| {
+        crate::clients::field(&facts, f)
+            .unwrap_or_else(|| panic!("no {f} in {link}"))
+            .to_string()
+    };
+    let (host, ip, mac) = (fact("hostname"), fact("ip"), fact("mac"));
     let _ = std::fs::remove_dir_all(&home);
+    let (h, i, m) = (host.clone(), ip.clone(), mac.clone());
     with_browser(&s, 1280, 900, move |c| async move {
         c.goto(&link).await.expect("the page loads");
         wait_for(&c, "email").await;
         assert_eq!(value(&c, "email").await, "dan.jump@fabrikam.com");
-        assert_eq!(value(&c, "name").await, "Dan Jump");
-        let machine = wait_for_text(&c, "machine", "FAB-LT-042").await;
-        assert!(machine.contains("10.1.2.42") && machine.contains("00-1A-2B-3C-4D-5E"));
+        let machine = wait_for_text(&c, "machine", &h).await;
+        assert!(machine.contains(&i) && machine.contains(&m), "{machine}");
         set_value(&c, "message", "The printer on the second floor is offline.").await;
         click(&c, "send").await;
         wait_for_text(&c, "status", "Ticket T").await;
@@ -604,11 +613,11 @@ async fn the_shortcut_the_shell_installer_writes_opens_a_filled_form() {
     assert_eq!(tickets.len(), 1);
     let details = tickets[0]["Details"].as_str().unwrap_or_default();
     for line in [
-        "Hostname: FAB-LT-042",
-        "IP: 10.1.2.42",
-        "MAC: 00-1A-2B-3C-4D-5E",
+        format!("Hostname: {host}"),
+        format!("IP: {ip}"),
+        format!("MAC: {mac}"),
     ] {
-        assert!(details.contains(line), "{line} missing from {details}");
+        assert!(details.contains(&line), "{line} missing from {details}");
     }
 }
 

@@ -175,6 +175,37 @@
       ? files.length + ' of ' + limits.files + ' files, ' + mb(used()) + ' of the ' + mb(limits.bodyBytes) + ' a message can carry'
       : '';
   }
+  // The launcher's diagnostics (`diag`, base64url UTF-8 text): a file the user sees and may
+  // remove, and one summary line in the ticket's details while it is attached.
+  function diagnostics(b64) {
+    var text;
+    try {
+      var bin = atob(b64.replace(/-/g, '+').replace(/_/g, '/'));
+      text = new TextDecoder().decode(Uint8Array.from(bin, function (c) { return c.charCodeAt(0); }));
+    } catch (e) { return null; }
+    var said = {};
+    text.split('\n').forEach(function (line) {
+      var m = /^(OS|Uptime|Disk): (.+)$/.exec(line);
+      if (m) { said[m[1]] = m[2].slice(0, 200); }
+    });
+    var parts = [said.OS, said.Uptime && 'up ' + said.Uptime, said.Disk].filter(Boolean);
+    return {
+      file: new File([text], 'diagnostics.txt', { type: 'text/plain' }),
+      summary: 'Diagnostics: ' + (parts.length ? parts.join('; ') : 'see diagnostics.txt') + ' (diagnostics.txt attached)'
+    };
+  }
+  var diag = frag.diag ? diagnostics(frag.diag) : null;
+  if (diag) { addFiles([diag.file], false); }
+  // The launcher put a screenshot on the clipboard: say how to add it.
+  function clipboardHint() {
+    var p = document.createElement('p');
+    p.id = 'clipboard-hint';
+    p.className = 'status ok';
+    p.textContent = 'A picture of your screen is on the clipboard: press Ctrl+V to add it to your message.';
+    $('limits').before(p);
+    document.addEventListener('paste', function () { p.remove(); }, { once: true });
+  }
+  if (frag.screenshot === '1') { clipboardHint(); }
   $('files').addEventListener('change', function (e) {
     addFiles(e.target.files, false);
     e.target.value = '';
@@ -227,6 +258,7 @@
     var ticked = Array.prototype.map.call(form.querySelectorAll('input[name=selections]:checked'), function (c) { return c.value; });
     if (ticked.length) { b.selections = ticked; }
     Object.keys(machine).forEach(function (f) { b[f] = machine[f]; });
+    if (diag && files.some(function (f) { return f.file === diag.file; })) { b.append = diag.summary; }
     return Promise.all(files.map(function (f) { return readBase64(f.file); })).then(function (data) {
       if (data.length) {
         b.attachments = files.map(function (f, i) {

@@ -34,18 +34,29 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const PATIENCE: Duration = Duration::from_secs(30);
 
 /// chromedriver on a free port, ended when dropped.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     url: String,
     profile: PathBuf,
     /// The browser's own setting for dark pages, which `prefers-color-scheme` reports.
     dark: bool,
+    /// An X display (`:99`): the browser runs on it, not headless, and uses its clipboard.
+    display: Option<String>,
 }
 
 impl Driver {
     fn start() -> Driver {
+        Driver::start_on(None)
+    }
+
+    /// chromedriver, whose browsers run on the X display `display` when one is given.
+    pub(crate) fn start_on(display: Option<&str>) -> Driver {
         let port = free_port();
-        let child = Command::new(CHROMEDRIVER)
+        let mut command = Command::new(CHROMEDRIVER);
+        if let Some(d) = display {
+            command.env("DISPLAY", d);
+        }
+        let child = command
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -65,11 +76,12 @@ impl Driver {
             url: format!("http://127.0.0.1:{port}"),
             profile,
             dark: false,
+            display: display.map(str::to_string),
         }
     }
 
     /// A new browser with an empty profile (so no key is remembered from another test).
-    async fn browser(&self, width: u32, height: u32) -> Client {
+    pub(crate) async fn browser(&self, width: u32, height: u32) -> Client {
         let _ = std::fs::remove_dir_all(&self.profile);
         let mut caps = json!({
             "goog:chromeOptions": {
@@ -84,6 +96,12 @@ impl Driver {
                 ],
             }
         });
+        if self.display.is_some() {
+            let args = caps["goog:chromeOptions"]["args"]
+                .as_array_mut()
+                .expect("the args");
+            args.retain(|a| a != "--headless");
+        }
         if self.dark {
             caps["goog:chromeOptions"]["args"]
                 .as_array_mut()
@@ -135,8 +153,8 @@ fn free_port() -> u16 {
 }
 
 /// The function behind a local HTTP front, as API Gateway would put it.
-struct Front {
-    url: String,
+pub(crate) struct Front {
+    pub(crate) url: String,
     _server: tokio::task::JoinHandle<()>,
 }
 
@@ -212,14 +230,14 @@ async fn gateway(
 }
 
 /// What a test drives: the sandbox, the function in front of it, and a browser.
-struct Stage {
+pub(crate) struct Stage {
     /// Shared with a test's browser task, which plays the technician in BMS.
-    bms: Arc<Sandbox>,
-    front: Front,
-    driver: Driver,
+    pub(crate) bms: Arc<Sandbox>,
+    pub(crate) front: Front,
+    pub(crate) driver: Driver,
 }
 
-async fn stage(vars: &[(&str, &str)]) -> Stage {
+pub(crate) async fn stage(vars: &[(&str, &str)]) -> Stage {
     let bms = Sandbox::start().await;
     let app = app_for(&bms, vars).await;
     Stage {
@@ -230,7 +248,7 @@ async fn stage(vars: &[(&str, &str)]) -> Stage {
 }
 
 /// Run `test` with a browser, and close the browser whatever happens.
-async fn with_browser<F, Fut>(stage: &Stage, width: u32, height: u32, test: F)
+pub(crate) async fn with_browser<F, Fut>(stage: &Stage, width: u32, height: u32, test: F)
 where
     F: FnOnce(Client) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
@@ -246,7 +264,7 @@ where
     }
 }
 
-async fn wait_for(c: &Client, id: &str) -> fantoccini::elements::Element {
+pub(crate) async fn wait_for(c: &Client, id: &str) -> fantoccini::elements::Element {
     c.wait()
         .at_most(PATIENCE)
         .for_element(Locator::Id(id))
@@ -255,7 +273,7 @@ async fn wait_for(c: &Client, id: &str) -> fantoccini::elements::Element {
 }
 
 /// Wait until the element's text holds `want`; gives the text.
-async fn wait_for_text(c: &Client, id: &str, want: &str) -> String {
+pub(crate) async fn wait_for_text(c: &Client, id: &str, want: &str) -> String {
     let started = Instant::now();
     loop {
         let text = match c.find(Locator::Id(id)).await {
@@ -273,7 +291,7 @@ async fn wait_for_text(c: &Client, id: &str, want: &str) -> String {
 }
 
 /// Click the element with this id.
-async fn click(c: &Client, id: &str) {
+pub(crate) async fn click(c: &Client, id: &str) {
     c.find(Locator::Id(id))
         .await
         .unwrap_or_else(|e| panic!("#{id}: {e}"))
@@ -282,7 +300,7 @@ async fn click(c: &Client, id: &str) {
         .unwrap_or_else(|e| panic!("click #{id}: {e}"));
 }
 
-async fn set_value(c: &Client, id: &str, value: &str) {
+pub(crate) async fn set_value(c: &Client, id: &str, value: &str) {
     c.execute(
         "const e = document.getElementById(arguments[0]); e.value = arguments[1]; \
          e.dispatchEvent(new Event('input', {bubbles: true}));",
@@ -292,7 +310,7 @@ async fn set_value(c: &Client, id: &str, value: &str) {
     .unwrap_or_else(|e| panic!("cannot set #{id}: {e}"));
 }
 
-async fn value(c: &Client, id: &str) -> String {
+pub(crate) async fn value(c: &Client, id: &str) -> String {
     c.find(Locator::Id(id))
         .await
         .unwrap_or_else(|e| panic!("no #{id}: {e}"))
@@ -303,7 +321,7 @@ async fn value(c: &Client, id: &str) -> String {
         .unwrap_or_default()
 }
 
-async fn visible(c: &Client, id: &str) -> bool {
+pub(crate) async fn visible(c: &Client, id: &str) -> bool {
     c.execute(
         "const e = document.getElementById(arguments[0]); return !!e && !e.closest('[hidden]');",
         vec![json!(id)],
@@ -317,7 +335,7 @@ async fn visible(c: &Client, id: &str) -> bool {
 /// screenshot already there is replaced only with `UPDATE_SCREENSHOTS=1` (each run's ticket
 /// numbers and times differ, and a test run should not leave the work tree changed); otherwise
 /// it goes to the target directory, for a look.
-async fn screenshot(c: &Client, name: &str) {
+pub(crate) async fn screenshot(c: &Client, name: &str) {
     let png = c.screenshot().await.expect("a screenshot");
     let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
     let update = std::env::var_os("UPDATE_SCREENSHOTS").is_some_and(|v| v == "1");
@@ -346,7 +364,7 @@ async fn paste_png(c: &Client, png: &[u8]) {
 }
 
 /// A small real PNG: a `w`×`h` gradient in the colour `rgb` leans to.
-fn png(w: u32, h: u32, rgb: [u8; 3]) -> Vec<u8> {
+pub(crate) fn png(w: u32, h: u32, rgb: [u8; 3]) -> Vec<u8> {
     use std::io::Write as _;
     fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
         out.extend((data.len() as u32).to_be_bytes());
@@ -395,11 +413,11 @@ fn crc32(bytes: &[u8]) -> u32 {
     !crc
 }
 
-fn help_link(front: &Front, fragment: &str) -> String {
+pub(crate) fn help_link(front: &Front, fragment: &str) -> String {
     format!("{}/help#key={BUTTON_KEY}{fragment}", front.url)
 }
 
-const RULES_WITH_SELECTIONS: &str = r#"{"selections": ["Network", "Printer", "This is an emergency"],
+pub(crate) const RULES_WITH_SELECTIONS: &str = r#"{"selections": ["Network", "Printer", "This is an emergency"],
   "defaults": {"queue": "Service Desk"},
   "rules": [{"when": "'This is an emergency' in selections", "set": {"priority": "High"}}]}"#;
 

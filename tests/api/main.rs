@@ -22,6 +22,7 @@ mod browser;
 mod button_keys;
 mod clients;
 mod demo_ports;
+mod desktop;
 mod docs;
 mod duplicates;
 mod events;

@@ -229,6 +229,17 @@ async fn gateway(
     (parts.status, parts.headers, bytes).into_response()
 }
 
+/// The function and the sandbox for a browser `driver` started by the caller.
+pub(crate) async fn stage_with(vars: &[(&str, &str)], driver: Driver) -> Stage {
+    let bms = Sandbox::start().await;
+    let app = app_for(&bms, vars).await;
+    Stage {
+        front: front(app).await,
+        bms,
+        driver,
+    }
+}
+
 /// What a test drives: the sandbox, the function in front of it, and a browser.
 pub(crate) struct Stage {
     /// Shared with a test's browser task, which plays the technician in BMS.

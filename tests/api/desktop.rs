@@ -8,15 +8,20 @@
 //! not headless, so that Ctrl+V pastes from the X clipboard as it would on a desk.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use fantoccini::Locator;
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::key::Key;
 use serde_json::Value;
 
-use crate::browser::{click, set_value, stage, wait_for, wait_for_text, with_browser};
-use crate::clients::{diag_text, exec_path, fragment};
+use crate::browser::{
+    Driver, click, set_value, stage, stage_with, value, wait_for, wait_for_text, with_browser,
+};
+use crate::clients::{diag_text, exec_path, field, fragment};
 use crate::helpers::BUTTON_KEY;
 
 /// A temporary home the install script writes into, removed when dropped.
@@ -164,4 +169,211 @@ fn attachments(notes: &[(i64, Value)]) -> Vec<(String, Vec<u8>)> {
             (name, data)
         })
         .collect()
+}
+
+/// Xvfb on a free display, its root window painted with a red-to-blue gradient; ended when
+/// dropped (and with it the `xclip` that holds the clipboard).
+struct Xvfb {
+    child: Child,
+    display: String,
+}
+
+impl Xvfb {
+    fn start() -> Xvfb {
+        let n = (90..200)
+            .find(|n| {
+                !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                    && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+            })
+            .expect("a free X display number");
+        let display = format!(":{n}");
+        let child = Command::new("Xvfb")
+            .args([&display, "-screen", "0", "1024x768x24", "-nolisten", "tcp"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start Xvfb ({e}): apt-get install -y xvfb xclip imagemagick")
+            });
+        let socket = format!("/tmp/.X11-unix/X{n}");
+        let started = Instant::now();
+        while !Path::new(&socket).exists() {
+            assert!(started.elapsed() < PATIENCE, "Xvfb never opened {socket}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let x = Xvfb { child, display };
+        let gradient = std::env::temp_dir().join(format!("kb-gradient-{n}.png"));
+        let made = Command::new("convert")
+            .args(["-size", "1024x768", "gradient:red-blue"])
+            .arg(&gradient)
+            .status()
+            .expect("ImageMagick's convert runs");
+        assert!(made.success());
+        // `display` paints the root window and leaves; what it answers does not matter, the
+        // screenshot's pixels are checked.
+        let _ = Command::new("display")
+            .args(["-window", "root"])
+            .arg(&gradient)
+            .env("DISPLAY", &x.display)
+            .status();
+        let _ = std::fs::remove_file(gradient);
+        x
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// The colour of one pixel of a PNG, as ImageMagick says it (`srgb(252,0,3)`).
+fn pixel(png: &[u8], x: u32, y: u32) -> String {
+    let file = std::env::temp_dir().join(format!("kb-pixel-{}.png", std::process::id()));
+    std::fs::write(&file, png).expect("the PNG written");
+    let out = Command::new("convert")
+        .arg(&file)
+        .args(["-format", &format!("%[pixel:p{{{x},{y}}}]"), "info:"])
+        .output()
+        .expect("ImageMagick's convert runs");
+    let _ = std::fs::remove_file(file);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The button pressed on an X desktop after the laptop moved: the launcher reads the address it
+/// has now, puts the screen on the clipboard and opens the page (here a stand-in browser that
+/// hands the link to Chromium on the same display); Ctrl+V in the page pastes the screenshot
+/// from the X clipboard; the ticket carries the new address, the screenshot and
+/// `diagnostics.txt`.
+#[tokio::test]
+async fn the_button_pressed_on_an_x_desktop_files_the_facts_of_the_press_and_its_screenshot() {
+    let x = Xvfb::start();
+    let s = stage_with(&[], Driver::start_on(Some(&x.display))).await;
+    let home = Home::new("xvfb");
+    // The routing table as the laptop sees it: a stand-in `ip` whose address changes.
+    let bin = home.0.join("bin");
+    std::fs::create_dir_all(&bin).expect("a bin dir");
+    let iface = std::fs::read_dir("/sys/class/net")
+        .expect("/sys/class/net")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|n| n != "lo")
+        .expect("a network interface");
+    std::fs::write(
+        bin.join("ip"),
+        format!(
+            "#!/bin/sh\ncase \"$*\" in\n  'route show default') echo \"default via 10.0.0.1 dev {iface}\" ;;\n  \
+             *addr*) echo \"2: {iface}    inet $(cat \"$0.addr\")/24 scope global {iface}\" ;;\nesac\n"
+        ),
+    )
+    .expect("the stand-in ip");
+    // The browser the launcher opens: it writes the link down for the test to open.
+    let opened = home.0.join("opened-link");
+    std::fs::write(
+        bin.join("browser"),
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$1\" > {}.tmp && mv {0}.tmp {0}\n",
+            opened.display()
+        ),
+    )
+    .expect("the stand-in browser");
+    for f in ["ip", "browser"] {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(bin.join(f), std::fs::Permissions::from_mode(0o755))
+            .expect("executable");
+    }
+    std::fs::write(bin.join("ip.addr"), "10.0.0.17").expect("the office address");
+    let launcher = home.install(&[
+        "--url",
+        &s.front.url,
+        "--key",
+        BUTTON_KEY,
+        "--email",
+        "dan.jump@fabrikam.com",
+    ]);
+    std::fs::write(bin.join("ip.addr"), "172.20.5.9").expect("the address at home");
+
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let browser = bin.join("browser");
+    let env = [
+        ("PATH", path.as_str()),
+        ("DISPLAY", x.display.as_str()),
+        ("BROWSER", browser.to_str().expect("a UTF-8 path")),
+    ];
+    home.sh(&launcher, &[], &env);
+    let started = Instant::now();
+    while !opened.exists() {
+        assert!(
+            started.elapsed() < PATIENCE,
+            "the launcher opened no browser"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let link = std::fs::read_to_string(&opened).expect("the opened link");
+    let link = link.trim_end().to_string();
+    let facts = fragment(&link);
+    assert_eq!(field(&facts, "ip"), Some("172.20.5.9"), "{link}");
+    assert_eq!(field(&facts, "screenshot"), Some("1"), "{link}");
+    let diag = diag_text(&facts);
+
+    // What the launcher put on the clipboard: the screen, as xclip hands it out.
+    let clip = Command::new("xclip")
+        .args(["-o", "-selection", "clipboard", "-t", "image/png"])
+        .env("DISPLAY", &x.display)
+        .output()
+        .expect("xclip runs");
+    assert!(
+        clip.stdout.starts_with(b"\x89PNG"),
+        "no PNG on the clipboard"
+    );
+    assert_eq!(pixel(&clip.stdout, 10, 10), "srgb(252,0,3)");
+
+    with_browser(&s, 1024, 768, move |c| async move {
+        c.goto(&link).await.expect("the page loads");
+        wait_for_text(&c, "clipboard-hint", "Ctrl+V").await;
+        assert_eq!(value(&c, "email").await, "dan.jump@fabrikam.com");
+        set_value(&c, "message", "This window will not close.").await;
+        c.find(Locator::Id("message"))
+            .await
+            .expect("the message")
+            .click()
+            .await
+            .expect("focus in the message");
+        // Ctrl+V, as the user presses it.
+        let keys = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down {
+                value: Key::Control.into(),
+            })
+            .then(KeyAction::Down { value: 'v' })
+            .then(KeyAction::Up { value: 'v' })
+            .then(KeyAction::Up {
+                value: Key::Control.into(),
+            });
+        c.perform_actions(keys).await.expect("Ctrl+V pressed");
+        wait_for_text(&c, "filelist", "screenshot-1.png").await;
+        click(&c, "send").await;
+        wait_for_text(&c, "status", "Ticket T").await;
+    })
+    .await;
+
+    let tickets = s.bms.tickets();
+    assert_eq!(tickets.len(), 1, "{tickets:#?}");
+    let details = tickets[0]["Details"].as_str().unwrap_or_default();
+    assert!(details.contains("IP: 172.20.5.9"), "{details}");
+    assert!(details.contains("Diagnostics: "), "{details}");
+    let files = attachments(&s.bms.notes());
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["diagnostics.txt", "screenshot-1.png"], "{names:?}");
+    assert_eq!(String::from_utf8_lossy(&files[0].1), diag);
+    // The screen, whatever encoding the browser chose for it: the gradient's corners.
+    let shot = &files[1].1;
+    assert_eq!(pixel(shot, 10, 10), pixel(&clip.stdout, 10, 10));
+    assert_eq!(pixel(shot, 1000, 700), pixel(&clip.stdout, 1000, 700));
 }

@@ -235,7 +235,7 @@ pub(crate) async fn stage_with(vars: &[(&str, &str)], driver: Driver) -> Stage {
     let app = app_for(&bms, vars).await;
     Stage {
         front: front(app).await,
-        bms,
+        bms: Arc::new(bms),
         driver,
     }
 }

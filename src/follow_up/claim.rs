@@ -12,7 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use hmac::Mac;
 
-use super::{CLOCK_SKEW, MAC_BYTES, mac};
+use super::{MAC_BYTES, fresh, mac, open};
 use crate::button::Email;
 use crate::idempotency::{IdempotencyKey, MAX_KEY_CHARS, MarkerKey};
 
@@ -58,23 +58,13 @@ pub fn verify_claim(
     now: DateTime<Utc>,
     valid: Duration,
 ) -> Option<Claim> {
-    if claim.len() > MAX_CLAIM_CHARS {
-        return None;
-    }
-    let bytes = URL_SAFE_NO_PAD.decode(claim.trim()).ok()?;
-    let split = bytes.len().checked_sub(MAC_BYTES)?;
-    let (payload, tag) = bytes.split_at(split);
-    if payload.len() <= FIXED_BYTES || payload[0] != VERSION {
-        return None;
-    }
-    mac(marker_key, payload).verify_truncated_left(tag).ok()?;
+    let payload = open(marker_key, claim, VERSION, FIXED_BYTES, MAX_CLAIM_CHARS)?;
     let issued = i64::from_be_bytes(payload[1..9].try_into().ok()?);
     let issued = DateTime::<Utc>::from_timestamp(issued, 0)?;
     let email_end = FIXED_BYTES.checked_add(usize::from(payload[9]))?;
     let email = std::str::from_utf8(payload.get(FIXED_BYTES..email_end)?).ok()?;
     let key = std::str::from_utf8(payload.get(email_end..)?).ok()?;
-    let fresh = issued <= now + CLOCK_SKEW && now.signed_duration_since(issued) < valid;
-    fresh.then_some(())?;
+    fresh(issued, now, valid).then_some(())?;
     Some(Claim {
         email: Email::parse(email).ok()?,
         key: IdempotencyKey::parse(key).ok()?,

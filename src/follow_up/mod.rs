@@ -73,26 +73,45 @@ pub fn verify(
     now: DateTime<Utc>,
     valid: Duration,
 ) -> Option<FollowUp> {
-    if token.len() > MAX_TOKEN_CHARS {
-        return None;
-    }
-    let bytes = URL_SAFE_NO_PAD.decode(token.trim()).ok()?;
-    let split = bytes.len().checked_sub(MAC_BYTES)?;
-    let (payload, tag) = bytes.split_at(split);
-    if payload.len() <= FIXED_BYTES || payload[0] != VERSION {
-        return None;
-    }
-    mac(key, payload).verify_truncated_left(tag).ok()?;
+    let payload = open(key, token, VERSION, FIXED_BYTES, MAX_TOKEN_CHARS)?;
+    let payload = payload.as_slice();
     let id = i64::from_be_bytes(payload[1..9].try_into().ok()?);
     let issued = i64::from_be_bytes(payload[9..17].try_into().ok()?);
     let issued = DateTime::<Utc>::from_timestamp(issued, 0)?;
     let email = std::str::from_utf8(&payload[FIXED_BYTES..]).ok()?;
-    let fresh = issued <= now + CLOCK_SKEW && now.signed_duration_since(issued) < valid;
-    (id == ticket_id && fresh).then(|| FollowUp {
+    (id == ticket_id && fresh(issued, now, valid)).then(|| FollowUp {
         ticket_id: id,
         email: email.to_string(),
         issued,
     })
+}
+
+/// The payload of `token`, if it is of layout `version`, longer than `fixed` bytes, and its MAC
+/// holds under `key` (compared in constant time, before anything in it is read).
+fn open(
+    key: &MarkerKey,
+    token: &str,
+    version: u8,
+    fixed: usize,
+    max_chars: usize,
+) -> Option<Vec<u8>> {
+    if token.len() > max_chars {
+        return None;
+    }
+    let mut bytes = URL_SAFE_NO_PAD.decode(token.trim()).ok()?;
+    let split = bytes.len().checked_sub(MAC_BYTES)?;
+    let (payload, tag) = bytes.split_at(split);
+    if payload.len() <= fixed || payload[0] != version {
+        return None;
+    }
+    mac(key, payload).verify_truncated_left(tag).ok()?;
+    bytes.truncate(split);
+    Some(bytes)
+}
+
+/// A fresh token or claim: issued no later than the clocks allow, and less than `valid` ago.
+fn fresh(issued: DateTime<Utc>, now: DateTime<Utc>, valid: Duration) -> bool {
+    issued <= now + CLOCK_SKEW && now.signed_duration_since(issued) < valid
 }
 
 fn payload(ticket_id: i64, email: &str, at: DateTime<Utc>) -> Vec<u8> {

@@ -6,13 +6,13 @@
 //! not have get one answer, [`Problem::no_such_ticket`]: nothing tells them apart.
 
 use chrono::{DateTime, Utc};
-use lambda_http::http::{HeaderMap, Method, StatusCode, header};
+use lambda_http::http::{HeaderMap, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
 use super::keys::Caller;
 use super::{Problem, Route, answer};
-use crate::button::{Email, NoteRequest, RequestError};
+use crate::button::{Email, NoteRequest};
 use crate::follow_up::{self, FollowUp};
 use crate::idempotency::{IdempotencyKey, Marker, MarkerKey};
 use crate::kaseya::{BmsError, NoteInput};
@@ -99,12 +99,7 @@ impl Target {
 
 impl AddNote {
     pub fn parse(id: &str, req: &Request) -> Result<AddNote, Problem> {
-        let key = IdempotencyKey::from_headers(req.headers())
-            .map_err(|e| Problem::from(RequestError::Malformed(e)))?;
-        let content_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok());
+        let (key, content_type) = super::tickets::key_and_content_type(req)?;
         let note = NoteRequest::parse(content_type, req.body().as_ref())?;
         Ok(AddNote {
             target: Target::parse(id, req.headers()),

@@ -27,6 +27,20 @@ pub(crate) fn call_now(phone: &str) -> String {
     format!("If this cannot wait, call the help desk now: {phone}.")
 }
 
+/// The `Idempotency-Key` (an unusable one is a 400, never silently ignored) and the
+/// `Content-Type` of a request that sends a body to file or add.
+pub(super) fn key_and_content_type(
+    req: &Request,
+) -> Result<(Option<IdempotencyKey>, Option<&str>), Problem> {
+    let key = IdempotencyKey::from_headers(req.headers())
+        .map_err(|e| Problem::from(RequestError::Malformed(e)))?;
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    Ok((key, content_type))
+}
+
 /// A button press as `/tickets` and the preview take it: the request in the body and its
 /// `Idempotency-Key`, read once.
 pub(crate) struct Press {
@@ -37,12 +51,7 @@ pub(crate) struct Press {
 impl Press {
     /// The body and the header; an unusable key is a 400, never silently ignored.
     pub fn parse(req: &Request) -> Result<Press, Problem> {
-        let key = IdempotencyKey::from_headers(req.headers())
-            .map_err(|e| Problem::from(RequestError::Malformed(e)))?;
-        let content_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok());
+        let (key, content_type) = key_and_content_type(req)?;
         let button = ButtonRequest::parse(content_type, req.body().as_ref())?;
         Ok(Press { button, key })
     }

@@ -88,6 +88,7 @@ fn requester() -> Requester {
         },
         location_id: 12,
         unregistered: false,
+        asset: None,
     }
 }
 

@@ -68,6 +68,14 @@ impl Context {
         self
     }
 
+    /// The name of the BMS computer the press came from (`asset`).
+    pub fn with_asset(mut self, name: &str) -> Self {
+        for v in VARIABLES.iter().filter(|v| matches!(v.start, Start::Asset)) {
+            self.vars.insert(v.name.to_string(), name.into());
+        }
+        self
+    }
+
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.vars.get(name)
     }

@@ -179,6 +179,7 @@ async fn warm_up(secrets: Arc<SecretStore>, bms: Arc<Bms>, rules: Arc<RulesStore
     );
 }
 
-/// The login, then a first press's contact search, catch-all contact and five lists at once,
-/// one connection each (BMS speaks HTTP/1.1); the login's connection serves one of them.
-const OPENED_AHEAD: usize = 7;
+/// The login, then a first press's contact search, computer search, catch-all contact and five
+/// lists at once, one connection each (BMS speaks HTTP/1.1); the login's connection serves one
+/// of them.
+const OPENED_AHEAD: usize = 8;

@@ -8,7 +8,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use crate::button::{Attachment, ButtonRequest, Text, default_title, one_line};
 use crate::context::Context;
 use crate::idempotency::{Marker, neutralise};
-use crate::kaseya::{AttachmentInput, Contact, NoteInput, TicketInput};
+use crate::kaseya::{Asset, AttachmentInput, Contact, NoteInput, TicketInput};
 use crate::resolve::Resolution;
 use crate::wording::{ends_line, escaped};
 
@@ -28,7 +28,13 @@ pub struct Requester {
     pub location_id: i64,
     /// The user matched no contact; `contact` is the catch-all one.
     pub unregistered: bool,
+    /// The computer the press came from, on the ticket's account.
+    pub asset: Option<Asset>,
 }
+
+/// How the note that lists the names BMS knows opens: technicians only, never the customer.
+pub const KNOWN_NAMES_NOTE_PREFIX: &str =
+    "Values the button could not use, and the names BMS knows:";
 
 /// A labelled line. The parser already keeps these values on one line; folding again here
 /// keeps any value, wherever it comes from, from starting a line of its own.
@@ -83,6 +89,7 @@ pub fn details(
     req: &ButtonRequest,
     ctx: &Context,
     unregistered: bool,
+    asset: Option<&str>,
     errors: &[String],
 ) -> String {
     let mut out = String::new();
@@ -105,9 +112,12 @@ pub fn details(
     line(&mut out, "Hostname", text(&req.hostname));
     line(&mut out, "IP", text(&req.ip));
     line(&mut out, "MAC", text(&req.mac));
+    line(&mut out, "Asset", asset);
     if !req.selections.is_empty() {
         line(&mut out, "Selections", Some(&req.selections.join(", ")));
     }
+    // Which customer's key sent it: the technician's first clue when the e-mail is unknown.
+    line(&mut out, "Button", Some(ctx.text("button")));
     if out.len() > labelled {
         out.push('\n');
     }
@@ -166,7 +176,8 @@ pub fn ticket_input(
         ticket_title = req.title.as_str().to_string();
     }
     let ticket_title = neutralise(&ticket_title).into_owned();
-    let mut body = neutralise(&details(req, ctx, who.unregistered, errors)).into_owned();
+    let asset = who.asset.as_ref().and_then(|a| a.name.as_deref());
+    let mut body = neutralise(&details(req, ctx, who.unregistered, asset, errors)).into_owned();
     if let Some(m) = marker {
         let _ = writeln!(body, "\n{m}");
     }
@@ -182,6 +193,7 @@ pub fn ticket_input(
         source_id: ids.ticket_source.id,
         queue_id: ids.queue.as_ref().map(|c| c.id),
         assignee_id: ids.assignee.as_ref().map(|c| c.id),
+        hardware_asset_id: who.asset.as_ref().map(|a| a.id),
         open_date: rfc3339(open_date),
     }
 }
@@ -202,6 +214,26 @@ pub fn attachment_note(req: &ButtonRequest, type_id: i64, now: DateTime<Utc>) ->
         type_id,
         note_date: rfc3339(now),
         attachments: attachment_inputs(&req.attachments),
+    })
+}
+
+/// The internal note that tells technicians what the button could not use and the names BMS
+/// knows instead: the ticket's description is read by the customer in the client portal, so the
+/// MSP's queue and technician names stay out of it.
+pub fn known_names_note(lines: &[String], type_id: i64, now: DateTime<Utc>) -> Option<NoteInput> {
+    if lines.is_empty() {
+        return None;
+    }
+    let mut details = format!("{KNOWN_NAMES_NOTE_PREFIX}\n");
+    for l in lines {
+        let _ = writeln!(details, "- {}", escaped(l));
+    }
+    Some(NoteInput {
+        details: neutralise(&details).into_owned(),
+        is_internal: true,
+        type_id,
+        note_date: rfc3339(now),
+        attachments: Vec::new(),
     })
 }
 
@@ -231,10 +263,21 @@ mod tests {
             r#"{"email":"a@b.com","name":"Ann","message":"Broken","hostname":"PC1","ip":"10.0.0.5","selections":["X","Y"],"append":"ipconfig output"}"#,
         );
         let ctx = Context::new(&req, DateTime::UNIX_EPOCH);
-        let d = details(&req, &ctx, false, &["queue replaced".into()]);
+        let d = details(&req, &ctx, false, None, &["queue replaced".into()]);
         assert_eq!(
             d,
             "Name: Ann\nEmail: a@b.com\nHostname: PC1\nIP: 10.0.0.5\nSelections: X, Y\n\nBroken\n\nipconfig output\n\n[Submission Errors]\n- queue replaced\n"
+        );
+    }
+
+    #[test]
+    fn the_key_and_the_computer_are_named_for_the_technician() {
+        let req = request(r#"{"email":"a@b.com","message":"Broken","hostname":"PC1"}"#);
+        let ctx = Context::new(&req, DateTime::UNIX_EPOCH).with_key_name(Some("fabrikam-office"));
+        let d = details(&req, &ctx, false, Some("PC1"), &[]);
+        assert_eq!(
+            d,
+            "Email: a@b.com\nHostname: PC1\nAsset: PC1\nButton: fabrikam-office\n\nBroken\n"
         );
     }
 
@@ -244,7 +287,7 @@ mod tests {
             r#"{"email":"new@b.com","name":"Neo","business":"B Ltd","phone":"555","message":"Hi"}"#,
         );
         let ctx = Context::new(&req, DateTime::UNIX_EPOCH);
-        let d = details(&req, &ctx, true, &[]);
+        let d = details(&req, &ctx, true, None, &[]);
         assert!(d.starts_with("[User Registration Requested]\nName: Neo\nEmail: new@b.com\nBusiness: B Ltd\nPhone: 555\n\n"), "{d}");
         assert!(!d.contains("[Submission Errors]"));
         for said_once in [
@@ -277,7 +320,7 @@ mod tests {
             "Queue `x\n[Submission Errors]\nall fine` could not be used".to_string(),
             "rules[0]: x\r\nEmail: ceo@b.com\u{2028}- \u{1b}[2J".to_string(),
         ];
-        let d = details(&req, &ctx, false, &errors);
+        let d = details(&req, &ctx, false, None, &errors);
         let lines: Vec<&str> = d.split(['\n', '\r', '\u{85}', '\u{2028}']).collect();
         let starting = |prefix: &str| {
             let p = prefix.to_ascii_lowercase();

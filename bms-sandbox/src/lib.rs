@@ -14,6 +14,8 @@
 //! # }
 //! ```
 
+mod assets;
+mod crm;
 mod envelope;
 mod login;
 mod middleware;
@@ -38,7 +40,9 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use envelope::Casing;
-pub use schema::{validate_note_input, validate_resolve_ticket, validate_ticket_input};
+pub use schema::{
+    validate_contact_input, validate_note_input, validate_resolve_ticket, validate_ticket_input,
+};
 pub use server::TEST_CA_PEM;
 pub use state::{Call, Failure, round_trips};
 pub use tenant::{CREDENTIALS, Tenant};

@@ -14,7 +14,7 @@ use crate::envelope::Reply;
 use crate::middleware::{bms_layer, require_token};
 use crate::query::Params;
 use crate::state::{Failure, Shared};
-use crate::{login, ticket_reads, ticket_updates, tickets};
+use crate::{assets, crm, login, ticket_reads, ticket_updates, tickets};
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let protected = Router::new()
@@ -22,6 +22,21 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/v2/crm/accounts/{account_id}/locations/lookup",
             get(account_locations),
+        )
+        .route("/v2/crm/accounts/lookup", get(crm::accounts))
+        .route(
+            "/v2/crm/accounts/{account_id}/contacts/lookup",
+            get(crm::account_contacts),
+        )
+        .route("/v2/crm/contacts/summary", post(crm::create_contact))
+        .route(
+            "/v2/servicedesk/hardwareasset/searchselect",
+            get(assets::search),
+        )
+        .route("/v2/system/issuetypes/lookup", get(assets::issue_types))
+        .route(
+            "/v2/system/issuetypes/{issue_type_id}/issuesubtypes/lookup",
+            get(assets::sub_issue_types),
         )
         .route("/v2/system/statuses/lookup", get(statuses))
         .route("/v2/system/priorities/lookup", get(priorities))
@@ -321,5 +336,7 @@ async fn sandbox_tenant(State(shared): State<Arc<Shared>>) -> axum::Json<Value> 
         "Assignees": t.assignees.iter().map(|a| named(a.id, &a.name)).collect::<Vec<_>>(),
         "TicketTypes": t.ticket_types.iter().map(|i| named(i.id, &i.name)).collect::<Vec<_>>(),
         "TicketSources": t.ticket_sources.iter().map(|i| named(i.id, &i.name)).collect::<Vec<_>>(),
+        "Assets": t.assets.iter().map(|a| named(a.id, &a.name)).collect::<Vec<_>>(),
+        "IssueTypes": t.issue_types.iter().map(|i| named(i.id, &i.name)).collect::<Vec<_>>(),
     }))
 }

@@ -160,6 +160,37 @@ const RESOLVE_TICKET: &[Prop] = &[
     nullable("KnowledgeBaseCategoryId", ANY_INT),
 ];
 
+const PHONE_INPUT: &[Prop] = &[
+    nullable("PhoneNumber", Kind::Str),
+    opt("PhoneTypeId", ANY_INT),
+    opt("IsDefault", Kind::Bool),
+];
+
+/// The spec requires nothing of an e-mail entry; a contact created without its address would
+/// never be found again, so the fake insists on it.
+const EMAIL_INPUT: &[Prop] = &[
+    req("EmailAddress", Kind::Str),
+    opt("EmailTypeId", ANY_INT),
+    opt("IsDefault", Kind::Bool),
+];
+
+/// `ContactInputDto`. The spec marks nothing required; a real tenant refuses a contact without
+/// names, account or location, and so does the fake.
+const CONTACT_INPUT: &[Prop] = &[
+    req("FirstName", Kind::Str),
+    req("LastName", Kind::Str),
+    req("AccountId", ID),
+    req("LocationId", ID),
+    nullable("Phones", Kind::ArrayOf(PHONE_INPUT)),
+    req("Emails", Kind::ArrayOf(EMAIL_INPUT)),
+    nullable("CustomFieldsData", Kind::ArrayOf(CUSTOM_FIELD_DATA)),
+];
+
+/// Checks a `POST /v2/crm/contacts/summary` body against `ContactInputDto`.
+pub fn validate_contact_input(body: &Value) -> Vec<String> {
+    validate_root(body, CONTACT_INPUT)
+}
+
 /// Checks a `POST /v2/servicedesk/tickets` body against `TicketInputDto`; one message per
 /// problem, each starting with the property's spec name (`"Title: required"`). Empty when valid.
 pub fn validate_ticket_input(body: &Value) -> Vec<String> {

@@ -131,6 +131,8 @@ impl Default for Tenant {
                 lookup(SOURCE_MONITORING_SYSTEM, "Monitoring System", false),
                 lookup(SOURCE_OTHER, "Other", true),
             ],
+            assets: assets(),
+            issue_types: issue_types(),
         }
     }
 }
@@ -234,5 +236,103 @@ fn assignees() -> Vec<Assignee> {
             "dan.jump@contoso-msp.com",
             "Technician",
         ),
+    ]
+}
+
+#[allow(clippy::too_many_arguments)]
+fn asset(
+    id: i64,
+    account_id: i64,
+    contact_id: Option<i64>,
+    location_id: Option<i64>,
+    name: &str,
+    ip_address: Option<&str>,
+) -> HardwareAsset {
+    HardwareAsset {
+        id,
+        account_id,
+        contact_id,
+        location_id,
+        name: name.to_owned(),
+        ip_address: ip_address.map(str::to_owned),
+        serial_number: format!("SN-{id}"),
+        category: "Workstation".to_owned(),
+        is_active: true,
+    }
+}
+
+/// Dan's computer, a Northwind laptop, a front-desk name two customers share, and a retired
+/// Fabrikam computer last.
+fn assets() -> Vec<HardwareAsset> {
+    let mut retired = asset(
+        ASSET_FAB_OLD_01,
+        ACCOUNT_FABRIKAM,
+        None,
+        Some(LOCATION_FABRIKAM_HQ),
+        "FAB-OLD-01",
+        Some("10.1.0.99"),
+    );
+    retired.is_active = false;
+    vec![
+        asset(
+            ASSET_FAB_PC_0042,
+            ACCOUNT_FABRIKAM,
+            Some(CONTACT_DAN_JUMP),
+            Some(LOCATION_FABRIKAM_BRANCH),
+            "FAB-PC-0042",
+            Some("10.1.0.42"),
+        ),
+        asset(
+            ASSET_NW_LAPTOP_07,
+            ACCOUNT_NORTHWIND,
+            None,
+            Some(LOCATION_NORTHWIND_MAIN),
+            "NW-LAPTOP-07",
+            Some("10.2.0.7"),
+        ),
+        asset(
+            ASSET_FABRIKAM_RECEPTION,
+            ACCOUNT_FABRIKAM,
+            None,
+            Some(LOCATION_FABRIKAM_HQ),
+            "RECEPTION",
+            Some("10.1.0.10"),
+        ),
+        asset(
+            ASSET_NORTHWIND_RECEPTION,
+            ACCOUNT_NORTHWIND,
+            None,
+            Some(LOCATION_NORTHWIND_MAIN),
+            "RECEPTION",
+            Some("10.2.0.10"),
+        ),
+        retired,
+    ]
+}
+
+fn issue_types() -> Vec<IssueType> {
+    let sub = |id: i64, name: &str| (id, name.to_owned());
+    vec![
+        IssueType {
+            id: ISSUE_TYPE_HARDWARE,
+            name: "Hardware".to_owned(),
+            is_active: true,
+            sub_types: vec![
+                sub(SUB_ISSUE_TYPE_PRINTER, "Printer"),
+                sub(SUB_ISSUE_TYPE_LAPTOP, "Laptop"),
+            ],
+        },
+        IssueType {
+            id: ISSUE_TYPE_SOFTWARE,
+            name: "Software".to_owned(),
+            is_active: true,
+            sub_types: vec![sub(SUB_ISSUE_TYPE_EMAIL, "Email")],
+        },
+        IssueType {
+            id: ISSUE_TYPE_LEGACY,
+            name: "Legacy".to_owned(),
+            is_active: false,
+            sub_types: Vec::new(),
+        },
     ]
 }

@@ -54,6 +54,27 @@ pub const ASSIGNEE_BOB_ADMIN: i64 = 502;
 /// An employee named like contact 101, so name lookups must not confuse the two.
 pub const ASSIGNEE_DAN_JUMP: i64 = 503;
 
+/// Dan Jump's computer, on Fabrikam's books.
+pub const ASSET_FAB_PC_0042: i64 = 601;
+/// A Northwind laptop with no contact.
+pub const ASSET_NW_LAPTOP_07: i64 = 602;
+/// Two customers name a front-desk computer `RECEPTION`: the name alone decides nothing.
+pub const ASSET_FABRIKAM_RECEPTION: i64 = 603;
+pub const ASSET_NORTHWIND_RECEPTION: i64 = 604;
+/// Retired: an active-only search does not find it.
+pub const ASSET_FAB_OLD_01: i64 = 605;
+
+pub const ISSUE_TYPE_HARDWARE: i64 = 701;
+pub const ISSUE_TYPE_SOFTWARE: i64 = 702;
+/// Inactive.
+pub const ISSUE_TYPE_LEGACY: i64 = 703;
+pub const SUB_ISSUE_TYPE_PRINTER: i64 = 711;
+pub const SUB_ISSUE_TYPE_LAPTOP: i64 = 712;
+pub const SUB_ISSUE_TYPE_EMAIL: i64 = 721;
+
+/// The id of the first contact created through `POST /v2/crm/contacts/summary`.
+pub const FIRST_CREATED_CONTACT_ID: i64 = 1_000;
+
 /// The id of the first ticket filed in a fresh sandbox; each later ticket's id is one more.
 pub const FIRST_TICKET_ID: i64 = 1001;
 
@@ -137,6 +158,30 @@ pub struct Assignee {
     pub job_title: Option<String>,
 }
 
+/// A computer BMS tracks (`HardwareAssetsListSearchSelectOutputDto`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HardwareAsset {
+    pub id: i64,
+    pub account_id: i64,
+    pub contact_id: Option<i64>,
+    pub location_id: Option<i64>,
+    pub name: String,
+    pub ip_address: Option<String>,
+    pub serial_number: String,
+    pub category: String,
+    pub is_active: bool,
+}
+
+/// An issue type and its sub-types (`/v2/system/issuetypes/...`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssueType {
+    pub id: i64,
+    pub name: String,
+    pub is_active: bool,
+    /// Id and name of each sub-type.
+    pub sub_types: Vec<(i64, String)>,
+}
+
 /// A row of a generic lookup table (`TicketType`, `TicketSource`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LookupItem {
@@ -163,6 +208,8 @@ pub struct Tenant {
     pub assignees: Vec<Assignee>,
     pub ticket_types: Vec<LookupItem>,
     pub ticket_sources: Vec<LookupItem>,
+    pub assets: Vec<HardwareAsset>,
+    pub issue_types: Vec<IssueType>,
 }
 
 impl Tenant {
@@ -202,6 +249,21 @@ impl Tenant {
         self.ticket_sources.iter().find(|s| s.id == id)
     }
 
+    pub fn asset(&self, id: i64) -> Option<&HardwareAsset> {
+        self.assets.iter().find(|a| a.id == id)
+    }
+
+    pub fn issue_type(&self, id: i64) -> Option<&IssueType> {
+        self.issue_types.iter().find(|t| t.id == id)
+    }
+
+    /// The issue type a sub-type belongs to.
+    pub fn sub_issue_type_owner(&self, id: i64) -> Option<&IssueType> {
+        self.issue_types
+            .iter()
+            .find(|t| t.sub_types.iter().any(|(s, _)| *s == id))
+    }
+
     /// The rows of a lookup table, matching its name case-insensitively as BMS does.
     pub fn lookup_table(&self, table: &str) -> Option<&[LookupItem]> {
         if table.eq_ignore_ascii_case(TICKET_TYPE_TABLE) {
@@ -228,6 +290,9 @@ mod tests {
         let t = Tenant::default();
         for l in &t.locations {
             assert!(t.account(l.account_id).is_some(), "location {}", l.id);
+        }
+        for a in &t.assets {
+            assert!(t.account(a.account_id).is_some(), "asset {}", a.id);
         }
         for c in &t.contacts {
             assert!(t.account(c.account_id).is_some(), "contact {}", c.id);

@@ -256,6 +256,17 @@ fn check_references(tenant: &Tenant, obj: &Map<String, Value>) -> Vec<String> {
         let owner = tenant.contact(c).map(|contact| contact.account_id);
         errors.extend(owned("ContactId", "contact", c, owner, account));
     }
+    if let Some(h) = id("HardwareAssetId") {
+        let owner = tenant.asset(h).map(|asset| asset.account_id);
+        errors.extend(owned(
+            "HardwareAssetId",
+            "hardware asset",
+            h,
+            owner,
+            account,
+        ));
+    }
+    errors.extend(issue_types(tenant, id("IssueTypeId"), id("SubIssueTypeId")));
     for (field, what, active) in REFERENCES {
         if let Some(n) = id(field) {
             errors.extend(referenced(field, what, n, active(tenant, n)));
@@ -269,6 +280,28 @@ fn check_references(tenant: &Tenant, obj: &Map<String, Value>) -> Vec<String> {
     let is_set = |name: &str| field(obj, name).is_some_and(|v| !v.is_null());
     if !is_set("QueueId") && !is_set("AssigneeId") {
         errors.push("QueueId: QueueId or AssigneeId must be set".to_owned());
+    }
+    errors
+}
+
+/// An issue type must exist and be active; a sub-type must be one of the ticket's issue type.
+fn issue_types(tenant: &Tenant, issue: Option<i64>, sub: Option<i64>) -> Vec<String> {
+    let mut errors = Vec::new();
+    if let Some(i) = issue {
+        let active = tenant.issue_type(i).map(|t| t.is_active);
+        errors.extend(referenced("IssueTypeId", "issue type", i, active));
+    }
+    if let Some(s) = sub {
+        match (tenant.sub_issue_type_owner(s), issue) {
+            (None, _) => errors.push(format!("SubIssueTypeId: sub-issue type {s} does not exist")),
+            (Some(_), None) => errors.push(format!(
+                "SubIssueTypeId: sub-issue type {s} needs its IssueTypeId"
+            )),
+            (Some(owner), Some(i)) if owner.id != i => errors.push(format!(
+                "SubIssueTypeId: {s} is not a sub-type of issue type {i}"
+            )),
+            (Some(_), Some(_)) => {}
+        }
     }
     errors
 }
@@ -332,6 +365,7 @@ fn ticket_output(tenant: &Tenant, obj: &Map<String, Value>, id: i64, number: &st
         "AssigneeName": assignee.map(|a| &a.name),
         "IssueTypeId": int("IssueTypeId"),
         "SubIssueTypeId": int("SubIssueTypeId"),
+        "HardwareAssetId": int("HardwareAssetId"),
         "ContractId": int("ContractId"),
         "WorkTypeId": int("WorkTypeId"),
         "SLAId": int("SLAId"),
@@ -399,6 +433,30 @@ mod tests {
                 "TypeId: ticket type 9 does not exist",
                 "SourceId: ticket source 9 does not exist",
             ]
+        );
+    }
+
+    #[test]
+    fn assets_and_issue_types_are_checked() {
+        let mut body = good();
+        body["HardwareAssetId"] = json!(ASSET_NW_LAPTOP_07);
+        body["IssueTypeId"] = json!(ISSUE_TYPE_LEGACY);
+        body["SubIssueTypeId"] = json!(SUB_ISSUE_TYPE_PRINTER);
+        assert_eq!(
+            refs(body.clone()),
+            [
+                "HardwareAssetId: 602 does not belong to account 1",
+                "IssueTypeId: issue type 703 is inactive",
+                "SubIssueTypeId: 711 is not a sub-type of issue type 703",
+            ]
+        );
+        body["HardwareAssetId"] = json!(ASSET_FAB_PC_0042);
+        body["IssueTypeId"] = json!(ISSUE_TYPE_HARDWARE);
+        assert!(refs(body.clone()).is_empty());
+        body["IssueTypeId"] = Value::Null;
+        assert_eq!(
+            refs(body),
+            ["SubIssueTypeId: sub-issue type 711 needs its IssueTypeId"]
         );
     }
 

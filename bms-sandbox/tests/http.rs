@@ -1019,3 +1019,140 @@ async fn an_outage_is_started_and_lifted_over_http() {
         "the sandbox's own routes are not recorded"
     );
 }
+
+fn ids(body: &Value) -> Vec<i64> {
+    body["Result"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|item| item["Id"].as_i64())
+        .collect()
+}
+
+#[tokio::test]
+async fn hardware_assets_are_searched_by_name_or_address() {
+    let bms = Sandbox::start().await;
+    let token = token(&bms).await;
+    let path = "/v2/servicedesk/hardwareasset/searchselect";
+    let (status, body) = get(
+        &bms,
+        &token,
+        &format!("{path}?Filter.AssetName=fab-pc-0042&Filter.IsActive=true"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(ids(&body), [ASSET_FAB_PC_0042]);
+    let item = &body["Result"][0];
+    assert_eq!(item["AccountId"], ACCOUNT_FABRIKAM);
+    assert_eq!(item["ContactId"], CONTACT_DAN_JUMP);
+    assert_eq!(item["AssetName"], "FAB-PC-0042");
+    let (_, body) = get(&bms, &token, &format!("{path}?Filter.AssetName=RECEPTION")).await;
+    assert_eq!(
+        ids(&body),
+        [ASSET_FABRIKAM_RECEPTION, ASSET_NORTHWIND_RECEPTION]
+    );
+    let (_, body) = get(&bms, &token, &format!("{path}?Filter.IPAddress=10.2.0.7")).await;
+    assert_eq!(ids(&body), [ASSET_NW_LAPTOP_07]);
+    let (_, body) = get(
+        &bms,
+        &token,
+        &format!("{path}?Filter.AssetName=FAB-OLD&Filter.IsActive=true"),
+    )
+    .await;
+    assert_eq!(ids(&body), Vec::<i64>::new());
+    let (status, body) = get(&bms, &token, &format!("{path}?Filter.IsActive=maybe")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}
+
+#[tokio::test]
+async fn accounts_issue_types_and_an_accounts_contacts_are_looked_up() {
+    let bms = Sandbox::start().await;
+    let token = token(&bms).await;
+    let (status, body) = get(&bms, &token, "/v2/crm/accounts/lookup?Filter.Name=fabrikam").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(ids(&body), [ACCOUNT_FABRIKAM]);
+    let (_, body) = get(&bms, &token, "/v2/crm/accounts/lookup").await;
+    assert_eq!(body["Result"].as_array().map(Vec::len), Some(3));
+    let (_, body) = get(
+        &bms,
+        &token,
+        &format!("/v2/crm/accounts/{ACCOUNT_FABRIKAM}/contacts/lookup"),
+    )
+    .await;
+    // Active contacts only: the retired Old Timer is left out.
+    assert_eq!(ids(&body), [CONTACT_DAN_JUMP, CONTACT_DANNY_JUMPER]);
+    assert_eq!(body["Result"][0]["EmailAddress"], "dan.jump@fabrikam.com");
+    let (_, body) = get(&bms, &token, "/v2/system/issuetypes/lookup").await;
+    assert_eq!(
+        ids(&body),
+        [ISSUE_TYPE_HARDWARE, ISSUE_TYPE_SOFTWARE, ISSUE_TYPE_LEGACY]
+    );
+    assert_eq!(body["Result"][2]["IsActive"], false);
+    let (_, body) = get(
+        &bms,
+        &token,
+        &format!("/v2/system/issuetypes/{ISSUE_TYPE_HARDWARE}/issuesubtypes/lookup"),
+    )
+    .await;
+    assert_eq!(ids(&body), [SUB_ISSUE_TYPE_PRINTER, SUB_ISSUE_TYPE_LAPTOP]);
+    assert_eq!(body["Result"][0]["Name"], "Printer");
+}
+
+#[tokio::test]
+async fn a_contact_is_created_as_the_spec_describes_and_then_found() {
+    let bms = Sandbox::start().await;
+    let token = token(&bms).await;
+    let path = "/v2/crm/contacts/summary";
+    let (status, body) = post_json(&bms, &token, path, &json!({"FirstName": "New"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(
+        sub_errors(&body),
+        [
+            "LastName: required",
+            "AccountId: required",
+            "LocationId: required",
+            "Emails: required"
+        ]
+    );
+    let foreign = json!({
+        "FirstName": "New", "LastName": "Hire", "AccountId": ACCOUNT_FABRIKAM,
+        "LocationId": LOCATION_NORTHWIND_MAIN,
+        "Emails": [{"EmailAddress": "new.hire@fabrikam.com", "EmailTypeId": 1, "IsDefault": true}]
+    });
+    let (status, body) = post_json(&bms, &token, path, &foreign).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(
+        sub_errors(&body),
+        ["LocationId: 21 does not belong to account 1"]
+    );
+    let mut good = foreign.clone();
+    good["LocationId"] = json!(LOCATION_FABRIKAM_HQ);
+    let (status, body) = post_json(&bms, &token, path, &good).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["Result"]["Id"], FIRST_CREATED_CONTACT_ID);
+    assert_eq!(body["Result"]["EmailAddress"], "new.hire@fabrikam.com");
+    let (ids, _) = contact_search(&bms, &token, "Filter.EmailAddress=new.hire@fabrikam.com").await;
+    assert_eq!(ids, [FIRST_CREATED_CONTACT_ID]);
+}
+
+#[tokio::test]
+async fn a_ticket_links_an_asset_and_issue_types_of_its_own() {
+    let bms = Sandbox::start().await;
+    let token = token(&bms).await;
+    let mut body = ticket_body();
+    body["HardwareAssetId"] = json!(ASSET_NORTHWIND_RECEPTION);
+    let (status, answer) = post_json(&bms, &token, "/v2/servicedesk/tickets", &body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert_eq!(
+        sub_errors(&answer),
+        ["HardwareAssetId: 604 does not belong to account 1"]
+    );
+    body["HardwareAssetId"] = json!(ASSET_FAB_PC_0042);
+    body["IssueTypeId"] = json!(ISSUE_TYPE_HARDWARE);
+    body["SubIssueTypeId"] = json!(SUB_ISSUE_TYPE_PRINTER);
+    // A ticket without a contact is allowed: the spec makes `ContactId` optional.
+    body["ContactId"] = Value::Null;
+    let (status, answer) = post_json(&bms, &token, "/v2/servicedesk/tickets", &body).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["Result"]["HardwareAssetId"], ASSET_FAB_PC_0042);
+}

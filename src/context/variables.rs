@@ -60,12 +60,15 @@ pub enum Start {
     /// The name of the key the caller presented (`""` until it is known, and for an unnamed
     /// key).
     KeyName,
+    /// The name of the BMS computer the press came from (`""` until it is found, and when BMS
+    /// knows none).
+    Asset,
 }
 
 impl Start {
     pub(super) fn value(self, req: &ButtonRequest, open_date: DateTime<Utc>) -> Value {
         match self {
-            Start::Empty | Start::KeyName => Value::String(String::new()),
+            Start::Empty | Start::KeyName | Start::Asset => Value::String(String::new()),
             Start::Request(read) => read(req),
             Start::OpenDate => open_date.to_rfc3339_opts(SecondsFormat::Secs, true).into(),
         }
@@ -211,6 +214,14 @@ pub const VARIABLES: &[Variable] = &[
          secret: see docs/keys.md); `\"\"` for an unnamed key or with `BUTTON_AUTH=none`. Never \
          the key itself. Route by customer or by client: `button == 'contoso-office'`.",
     ),
+    ro(
+        "asset",
+        Kind::Text,
+        Start::Asset,
+        "The BMS computer the ticket is linked to (found by `hostname`, else `ip`, on the \
+         ticket's account), e.g. `\"FAB-PC-0042\"`; `\"\"` when BMS knows none. A document that \
+         reads it has BMS searched before its rules run.",
+    ),
 ];
 
 /// The variable called `name`, if there is one.
@@ -345,7 +356,9 @@ mod tests {
 
     #[test]
     fn a_press_starts_every_variable_and_no_other() {
-        let ctx = Context::new(&full_press(), DateTime::UNIX_EPOCH).with_key_name(Some("key"));
+        let ctx = Context::new(&full_press(), DateTime::UNIX_EPOCH)
+            .with_key_name(Some("key"))
+            .with_asset("asset");
         let held: BTreeSet<&str> = ctx.vars().keys().map(String::as_str).collect();
         let declared: BTreeSet<&str> = VARIABLES.iter().map(|v| v.name).collect();
         assert_eq!(held, declared);
@@ -361,6 +374,7 @@ mod tests {
                 Start::Empty => assert_eq!(text, "", "{}", v.name),
                 Start::OpenDate => assert_eq!(text, "1970-01-01T00:00:00Z", "{}", v.name),
                 Start::KeyName => assert_eq!(text, "key", "{}", v.name),
+                Start::Asset => assert_eq!(text, "asset", "{}", v.name),
             }
         }
     }

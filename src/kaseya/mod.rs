@@ -1,6 +1,7 @@
 //! The Kaseya BMS REST API v2 client: one `reqwest` client and one token per container, and the
 //! few calls a ticket needs.
 
+mod assets;
 mod auth;
 mod contacts;
 pub mod envelope;
@@ -17,6 +18,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::{Mutex, RwLock};
 
+pub use assets::{Asset, AssetKey};
 pub use auth::Token;
 pub use contacts::Contact;
 pub use envelope::BmsError;

@@ -27,6 +27,9 @@ pub struct TicketInput {
     pub queue_id: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee_id: Option<i64>,
+    /// The computer the press came from, when BMS knows it on the ticket's account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hardware_asset_id: Option<i64>,
     /// RFC 3339, UTC.
     pub open_date: String,
 }

@@ -6,8 +6,98 @@ use tokio::sync::Mutex;
 
 use super::*;
 
-/// The contact for `email`, or the catch-all one, and the location the ticket goes to; and, when
-/// the ticket could not go where it belongs, the line that tells the technicians why.
+/// What the searches that need only the press found: the e-mail's contact and the computers
+/// its hostname (else its IP address) names.
+pub(crate) struct Found {
+    pub contact: Option<Contact>,
+    pub assets: Vec<Asset>,
+    /// Why the computers could not be searched for: the ticket is filed without one.
+    pub asset_problem: Option<String>,
+}
+
+impl Found {
+    /// The computer on `account`; without an account, the one account every match shares: a
+    /// name two customers share decides nothing.
+    pub fn asset_for(&self, account: Option<i64>) -> Option<&Asset> {
+        let on = |a: i64| self.assets.iter().filter(move |x| x.account_id == a);
+        match account {
+            Some(a) => on(a).min_by_key(|x| x.id),
+            None => {
+                let first = self.assets.first()?.account_id;
+                let shared = self.assets.iter().all(|x| x.account_id == first);
+                shared.then(|| on(first).min_by_key(|x| x.id)).flatten()
+            }
+        }
+    }
+}
+
+/// What a press names its computer by: the hostname, else the IP address.
+pub(crate) fn asset_key(button: &ButtonRequest) -> Option<AssetKey> {
+    let given = |t: &Option<Text>| {
+        t.as_ref()
+            .map(|t| t.as_str().trim().to_string())
+            .filter(|t| !t.is_empty())
+    };
+    given(&button.hostname)
+        .map(AssetKey::Name)
+        .or_else(|| given(&button.ip).map(AssetKey::Ip))
+}
+
+/// The contact search and the computer search, side by side. A computer that cannot be looked
+/// up (the API user may lack the permission) costs the ticket its link, never the ticket.
+pub(crate) async fn search(bms: &Bms, button: &ButtonRequest) -> Result<Found, BmsError> {
+    let key = asset_key(button);
+    let assets = async {
+        match &key {
+            Some(k) => bms.find_assets(k).await,
+            None => Ok(Vec::new()),
+        }
+    };
+    let (contact, assets) = tokio::join!(bms.find_contact(&button.email), assets);
+    let (assets, asset_problem) = match assets {
+        Ok(assets) => (assets, None),
+        Err(e) => {
+            tracing::warn!(error = %e, "the computer could not be looked up; filed without it");
+            (
+                Vec::new(),
+                Some(format!("The computer could not be looked up in BMS: {e}")),
+            )
+        }
+    };
+    Ok(Found {
+        contact: contact?,
+        assets,
+        asset_problem,
+    })
+}
+
+/// A document that reads `asset` needs the computer before its rules run: the contact and the
+/// computer are searched first (a round trip more for such a document), and the rules run again
+/// with `asset` known. Otherwise nothing is searched here.
+pub(super) async fn asset_first(
+    p: Pipeline<'_>,
+    ev: &mut Evaluated,
+) -> Result<Option<Found>, PressError> {
+    if !ev.rules.reads("asset") || asset_key(&ev.button).is_none() {
+        return Ok(None);
+    }
+    let found = search(p.bms, &ev.button).await?;
+    let account = found.contact.as_ref().map(|c| c.account_id);
+    let name = found
+        .asset_for(account)
+        .filter(|_| account.is_some())
+        .and_then(|a| a.name.clone())
+        .unwrap_or_default();
+    ev.before = ev.before.clone().with_asset(&name);
+    ev.after = ev.before.clone();
+    ev.outcome = ev.rules.apply(&mut ev.after);
+    Ok(Some(found))
+}
+
+/// The contact for the press's e-mail, or the catch-all one, the location the ticket goes to
+/// and the computer it came from; and what the technicians should read about it (why the
+/// ticket could not go where it belongs, a computer that could not be looked up). `found`:
+/// what an earlier search found, when the rules needed it first.
 ///
 /// The catch-all contact is required for every press, known e-mail or not, and errors name no
 /// contact: otherwise an error would tell a caller which e-mails BMS knows. For the same reason a
@@ -15,20 +105,44 @@ use super::*;
 /// and answered exactly as an unknown e-mail is.
 pub(super) async fn requester(
     p: Pipeline<'_>,
+    button: &ButtonRequest,
+    found: Option<Found>,
+) -> Result<(Requester, Vec<String>), PressError> {
+    let searched = async {
+        match found {
+            Some(found) => Ok(found),
+            None => search(p.bms, button).await,
+        }
+    };
+    let (found, catch_all) = tokio::join!(searched, p.catch_all.get(p.bms));
+    let (found, catch_all) = (found?, catch_all?);
+    let mut notes: Vec<String> = found.asset_problem.clone().into_iter().collect();
+    let (mut requester, misfiled) =
+        placed(p, &button.email, found.contact.clone(), &catch_all).await?;
+    notes.extend(misfiled);
+    requester.asset = found.asset_for(Some(requester.contact.account_id)).cloned();
+    Ok((requester, notes))
+}
+
+/// Where the ticket goes: the contact's own location (or its account's main one), else the
+/// catch-all contact's.
+async fn placed(
+    p: Pipeline<'_>,
     email: &Email,
+    found: Option<Contact>,
+    catch_all: &CatchAll,
 ) -> Result<(Requester, Option<String>), PressError> {
-    let (found, catch_all) = tokio::join!(p.bms.find_contact(email), p.catch_all.get(p.bms));
-    let catch_all = catch_all?;
     let unregistered = |why: Option<String>| {
         let location_id = catch_all.location_id.ok_or(PressError::NoLocation)?;
         let requester = Requester {
             contact: catch_all.contact.clone(),
             location_id,
             unregistered: why.is_none(),
+            asset: None,
         };
         Ok((requester, why))
     };
-    let Some(contact) = found? else {
+    let Some(contact) = found else {
         return unregistered(None);
     };
     match location(p.bms, &contact).await? {
@@ -37,6 +151,7 @@ pub(super) async fn requester(
                 contact,
                 location_id,
                 unregistered: false,
+                asset: None,
             },
             None,
         )),

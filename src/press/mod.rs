@@ -19,7 +19,9 @@ use chrono::{DateTime, Duration, Utc};
 use crate::button::{ButtonRequest, Email, Text};
 use crate::context::{Context, Lookup};
 use crate::idempotency::{self, CallerScope, IdempotencyKey, Marker};
-use crate::kaseya::{Bms, BmsError, Contact, CreatedTicket, NoteInput, TicketInput};
+use crate::kaseya::{
+    Asset, AssetKey, Bms, BmsError, Contact, CreatedTicket, NoteInput, TicketInput,
+};
 use crate::metrics::Counts;
 use crate::resolve::{self, Resolution, Tables};
 use crate::rules::{Outcome, Rejection, Rules};
@@ -28,6 +30,7 @@ use crate::secret::SecretStore;
 use crate::ticket::{self, Requester};
 
 pub(crate) use error::{Failed, PressError};
+use lookup::asset_first;
 pub(crate) use lookup::{CatchAllCache, location, tables};
 pub(crate) use plan::{Plan, Warning};
 use plan::{plan, requester_name};
@@ -208,7 +211,7 @@ pub(crate) async fn submit(
         }
     };
     let (mut ev, repeat) = evaluate(rules, button, pressed);
-    let (marker, next) = match look_up(p, &ev, repeat).await {
+    let (marker, next) = match look_up(p, &mut ev, repeat).await {
         Ok(found) => found,
         Err(error) => return Err(ev.failed(error)),
     };
@@ -235,8 +238,8 @@ pub(crate) async fn prepare(
     pressed: Pressed,
 ) -> Result<Prepared, PressError> {
     let rules = p.rules.current().await?;
-    let (ev, repeat) = evaluate(rules, button, pressed);
-    let (marker, next) = look_up(p, &ev, repeat).await?;
+    let (mut ev, repeat) = evaluate(rules, button, pressed);
+    let (marker, next) = look_up(p, &mut ev, repeat).await?;
     Ok(Prepared { ev, marker, next })
 }
 
@@ -244,9 +247,11 @@ pub(crate) async fn prepare(
 /// it goes next.
 async fn look_up(
     p: Pipeline<'_>,
-    ev: &Evaluated,
+    ev: &mut Evaluated,
     repeat: Option<Repeat>,
 ) -> Result<(Option<Marker>, Next), PressError> {
+    let found = asset_first(p, ev).await?;
+    let ev = &*ev;
     if let Some(rejection) = ev.outcome.rejected.clone() {
         return Ok((None, Next::Rejected(rejection)));
     }
@@ -265,7 +270,7 @@ async fn look_up(
     // Boxed: side by side, the two futures are too large for a debug build's test thread.
     let (earlier, plan) = tokio::join!(
         Box::pin(earlier_ticket(p.bms, search, since)),
-        Box::pin(plan(p, ev))
+        Box::pin(plan(p, ev, found))
     );
     let next = match earlier? {
         // The oldest ticket of this press's contact: the answer the client lost. Another
@@ -322,10 +327,19 @@ pub(crate) async fn file(
                 .into(),
         })
     };
+    let known_names = async {
+        let note = plan.known_names_note(p.note_type_id, ev.now)?;
+        let e = p.bms.add_note(created.id, &note).await.err()?;
+        tracing::warn!(ticket_id = created.id, error = %e, "the note of known names not added");
+        None::<()>
+    };
     // Side by side: the search that closes the race costs a call, not a round trip more than
-    // the attachments do.
-    let (lost_attachments, winner) =
-        tokio::join!(attach, settle_race(p.bms, ev, &plan, &created, marker));
+    // the notes do.
+    let (lost_attachments, _, winner) = tokio::join!(
+        attach,
+        known_names,
+        settle_race(p.bms, ev, &plan, &created, marker)
+    );
     let unregistered = plan.requester.unregistered;
     let fallbacks = plan.resolution.warnings.len();
     if let Some(winner) = winner {

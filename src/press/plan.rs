@@ -3,7 +3,7 @@
 //! attachments. The preview shows it; `file` creates it.
 
 use super::*;
-use lookup::requester;
+use lookup::{Found, requester};
 
 /// Something that went wrong with a press that still makes a ticket: the whole text for the
 /// ticket, the log and the preview, and what the caller is told, which never names what BMS
@@ -37,6 +37,18 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
+    /// The internal note that lists what the button could not use in full, with the names BMS
+    /// knows: for the technicians only.
+    pub fn known_names_note(&self, note_type_id: i64, now: DateTime<Utc>) -> Option<NoteInput> {
+        let lines: Vec<String> = self
+            .warnings
+            .iter()
+            .filter(|w| w.ticket != w.told)
+            .map(|w| w.ticket.clone())
+            .collect();
+        ticket::known_names_note(&lines, note_type_id, now)
+    }
+
     /// Whether a ticket an earlier press left is this press's: the marker alone is not enough,
     /// the ticket must also be for the same contact.
     pub(super) fn is_for(&self, earlier: &CreatedTicket) -> bool {
@@ -46,10 +58,12 @@ impl Plan {
     /// The `POST /v2/servicedesk/tickets` body, built once the warnings are final: they are
     /// listed in the ticket too.
     pub fn ticket(&self, ev: &Evaluated, marker: Option<&Marker>) -> TicketInput {
+        // The description is the customer's to read in the client portal: one line per replaced
+        // value, without the names BMS knows (those go to the internal note).
         let errors: Vec<String> = self
             .warnings
             .iter()
-            .map(|w| &w.ticket)
+            .map(|w| &w.told)
             .chain(&self.for_technicians)
             .cloned()
             .collect();
@@ -71,11 +85,15 @@ impl Plan {
 }
 
 /// Contact, location and ids, looked up concurrently.
-pub(super) async fn plan(p: Pipeline<'_>, ev: &Evaluated) -> Result<Plan, PressError> {
+pub(super) async fn plan(
+    p: Pipeline<'_>,
+    ev: &Evaluated,
+    found: Option<Found>,
+) -> Result<Plan, PressError> {
     let defaults = ev.rules.defaults();
     let needed = resolve::needed(&ev.after, defaults);
-    let (requester, tables) = tokio::join!(requester(p, &ev.button.email), tables(p.bms, &needed));
-    let (requester, misfiled) = requester?;
+    let (requester, tables) = tokio::join!(requester(p, &ev.button, found), tables(p.bms, &needed));
+    let (requester, for_technicians) = requester?;
     let resolution = resolve::resolve(&ev.after, defaults, &tables?)?;
     let mut warnings: Vec<Warning> = ev
         .outcome
@@ -96,7 +114,7 @@ pub(super) async fn plan(p: Pipeline<'_>, ev: &Evaluated) -> Result<Plan, PressE
         requester,
         resolution,
         warnings,
-        for_technicians: misfiled.into_iter().collect(),
+        for_technicians,
         note,
     })
 }

@@ -125,6 +125,11 @@ impl Rules {
             .collect()
     }
 
+    /// Whether any expression of the document reads the variable `name`.
+    pub fn reads(&self, name: &str) -> bool {
+        self.reads.iter().any(|r| r == name)
+    }
+
     /// How many rules the document has.
     pub fn len(&self) -> usize {
         self.rules.len()

@@ -21,6 +21,7 @@ mod bad_input;
 mod browser;
 mod button_keys;
 mod clients;
+mod customers;
 mod demo_ports;
 mod desktop;
 mod docs;

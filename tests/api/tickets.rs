@@ -273,8 +273,20 @@ async fn the_button_is_told_a_value_was_replaced_but_never_the_names_bms_knows()
             "`{bms_name}` told to the button: {told}"
         );
     }
-    // The technicians read the whole text in the ticket.
+    // The technicians read the whole text in an internal note; the description, which the
+    // customer reads in the client portal, says only what was replaced.
     let details = t.only_ticket()["Details"].as_str().unwrap().to_string();
+    assert!(
+        details.contains("- Queue `Servce Desk` could not be used; another queue was used instead"),
+        "{details}"
+    );
+    let notes = t.bms.notes();
+    let note = notes
+        .iter()
+        .map(|(_, n)| n)
+        .find(|n| n["IsInternal"] == true)
+        .expect("an internal note");
+    let text = note["Details"].as_str().unwrap();
     for full in [
         "- Priority `Urgent` could not be used (`Urgent` is not an active priority in BMS (known: ",
         "; used `Medium` instead",
@@ -285,7 +297,7 @@ async fn the_button_is_told_a_value_was_replaced_but_never_the_names_bms_knows()
          (known: ",
         "Jane Tech",
     ] {
-        assert!(details.contains(full), "`{full}` missing from:\n{details}");
+        assert!(text.contains(full), "`{full}` missing from:\n{text}");
     }
 }
 

@@ -1,0 +1,171 @@
+//! Every ticket on its customer and its computer: the hardware asset linked by hostname (then
+//! IP address) on the ticket's account, the `asset` variable, and the names BMS knows kept out
+//! of what the customer reads.
+
+use bms_sandbox::tenant::{
+    ACCOUNT_FABRIKAM, ASSET_FAB_PC_0042, CONTACT_DAN_JUMP, QUEUE_ESCALATIONS, QUEUE_SERVICE_DESK,
+};
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+
+const SEARCH: &str = "/v2/servicedesk/hardwareasset/searchselect";
+
+fn dan(extra: Value) -> Value {
+    let mut body = json!({"email": "dan.jump@fabrikam.com", "message": "Printer jammed"});
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        b.extend(e.clone());
+    }
+    body
+}
+
+fn details(ticket: &Value) -> String {
+    ticket["Details"].as_str().unwrap_or_default().to_string()
+}
+
+#[tokio::test]
+async fn a_known_contacts_computer_is_linked_by_its_name_in_any_case() {
+    let t = TestApp::builder().warm().spawn().await;
+    // A latency that makes calls one after the other visibly so.
+    t.bms.set_latency(std::time::Duration::from_millis(20));
+    let a = t.post_ticket(dan(json!({"hostname": "fab-pc-0042"}))).await;
+    assert_eq!(a.status, 201, "{a:?}");
+    let ticket = t.bms.tickets().pop().unwrap();
+    assert_eq!(ticket["ContactId"], CONTACT_DAN_JUMP);
+    assert_eq!(ticket["AccountId"], ACCOUNT_FABRIKAM);
+    assert_eq!(ticket["HardwareAssetId"], ASSET_FAB_PC_0042);
+    let d = details(&ticket);
+    assert!(
+        d.contains("Hostname: fab-pc-0042\nAsset: FAB-PC-0042\n"),
+        "{d}"
+    );
+    // The computer search rode beside the contact search: they overlap.
+    let calls = t.bms.calls();
+    let find = |path: &str| calls.iter().find(|c| c.path == path).cloned();
+    let (assets, contacts) = (
+        find(SEARCH).unwrap(),
+        find("/v2/crm/contacts/search").unwrap(),
+    );
+    assert!(
+        assets.started < contacts.ended && contacts.started < assets.ended,
+        "{assets:?} {contacts:?}"
+    );
+    assert_eq!(t.bms.round_trips(), 2, "{calls:#?}");
+    assert!(
+        assets.query.contains("Filter.AssetName=fab-pc-0042")
+            && assets.query.contains("Filter.IsActive=true"),
+        "{}",
+        assets.query
+    );
+}
+
+#[tokio::test]
+async fn without_a_hostname_the_ip_address_finds_the_computer() {
+    let t = TestApp::spawn().await;
+    let ticket = t.file_ticket(dan(json!({"ip": "10.1.0.42"}))).await;
+    assert_eq!(ticket["HardwareAssetId"], ASSET_FAB_PC_0042);
+    assert!(details(&ticket).contains("Asset: FAB-PC-0042\n"));
+}
+
+#[tokio::test]
+async fn another_customers_computer_or_none_links_nothing() {
+    for (extra, searched) in [
+        (json!({"hostname": "NW-LAPTOP-07"}), 1),
+        (json!({"hostname": "FAB-PC-004"}), 1),
+        (json!({}), 0),
+    ] {
+        let t = TestApp::spawn().await;
+        let ticket = t.file_ticket(dan(extra.clone())).await;
+        assert!(
+            ticket.get("HardwareAssetId").is_none_or(Value::is_null),
+            "{extra}: {ticket}"
+        );
+        assert!(!details(&ticket).contains("Asset:"), "{extra}");
+        assert_eq!(t.bms.count("GET", SEARCH), searched, "{extra}");
+    }
+}
+
+#[tokio::test]
+async fn a_computer_that_cannot_be_looked_up_costs_the_link_not_the_ticket() {
+    let t = TestApp::spawn().await;
+    t.bms.fail_next(
+        "GET",
+        SEARCH,
+        bms_sandbox::Failure::SuccessFalse("Access denied".into()),
+    );
+    let ticket = t.file_ticket(dan(json!({"hostname": "FAB-PC-0042"}))).await;
+    assert!(ticket.get("HardwareAssetId").is_none_or(Value::is_null));
+    let d = details(&ticket);
+    assert!(
+        d.contains("The computer could not be looked up in BMS"),
+        "{d}"
+    );
+}
+
+#[tokio::test]
+async fn rules_route_by_the_asset() {
+    let rules = json!({
+        "defaults": {"queue": "Service Desk"},
+        "rules": [{"when": "asset == 'FAB-PC-0042'", "set": {"queue": "Escalations"}}],
+    });
+    let t = TestApp::builder()
+        .env("BUTTON_RULES", &rules.to_string())
+        .spawn()
+        .await;
+    let a = t.post_ticket(dan(json!({"hostname": "FAB-PC-0042"}))).await;
+    assert_eq!(a.status, 201, "{a:?}");
+    let a = t
+        .post_ticket(dan(json!({"hostname": "NW-LAPTOP-07"})))
+        .await;
+    assert_eq!(a.status, 201, "{a:?}");
+    let queues: Vec<Value> = t
+        .bms
+        .tickets()
+        .iter()
+        .map(|t| t["QueueId"].clone())
+        .collect();
+    assert_eq!(
+        queues,
+        [json!(QUEUE_ESCALATIONS), json!(QUEUE_SERVICE_DESK)]
+    );
+}
+
+#[tokio::test]
+async fn the_names_bms_knows_go_to_an_internal_note_not_the_description() {
+    let rules = json!({
+        "defaults": {"queue": "Service Desk", "priority": "Urgent", "assignee": "Jane Tek"}
+    });
+    let t = TestApp::builder()
+        .env("BUTTON_RULES", &rules.to_string())
+        .spawn()
+        .await;
+    let ticket = t.file_ticket(dan(json!({}))).await;
+    let d = details(&ticket);
+    assert!(
+        d.contains(
+            "[Submission Errors]\n- Priority `Urgent` could not be used; another priority was \
+             used instead\n- Assignee `Jane Tek` could not be used; it was left empty\n"
+        ),
+        "{d}"
+    );
+    for bms_name in ["known:", "Medium", "Jane Tech"] {
+        assert!(
+            !d.contains(bms_name),
+            "`{bms_name}` in the description:\n{d}"
+        );
+    }
+    let notes = t.bms.notes();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    let (ticket_id, note) = &notes[0];
+    assert_eq!(*ticket_id, ticket["Id"].as_i64().unwrap());
+    assert_eq!(note["IsInternal"], true);
+    let text = note["Details"].as_str().unwrap();
+    assert!(
+        text.contains(
+            "Priority `Urgent` could not be used (`Urgent` is not an active priority in BMS \
+             (known: Low, Medium, High, Critical)); used `Medium` instead"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("Jane Tech"), "{text}");
+}

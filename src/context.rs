@@ -12,8 +12,10 @@ mod lookups;
 mod variables;
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::button::ButtonRequest;
@@ -38,9 +40,42 @@ pub fn is_empty(v: &Value) -> bool {
     }
 }
 
+/// Which way a press came in: the `channel` variable and the ticket's `Channel:` line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    /// `POST /tickets` from a desktop button or a script.
+    #[default]
+    Api,
+    /// `POST /tickets` from a browser: the help page.
+    Web,
+    /// The osTicket-compatible endpoint.
+    Osticket,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Api => "api",
+            Channel::Web => "web",
+            Channel::Osticket => "osticket",
+        }
+    }
+}
+
+/// Where a press came from: its channel, and the address API Gateway saw it from (never a
+/// header the caller writes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Origin {
+    pub channel: Channel,
+    pub caller_ip: Option<IpAddr>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Context {
     vars: BTreeMap<String, Value>,
+    /// API Gateway's source address: for the technician, not a variable rules read.
+    caller_ip: Option<IpAddr>,
 }
 
 impl Context {
@@ -51,7 +86,28 @@ impl Context {
             .iter()
             .map(|v| (v.name.to_string(), v.start.value(req, open_date)))
             .collect();
-        Context { vars }
+        Context {
+            vars,
+            caller_ip: None,
+        }
+    }
+
+    /// Where the press came from: `channel`, and the caller's address for the ticket.
+    pub fn with_origin(mut self, origin: Origin) -> Self {
+        for v in VARIABLES
+            .iter()
+            .filter(|v| matches!(v.start, Start::Channel))
+        {
+            self.vars
+                .insert(v.name.to_string(), origin.channel.as_str().into());
+        }
+        self.caller_ip = origin.caller_ip;
+        self
+    }
+
+    /// The address API Gateway saw the press come from.
+    pub fn caller_ip(&self) -> Option<IpAddr> {
+        self.caller_ip
     }
 
     /// The name of the key the caller presented (`button`); the context of an unnamed key, or

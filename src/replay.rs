@@ -18,6 +18,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use futures_util::FutureExt;
 
 use crate::config::ConfigError;
+use crate::context::Origin;
 use crate::idempotency::{self, CallerScope};
 use crate::kaseya;
 use crate::metrics::Counts;
@@ -174,6 +175,10 @@ async fn file(
         may_be_filed: true,
         late: Some(late_note(parked.pressed_at, Utc::now(), reference)),
         key_name,
+        origin: Origin {
+            channel: parked.channel,
+            caller_ip: parked.caller_ip,
+        },
         name_from_contact: false,
     };
     match press::submit(app.pipeline, button, pressed).await {

@@ -116,8 +116,12 @@ pub fn details(
     if !req.selections.is_empty() {
         line(&mut out, "Selections", Some(&req.selections.join(", ")));
     }
-    // Which customer's key sent it: the technician's first clue when the e-mail is unknown.
+    // Which customer's key sent it, which way and from where: the technician's first clues
+    // when the e-mail is unknown.
     line(&mut out, "Button", Some(ctx.text("button")));
+    line(&mut out, "Channel", Some(ctx.text("channel")));
+    let caller_ip = ctx.caller_ip().map(|ip| ip.to_string());
+    line(&mut out, "Caller IP", caller_ip.as_deref());
     if out.len() > labelled {
         out.push('\n');
     }
@@ -252,6 +256,7 @@ pub fn attachment_inputs(attachments: &[Attachment]) -> Vec<AttachmentInput> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::context::{Channel, Origin};
 
     fn request(body: &str) -> ButtonRequest {
         ButtonRequest::parse(Some("application/json"), body.as_bytes()).unwrap()
@@ -266,18 +271,24 @@ mod tests {
         let d = details(&req, &ctx, false, None, &["queue replaced".into()]);
         assert_eq!(
             d,
-            "Name: Ann\nEmail: a@b.com\nHostname: PC1\nIP: 10.0.0.5\nSelections: X, Y\n\nBroken\n\nipconfig output\n\n[Submission Errors]\n- queue replaced\n"
+            "Name: Ann\nEmail: a@b.com\nHostname: PC1\nIP: 10.0.0.5\nSelections: X, Y\nChannel: api\n\nBroken\n\nipconfig output\n\n[Submission Errors]\n- queue replaced\n"
         );
     }
 
     #[test]
     fn the_key_and_the_computer_are_named_for_the_technician() {
         let req = request(r#"{"email":"a@b.com","message":"Broken","hostname":"PC1"}"#);
-        let ctx = Context::new(&req, DateTime::UNIX_EPOCH).with_key_name(Some("fabrikam-office"));
+        let ctx = Context::new(&req, DateTime::UNIX_EPOCH)
+            .with_key_name(Some("fabrikam-office"))
+            .with_origin(Origin {
+                channel: Channel::Web,
+                caller_ip: "203.0.113.7".parse().ok(),
+            });
         let d = details(&req, &ctx, false, Some("PC1"), &[]);
         assert_eq!(
             d,
-            "Email: a@b.com\nHostname: PC1\nAsset: PC1\nButton: fabrikam-office\n\nBroken\n"
+            "Email: a@b.com\nHostname: PC1\nAsset: PC1\nButton: fabrikam-office\nChannel: web\n\
+             Caller IP: 203.0.113.7\n\nBroken\n"
         );
     }
 

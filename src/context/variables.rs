@@ -60,6 +60,8 @@ pub enum Start {
     /// The name of the key the caller presented (`""` until it is known, and for an unnamed
     /// key).
     KeyName,
+    /// How the press came in: `"api"` until the route says otherwise.
+    Channel,
     /// The name of the BMS computer the press came from (`""` until it is found, and when BMS
     /// knows none).
     Asset,
@@ -71,6 +73,7 @@ impl Start {
             Start::Empty | Start::KeyName | Start::Asset => Value::String(String::new()),
             Start::Request(read) => read(req),
             Start::OpenDate => open_date.to_rfc3339_opts(SecondsFormat::Secs, true).into(),
+            Start::Channel => "api".into(),
         }
     }
 }
@@ -213,6 +216,14 @@ pub const VARIABLES: &[Variable] = &[
         "The name of the key the caller presented, e.g. `\"contoso-office\"` (named keys in the \
          secret: see docs/keys.md); `\"\"` for an unnamed key or with `BUTTON_AUTH=none`. Never \
          the key itself. Route by customer or by client: `button == 'contoso-office'`.",
+    ),
+    ro(
+        "channel",
+        Kind::Text,
+        Start::Channel,
+        "How the press came in: `\"api\"` (a desktop button or a script), `\"web\"` (the help \
+         page in a browser) or `\"osticket\"` (the osTicket-compatible endpoint); a replayed \
+         press keeps its own.",
     ),
     ro(
         "asset",
@@ -375,6 +386,7 @@ mod tests {
                 Start::OpenDate => assert_eq!(text, "1970-01-01T00:00:00Z", "{}", v.name),
                 Start::KeyName => assert_eq!(text, "key", "{}", v.name),
                 Start::Asset => assert_eq!(text, "asset", "{}", v.name),
+                Start::Channel => assert_eq!(text, "api", "{}", v.name),
             }
         }
     }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::button::{ButtonRequest, Email, Text};
-use crate::context::{Context, Lookup};
+use crate::context::{Context, Lookup, Origin};
 use crate::idempotency::{self, CallerScope, IdempotencyKey, Marker};
 use crate::kaseya::{
     Asset, AssetKey, Bms, BmsError, Contact, CreatedTicket, NoteInput, TicketInput,
@@ -91,6 +91,8 @@ pub(crate) struct Pressed {
     /// The key the caller presented, as far as repeats go: its ticket's marker is the caller's
     /// own, so no other key's press finds it.
     pub scope: CallerScope,
+    /// Which way the press came in, and from which address.
+    pub origin: Origin,
     /// A press without a name takes the BMS contact's (or the e-mail) into the ticket's details:
     /// osTicket requires a name and its clients may not send one. The rules see the press as it
     /// came.
@@ -126,8 +128,14 @@ impl Pressed {
             late: None,
             key_name: key_name.map(str::to_string),
             scope: scope.clone(),
+            origin: Origin::default(),
             name_from_contact: false,
         }
+    }
+
+    /// The press as it came: its channel and the caller's address.
+    pub fn from(self, origin: Origin) -> Pressed {
+        Pressed { origin, ..self }
     }
 }
 
@@ -368,7 +376,9 @@ fn evaluate(
     pressed: Pressed,
 ) -> (Evaluated, Option<Repeat>) {
     let now = pressed.at;
-    let before = Context::new(&button, now).with_key_name(pressed.key_name.as_deref());
+    let before = Context::new(&button, now)
+        .with_key_name(pressed.key_name.as_deref())
+        .with_origin(pressed.origin);
     let mut after = before.clone();
     let outcome = rules.apply(&mut after);
     let ev = Evaluated {

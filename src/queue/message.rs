@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::button::{Attachment, ButtonRequest, Text};
+use crate::context::{Channel, Origin};
 use crate::idempotency::{CallerScope, IdempotencyKey};
 use crate::press::INTAKE_KEY_PREFIX;
 use crate::wording::json_kind;
@@ -31,6 +32,12 @@ pub struct ParkedPress {
     /// press was parked before presses were kept apart by key.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub caller: String,
+    /// Which way the press came in: the replay files it as it came.
+    #[serde(default)]
+    pub channel: Channel,
+    /// The address API Gateway saw the press come from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_ip: Option<std::net::IpAddr>,
     /// The client's `Idempotency-Key`, or one made at intake (`intake-…`): its hash marks the
     /// ticket, so that every try of this press files one ticket.
     pub idempotency_key: String,
@@ -61,6 +68,7 @@ impl ParkedPress {
         key: &IdempotencyKey,
         key_name: Option<String>,
         caller: &CallerScope,
+        origin: Origin,
         parked_because: String,
     ) -> ParkedPress {
         ParkedPress {
@@ -68,6 +76,8 @@ impl ParkedPress {
             pressed_at,
             key_name,
             caller: caller.as_str().to_string(),
+            channel: origin.channel,
+            caller_ip: origin.caller_ip,
             idempotency_key: key.as_str().to_string(),
             parked_because,
             press: press_json(button),
@@ -232,6 +242,10 @@ mod tests {
             &key("k-1"),
             Some("tier2".into()),
             &caller,
+            Origin {
+                channel: Channel::Web,
+                caller_ip: "203.0.113.9".parse().ok(),
+            },
             "down".into(),
         );
         let body = serde_json::to_string(&parked).unwrap();
@@ -244,6 +258,8 @@ mod tests {
         assert_eq!(v["v"], 1);
         assert_eq!(v["pressedAt"], "2026-11-26T22:15:00Z");
         assert_eq!(v["keyName"], "tier2");
+        assert_eq!(v["channel"], "web");
+        assert_eq!(v["callerIp"], "203.0.113.9");
         assert_eq!(v["caller"], caller.as_str());
         assert!(!body.contains("the-caller's-key"), "never the key itself");
         assert_eq!(v["idempotencyKey"], "k-1");
@@ -262,6 +278,7 @@ mod tests {
                 &key("k"),
                 None,
                 &CallerScope::default(),
+                Origin::default(),
                 "down".into(),
             ))
             .unwrap();

@@ -8,6 +8,7 @@ use lambda_http::http::{HeaderMap, header};
 
 use super::Problem;
 use crate::config::ButtonAuth;
+use crate::context::{Channel, Origin};
 use crate::idempotency::CallerScope;
 use crate::secret::{self, KeyCheck, Role, SecretStore};
 
@@ -22,6 +23,17 @@ pub(crate) struct Caller {
     pub name: Option<String>,
     /// Which key it was, for repeats: one key's presses never answer another's.
     pub scope: CallerScope,
+    /// Which way the request came, and API Gateway's source address.
+    pub origin: Origin,
+}
+
+/// A browser marks its own requests (`Sec-Fetch-Mode`); a desktop button or a script does not.
+fn origin(req: &Request) -> Origin {
+    let browser = req.headers().contains_key("sec-fetch-mode");
+    Origin {
+        channel: if browser { Channel::Web } else { Channel::Api },
+        caller_ip: secret::source_ip(req),
+    }
 }
 
 /// `Authorization: Bearer <key>` or `X-Api-Key: <key>`.
@@ -58,6 +70,7 @@ pub(crate) async fn authenticate(
             role: Role::Operator,
             name: None,
             scope: CallerScope::default(),
+            origin: origin(req),
         });
     }
     let presented = presented_key(req.headers());
@@ -78,6 +91,7 @@ pub(crate) async fn authenticate(
             role: m.role,
             name: m.name,
             scope: presented.map(CallerScope::of_key).unwrap_or_default(),
+            origin: origin(req),
         }),
         KeyCheck::Rejected => {
             let address = secret::source_ip(req);

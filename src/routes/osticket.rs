@@ -14,6 +14,7 @@ use super::keys::Caller;
 use super::{Problem, answer, emit_metrics};
 use crate::button::{ButtonRequest, RequestError};
 use crate::config::OsTicketAnswer;
+use crate::context::{Channel, Origin};
 use crate::idempotency::IdempotencyKey;
 use crate::kaseya::CreatedTicket;
 use crate::press::{self, Pressed, Repeat, Submitted};
@@ -90,7 +91,10 @@ pub(super) async fn create(
     };
     let pressed = Pressed {
         name_from_contact: true,
-        ..Pressed::arriving(repeat, false, caller.name.as_deref(), &caller.scope)
+        ..Pressed::arriving(repeat, false, caller.name.as_deref(), &caller.scope).from(Origin {
+            channel: Channel::Osticket,
+            ..caller.origin
+        })
     };
     let submitted = press::submit(state.pipeline(), press.button, pressed)
         .await

@@ -72,7 +72,8 @@ pub(super) async fn create(
         state.queue.is_some(),
         caller.name.as_deref(),
         &caller.scope,
-    );
+    )
+    .from(caller.origin);
     let outcome = match press::submit(state.pipeline(), press.button, pressed.clone()).await {
         Ok(submitted) => Ok(Done::Submitted(submitted)),
         Err(failed) => {

@@ -169,3 +169,48 @@ async fn the_names_bms_knows_go_to_an_internal_note_not_the_description() {
     );
     assert!(text.contains("Jane Tech"), "{text}");
 }
+
+#[tokio::test]
+async fn the_ticket_names_the_key_the_channel_and_the_callers_address() {
+    let rules = json!({
+        "defaults": {"queue": "Service Desk"},
+        "rules": [{"when": "channel == 'web'", "set": {"queue": "Escalations"}}],
+    });
+    let t = TestApp::builder()
+        .env("BUTTON_RULES", &rules.to_string())
+        .spawn()
+        .await;
+    let body = dan(json!({})).to_string();
+    for browser in [false, true] {
+        let mut headers = vec![
+            ("content-type", "application/json"),
+            ("x-api-key", crate::helpers::BUTTON_KEY),
+        ];
+        if browser {
+            headers.push(("sec-fetch-mode", "cors"));
+        }
+        let req = crate::helpers::event(
+            crate::helpers::Gateway::HttpV2,
+            "POST",
+            "/tickets",
+            &headers,
+            &body,
+        );
+        let a = t.send(req).await;
+        assert_eq!(a.status, 201, "{a:?}");
+    }
+    let tickets = t.bms.tickets();
+    let (api, web) = (details(&tickets[0]), details(&tickets[1]));
+    // The tests' key has no name: no `Button:` line (the unit tests show a named one).
+    assert!(
+        api.contains("\nChannel: api\nCaller IP: 203.0.113.10\n"),
+        "{api}"
+    );
+    assert!(
+        web.contains("\nChannel: web\nCaller IP: 203.0.113.10\n"),
+        "{web}"
+    );
+    assert!(!api.contains("Button:"), "{api}");
+    assert_eq!(tickets[0]["QueueId"], QUEUE_SERVICE_DESK);
+    assert_eq!(tickets[1]["QueueId"], QUEUE_ESCALATIONS);
+}

@@ -55,7 +55,7 @@ async fn known_contact_gets_a_ticket_through_both_gateway_formats() {
         assert_eq!(ticket["Title"], "Outlook keeps asking for my password");
         let details = ticket["Details"].as_str().unwrap();
         assert!(
-            details.starts_with("Name: Dan Jump\nEmail: dan.jump@fabrikam.com\nHostname: FAB-LT-042\nSelections: Email\n\nOutlook keeps"),
+            details.starts_with("Name: Dan Jump\nEmail: dan.jump@fabrikam.com\nHostname: FAB-LT-042\nSelections: Email\nChannel: api\nCaller IP: 203.0.113.10\n\nOutlook keeps"),
             "{details}"
         );
         assert!(!details.contains("[User Registration Requested]"));
@@ -124,7 +124,8 @@ async fn unknown_user_goes_to_the_catch_all_contact_with_a_registration_block() 
     assert_eq!(
         details,
         "[User Registration Requested]\nName: Sam New\nEmail: sam.new@contoso.com\nBusiness: \
-         Contoso Retail\nPhone: +1 555 0100\n\nVPN does not connect\n",
+         Contoso Retail\nPhone: +1 555 0100\n\nChannel: api\nCaller IP: 203.0.113.10\n\nVPN does not \
+         connect\n",
         "who the user is, said once"
     );
 }

@@ -33,6 +33,10 @@ pub struct Resolution {
     pub ticket_source: Choice,
     pub queue: Option<Choice>,
     pub assignee: Option<Choice>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issue_type: Option<Choice>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub_issue_type: Option<Choice>,
     /// One line per replaced value, naming what BMS knows: for the ticket's
     /// `[Submission Errors]`, the log and the preview.
     pub warnings: Vec<String>,
@@ -73,7 +77,34 @@ fn default_needs_list(l: Lookup, defaults: &BTreeMap<String, Value>) -> bool {
 }
 
 fn builtin_needs_list(l: Lookup) -> bool {
-    !matches!(l, Lookup::Queue | Lookup::Assignee)
+    !optional(l)
+}
+
+/// The lookups a ticket may go without: BMS has no default for them.
+fn optional(l: Lookup) -> bool {
+    matches!(
+        l,
+        Lookup::Queue | Lookup::Assignee | Lookup::IssueType | Lookup::SubIssueType
+    )
+}
+
+/// The id of the issue type `ctx` resolves to, if any: whose sub-types a `subIssueType` name
+/// is looked up among.
+pub fn issue_type_id(
+    ctx: &Context,
+    defaults: &BTreeMap<String, Value>,
+    tables: &Tables,
+) -> Option<i64> {
+    let mut r = Resolver {
+        defaults,
+        tables,
+        warnings: Vec::new(),
+        told: Vec::new(),
+    };
+    r.resolve(ctx, Lookup::IssueType)
+        .ok()
+        .flatten()
+        .map(|c| c.id)
 }
 
 /// BMS requires ids of at least 1, but for ticket sources 0 ("client portal" in v1) is valid.
@@ -172,7 +203,7 @@ impl Resolver<'_> {
             }
         }
         let builtin = match l {
-            Lookup::Queue | Lookup::Assignee => return Ok(None),
+            l if optional(l) => return Ok(None),
             Lookup::Status => self.list(l).map(|items| find(items, BUILTIN_STATUS)),
             _ => self
                 .list(l)
@@ -192,6 +223,23 @@ impl Resolver<'_> {
                 why.push(e);
                 Err(why.join("; "))
             }
+        }
+    }
+
+    /// A sub-issue type belongs to an issue type: without one, BMS cannot take it.
+    fn without_issue_type(&mut self, ctx: &Context) {
+        if let Some(v) = ctx.lookup(Lookup::SubIssueType) {
+            let what = format!(
+                "{} {}",
+                capitalised(Lookup::SubIssueType.label()),
+                describe(&v)
+            );
+            self.warnings.push(format!(
+                "{what} could not be used (it belongs to an issue type, and the ticket has \
+                 none: set `issueType`); left it empty"
+            ));
+            self.told
+                .push(format!("{what} could not be used; it was left empty"));
         }
     }
 
@@ -259,6 +307,14 @@ pub fn resolve(
     let ticket_source = required(&mut r, Lookup::TicketSource)?;
     let queue = r.resolve(ctx, Lookup::Queue)?;
     let assignee = r.resolve(ctx, Lookup::Assignee)?;
+    let issue_type = r.resolve(ctx, Lookup::IssueType)?;
+    let sub_issue_type = match issue_type {
+        Some(_) => r.resolve(ctx, Lookup::SubIssueType)?,
+        None => {
+            r.without_issue_type(ctx);
+            None
+        }
+    };
     if queue.is_none() && assignee.is_none() {
         let hint = r
             .warnings
@@ -274,6 +330,8 @@ pub fn resolve(
         ticket_source,
         queue,
         assignee,
+        issue_type,
+        sub_issue_type,
         warnings: r.warnings,
         told: r.told,
     })

@@ -197,6 +197,8 @@ pub fn ticket_input(
         source_id: ids.ticket_source.id,
         queue_id: ids.queue.as_ref().map(|c| c.id),
         assignee_id: ids.assignee.as_ref().map(|c| c.id),
+        issue_type_id: ids.issue_type.as_ref().map(|c| c.id),
+        sub_issue_type_id: ids.sub_issue_type.as_ref().map(|c| c.id),
         hardware_asset_id: who.asset.as_ref().map(|a| a.id),
         open_date: rfc3339(open_date),
     }

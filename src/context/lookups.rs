@@ -11,6 +11,9 @@ pub enum LookupPath {
     Pages(&'static str),
     /// One of BMS's lookup tables (`/v2/system/lookup/{table}`), the table named by a setting.
     Table(Table),
+    /// A list per item of another list: `{id}` is that item's id (the sub-types of an issue
+    /// type).
+    Sub(&'static str),
 }
 
 /// The settings that name a BMS lookup table.
@@ -59,6 +62,9 @@ lookups! {
     Assignee: "assignee", e.g. "Jane Tech", LookupPath::Pages("/v2/hr/assignees/lookup");
     TicketType: "ticket type", e.g. "Service Request", LookupPath::Table(Table::TicketType);
     TicketSource: "ticket source", e.g. "Other", LookupPath::Table(Table::TicketSource);
+    IssueType: "issue type", e.g. "Hardware", LookupPath::List("/v2/system/issuetypes/lookup");
+    SubIssueType: "sub-issue type", e.g. "Printer",
+        LookupPath::Sub("/v2/system/issuetypes/{id}/issuesubtypes/lookup");
 }
 
 impl Lookup {

@@ -158,6 +158,18 @@ pub const VARIABLES: &[Variable] = &[
         Start::Empty,
         "The technician, e.g. `\"Jane Tech\"`.",
     ),
+    rw(
+        "issueType",
+        Kind::Lookup(Lookup::IssueType),
+        Start::Empty,
+        "The issue type, e.g. `\"Hardware\"`; none unless set.",
+    ),
+    rw(
+        "subIssueType",
+        Kind::Lookup(Lookup::SubIssueType),
+        Start::Empty,
+        "The sub-issue type, one of the issue type's, e.g. `\"Printer\"`; none unless set.",
+    ),
     ro(
         "selections",
         Kind::TextList,
@@ -411,7 +423,7 @@ mod tests {
             assert_eq!(l as usize, i);
             assert_eq!(l.list().lookup, l);
             match l.path() {
-                LookupPath::List(path) | LookupPath::Pages(path) => {
+                LookupPath::List(path) | LookupPath::Pages(path) | LookupPath::Sub(path) => {
                     assert!(
                         path.starts_with("/v2/") && path.ends_with("/lookup"),
                         "{path}"

@@ -2,9 +2,11 @@
 //! container for `KASEYA_LOOKUP_TTL_SECONDS` (5 minutes unless set): they change rarely and every
 //! call spends BMS's hourly allowance, but a queue renamed in BMS must show up within minutes.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures_util::future::join_all;
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
@@ -50,6 +52,8 @@ pub(super) struct Cache {
     ttl: Duration,
     /// Indexed by `Lookup as usize`.
     slots: [Mutex<Option<Cached>>; Lookup::ALL.len()],
+    /// The sub-issue types of each issue type, by its id.
+    subs: Mutex<HashMap<i64, Cached>>,
 }
 
 struct Cached {
@@ -62,6 +66,7 @@ impl Cache {
         Cache {
             ttl,
             slots: Lookup::ALL.map(|_| Mutex::new(None)),
+            subs: Mutex::new(HashMap::new()),
         }
     }
 
@@ -127,7 +132,46 @@ impl Bms {
         for slot in &self.lookups.slots {
             *slot.lock().await = None;
         }
+        self.lookups.subs.lock().await.clear();
         self.main_locations.write().await.clear();
+    }
+
+    /// The sub-issue types of issue type `issue_type_id`, cached as the other lists are.
+    pub async fn sub_issue_types(
+        &self,
+        issue_type_id: i64,
+    ) -> Result<Arc<Vec<LookupItem>>, BmsError> {
+        let ttl = self.lookups.ttl;
+        if let Some(c) = self.lookups.subs.lock().await.get(&issue_type_id)
+            && c.fresh(ttl, Instant::now())
+        {
+            return Ok(c.items.clone());
+        }
+        let LookupPath::Sub(path) = Lookup::SubIssueType.path() else {
+            return Ok(Arc::default());
+        };
+        let what = format!("{} list", Lookup::SubIssueType.label());
+        let path = path.replace("{id}", &issue_type_id.to_string());
+        let result = self.get(&what, &path, &[]).await?;
+        let items: Arc<Vec<LookupItem>> = Arc::new(envelope::read_list(&what, result)?);
+        let cached = Cached {
+            items: items.clone(),
+            fetched: Instant::now(),
+        };
+        self.lookups.subs.lock().await.insert(issue_type_id, cached);
+        Ok(items)
+    }
+
+    /// Every sub-issue type of every active issue type: what `/health` checks names against.
+    async fn every_sub_issue_type(&self) -> Result<Vec<LookupItem>, BmsError> {
+        let issue_types = Box::pin(self.lookup(Lookup::IssueType)).await?;
+        let active = issue_types.iter().filter(|t| t.is_active);
+        let lists = join_all(active.map(|t| self.sub_issue_types(t.id))).await;
+        let mut all = Vec::new();
+        for list in lists {
+            all.extend(list?.iter().cloned());
+        }
+        Ok(all)
     }
 
     async fn fetch_lookup(&self, lookup: Lookup) -> Result<Vec<LookupItem>, BmsError> {
@@ -136,6 +180,7 @@ impl Bms {
             LookupPath::List(path) => path.to_string(),
             LookupPath::Table(table) => format!("/v2/system/lookup/{}", self.table_name(table)),
             LookupPath::Pages(path) => return self.fetch_pages(&what, path).await,
+            LookupPath::Sub(_) => return self.every_sub_issue_type().await,
         };
         let result = self.get(&what, &path, &[]).await?;
         envelope::read_list(&what, result)

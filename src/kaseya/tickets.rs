@@ -27,6 +27,10 @@ pub struct TicketInput {
     pub queue_id: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issue_type_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub_issue_type_id: Option<i64>,
     /// The computer the press came from, when BMS knows it on the ticket's account.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hardware_asset_id: Option<i64>,

@@ -1,7 +1,10 @@
 //! Who a ticket is for and which ids it carries: the contact (or the catch-all one), the
 //! location, and the lookup lists resolution reads.
 
+use std::collections::BTreeMap;
+
 use futures_util::future::join_all;
+use serde_json::Value;
 use tokio::sync::Mutex;
 
 use super::*;
@@ -252,6 +255,30 @@ pub(crate) async fn tables(bms: &Bms, needed: &[Lookup]) -> Result<Tables, Press
             Err(e) => return Err(e.into()),
         };
         tables.insert(l, entry);
+    }
+    Ok(tables)
+}
+
+/// The lists a press needs; a `subIssueType` name is looked up among the sub-types of the
+/// press's issue type, fetched once that is known (a round trip more the first time).
+pub(super) async fn press_tables(
+    bms: &Bms,
+    needed: &[Lookup],
+    ctx: &Context,
+    defaults: &BTreeMap<String, Value>,
+) -> Result<Tables, PressError> {
+    let sub = Lookup::SubIssueType;
+    let lists: Vec<Lookup> = needed.iter().copied().filter(|l| *l != sub).collect();
+    let mut tables = tables(bms, &lists).await?;
+    if needed.contains(&sub) {
+        let entry = match resolve::issue_type_id(ctx, defaults, &tables) {
+            // Without an issue type, resolution says why the sub-type was left out.
+            None => Ok(Arc::default()),
+            Some(id) => bms.sub_issue_types(id).await.map_err(|e| {
+                format!("BMS could not read the sub-issue types of issue type {id} ({e})")
+            }),
+        };
+        tables.insert(sub, entry);
     }
     Ok(tables)
 }

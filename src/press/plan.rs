@@ -3,7 +3,7 @@
 //! attachments. The preview shows it; `file` creates it.
 
 use super::*;
-use lookup::{Found, requester};
+use lookup::{Found, press_tables, requester};
 
 /// Something that went wrong with a press that still makes a ticket: the whole text for the
 /// ticket, the log and the preview, and what the caller is told, which never names what BMS
@@ -92,7 +92,10 @@ pub(super) async fn plan(
 ) -> Result<Plan, PressError> {
     let defaults = ev.rules.defaults();
     let needed = resolve::needed(&ev.after, defaults);
-    let (requester, tables) = tokio::join!(requester(p, &ev.button, found), tables(p.bms, &needed));
+    let (requester, tables) = tokio::join!(
+        requester(p, &ev.button, found),
+        press_tables(p.bms, &needed, &ev.after, defaults)
+    );
     let (requester, for_technicians) = requester?;
     let resolution = resolve::resolve(&ev.after, defaults, &tables?)?;
     let mut warnings: Vec<Warning> = ev

@@ -214,3 +214,108 @@ async fn the_ticket_names_the_key_the_channel_and_the_callers_address() {
     assert_eq!(tickets[0]["QueueId"], QUEUE_SERVICE_DESK);
     assert_eq!(tickets[1]["QueueId"], QUEUE_ESCALATIONS);
 }
+
+async fn with_rules(rules: Value) -> TestApp {
+    TestApp::builder()
+        .env("BUTTON_RULES", &rules.to_string())
+        .spawn()
+        .await
+}
+
+#[tokio::test]
+async fn issue_types_and_sub_types_resolve_from_names_or_ids() {
+    use bms_sandbox::tenant::{
+        ISSUE_TYPE_HARDWARE, ISSUE_TYPE_SOFTWARE, SUB_ISSUE_TYPE_EMAIL, SUB_ISSUE_TYPE_PRINTER,
+    };
+    let t = with_rules(json!({
+        "defaults": {"queue": "Service Desk"},
+        "rules": [
+            {"when": "message.contains('Printer')",
+             "set": {"issueType": "hardware", "subIssueType": "PRINTER"}},
+            {"when": "message.contains('Mail')",
+             "set": {"issueType": ISSUE_TYPE_SOFTWARE, "subIssueType": SUB_ISSUE_TYPE_EMAIL}},
+        ],
+    }))
+    .await;
+    for message in ["Printer jammed", "Printer again", "Mail is down", "Other"] {
+        let a = t
+            .post_ticket(json!({"email": "dan.jump@fabrikam.com", "message": message}))
+            .await;
+        assert_eq!(a.status, 201, "{a:?}");
+        assert_eq!(a.body["warnings"], json!([]), "{message}");
+    }
+    let tickets = t.bms.tickets();
+    let ids = |i: usize| {
+        (
+            tickets[i]["IssueTypeId"].clone(),
+            tickets[i]["SubIssueTypeId"].clone(),
+        )
+    };
+    assert_eq!(
+        ids(0),
+        (json!(ISSUE_TYPE_HARDWARE), json!(SUB_ISSUE_TYPE_PRINTER))
+    );
+    assert_eq!(
+        ids(1),
+        (json!(ISSUE_TYPE_HARDWARE), json!(SUB_ISSUE_TYPE_PRINTER))
+    );
+    assert_eq!(
+        ids(2),
+        (json!(ISSUE_TYPE_SOFTWARE), json!(SUB_ISSUE_TYPE_EMAIL))
+    );
+    assert!(tickets[3].get("IssueTypeId").is_none_or(Value::is_null));
+    // Each list once: the sub-types of an issue type are cached as the other lists are; ids
+    // need no list.
+    assert_eq!(t.bms.count("GET", "/v2/system/issuetypes/lookup"), 1);
+    let subs = format!("/v2/system/issuetypes/{ISSUE_TYPE_HARDWARE}/issuesubtypes/lookup");
+    assert_eq!(t.bms.count("GET", &subs), 1);
+}
+
+#[tokio::test]
+async fn an_issue_type_bms_does_not_know_is_left_out_and_said() {
+    let cases = [
+        (
+            json!({"issueType": "Hardwear", "subIssueType": "Printer"}),
+            vec![
+                "Issue type `Hardwear` could not be used; it was left empty",
+                "Sub-issue type `Printer` could not be used; it was left empty",
+            ],
+            "`Hardwear` is not an active issue type in BMS (known: Hardware, Software)",
+        ),
+        (
+            json!({"issueType": "Hardware", "subIssueType": "Email"}),
+            vec!["Sub-issue type `Email` could not be used; it was left empty"],
+            "`Email` is not an active sub-issue type in BMS (known: Printer, Laptop)",
+        ),
+        (
+            json!({"issueType": "Legacy"}),
+            vec!["Issue type `Legacy` could not be used; it was left empty"],
+            "`Legacy` is not an active issue type in BMS",
+        ),
+    ];
+    for (set, told, noted) in cases {
+        let mut defaults = json!({"queue": "Service Desk"});
+        if let (Some(d), Some(s)) = (defaults.as_object_mut(), set.as_object()) {
+            d.extend(s.clone());
+        }
+        let t = with_rules(json!({"defaults": defaults})).await;
+        let a = t.post_ticket(dan(json!({}))).await;
+        assert_eq!(a.status, 201, "{set}: {a:?}");
+        assert_eq!(a.body["warnings"], json!(told), "{set}");
+        let ticket = t.only_ticket();
+        assert!(
+            ticket.get("SubIssueTypeId").is_none_or(Value::is_null),
+            "{set}"
+        );
+        for line in &told {
+            assert!(
+                details(&ticket).contains(line),
+                "{set}: {}",
+                details(&ticket)
+            );
+        }
+        let notes = t.bms.notes();
+        let note = notes[0].1["Details"].as_str().unwrap_or_default();
+        assert!(note.contains(noted), "{set}: {note}");
+    }
+}

@@ -77,7 +77,8 @@ fn tables() -> Tables {
 
 fn requester() -> Requester {
     Requester {
-        contact: Contact {
+        account_id: 1,
+        contact: Some(Contact {
             id: 101,
             account_id: 1,
             account_name: Some("Fabrikam".into()),
@@ -85,7 +86,7 @@ fn requester() -> Requester {
             first_name: Some("Dan".into()),
             last_name: Some("Jump".into()),
             email: Some("dan.jump@customer11.com".into()),
-        },
+        }),
         location_id: 12,
         unregistered: false,
         asset: None,

@@ -105,6 +105,19 @@ impl Context {
         self
     }
 
+    /// The `account` the caller's key names (a name or an id): the variable's starting value.
+    pub fn with_key_account(mut self, account: Option<&Value>) -> Self {
+        if let Some(account) = account {
+            for v in VARIABLES
+                .iter()
+                .filter(|v| matches!(v.start, Start::KeyAccount))
+            {
+                self.vars.insert(v.name.to_string(), account.clone());
+            }
+        }
+        self
+    }
+
     /// The address API Gateway saw the press come from.
     pub fn caller_ip(&self) -> Option<IpAddr> {
         self.caller_ip

@@ -33,6 +33,9 @@ pub struct Resolution {
     pub ticket_source: Choice,
     pub queue: Option<Choice>,
     pub assignee: Option<Choice>,
+    /// The customer an unknown user's ticket goes to (a known contact's own account wins).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<Choice>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issue_type: Option<Choice>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -84,7 +87,11 @@ fn builtin_needs_list(l: Lookup) -> bool {
 fn optional(l: Lookup) -> bool {
     matches!(
         l,
-        Lookup::Queue | Lookup::Assignee | Lookup::IssueType | Lookup::SubIssueType
+        Lookup::Queue
+            | Lookup::Assignee
+            | Lookup::Account
+            | Lookup::IssueType
+            | Lookup::SubIssueType
     )
 }
 
@@ -307,6 +314,7 @@ pub fn resolve(
     let ticket_source = required(&mut r, Lookup::TicketSource)?;
     let queue = r.resolve(ctx, Lookup::Queue)?;
     let assignee = r.resolve(ctx, Lookup::Assignee)?;
+    let account = r.resolve(ctx, Lookup::Account)?;
     let issue_type = r.resolve(ctx, Lookup::IssueType)?;
     let sub_issue_type = match issue_type {
         Some(_) => r.resolve(ctx, Lookup::SubIssueType)?,
@@ -330,6 +338,7 @@ pub fn resolve(
         ticket_source,
         queue,
         assignee,
+        account,
         issue_type,
         sub_issue_type,
         warnings: r.warnings,

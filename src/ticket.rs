@@ -24,9 +24,11 @@ const HEADINGS: [&str; 2] = [REGISTRATION_HEADING, SUBMISSION_ERRORS_HEADING];
 /// Who the ticket is for.
 #[derive(Debug, Clone)]
 pub struct Requester {
-    pub contact: Contact,
+    /// `None`: an unknown user filed on their customer's account, without a contact.
+    pub contact: Option<Contact>,
+    pub account_id: i64,
     pub location_id: i64,
-    /// The user matched no contact; `contact` is the catch-all one.
+    /// The user matched no contact: the details open with who they are.
     pub unregistered: bool,
     /// The computer the press came from, on the ticket's account.
     pub asset: Option<Asset>,
@@ -188,9 +190,9 @@ pub fn ticket_input(
     TicketInput {
         title: ticket_title,
         details: body,
-        account_id: who.contact.account_id,
+        account_id: who.account_id,
         location_id: who.location_id,
-        contact_id: who.contact.id,
+        contact_id: who.contact.as_ref().map(|c| c.id),
         status_id: ids.status.id,
         priority_id: ids.priority.id,
         type_id: ids.ticket_type.id,

@@ -62,6 +62,7 @@ lookups! {
     Assignee: "assignee", e.g. "Jane Tech", LookupPath::Pages("/v2/hr/assignees/lookup");
     TicketType: "ticket type", e.g. "Service Request", LookupPath::Table(Table::TicketType);
     TicketSource: "ticket source", e.g. "Other", LookupPath::Table(Table::TicketSource);
+    Account: "account", e.g. "Fabrikam Inc", LookupPath::Pages("/v2/crm/accounts/lookup");
     IssueType: "issue type", e.g. "Hardware", LookupPath::List("/v2/system/issuetypes/lookup");
     SubIssueType: "sub-issue type", e.g. "Printer",
         LookupPath::Sub("/v2/system/issuetypes/{id}/issuesubtypes/lookup");

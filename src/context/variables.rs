@@ -62,6 +62,8 @@ pub enum Start {
     KeyName,
     /// How the press came in: `"api"` until the route says otherwise.
     Channel,
+    /// The `account` of the key the caller presented (`""` for a key without one).
+    KeyAccount,
     /// The name of the BMS computer the press came from (`""` until it is found, and when BMS
     /// knows none).
     Asset,
@@ -70,7 +72,9 @@ pub enum Start {
 impl Start {
     pub(super) fn value(self, req: &ButtonRequest, open_date: DateTime<Utc>) -> Value {
         match self {
-            Start::Empty | Start::KeyName | Start::Asset => Value::String(String::new()),
+            Start::Empty | Start::KeyName | Start::Asset | Start::KeyAccount => {
+                Value::String(String::new())
+            }
             Start::Request(read) => read(req),
             Start::OpenDate => open_date.to_rfc3339_opts(SecondsFormat::Secs, true).into(),
             Start::Channel => "api".into(),
@@ -157,6 +161,14 @@ pub const VARIABLES: &[Variable] = &[
         Kind::Lookup(Lookup::Assignee),
         Start::Empty,
         "The technician, e.g. `\"Jane Tech\"`.",
+    ),
+    rw(
+        "account",
+        Kind::Lookup(Lookup::Account),
+        Start::KeyAccount,
+        "The customer (BMS account) an unknown user's ticket is filed on, e.g. `\"Fabrikam \
+         Inc\"`; starts as the key's `account`, else `\"\"`. A known contact's own account \
+         always wins.",
     ),
     rw(
         "issueType",
@@ -381,7 +393,8 @@ mod tests {
     fn a_press_starts_every_variable_and_no_other() {
         let ctx = Context::new(&full_press(), DateTime::UNIX_EPOCH)
             .with_key_name(Some("key"))
-            .with_asset("asset");
+            .with_asset("asset")
+            .with_key_account(Some(&Value::from("account")));
         let held: BTreeSet<&str> = ctx.vars().keys().map(String::as_str).collect();
         let declared: BTreeSet<&str> = VARIABLES.iter().map(|v| v.name).collect();
         assert_eq!(held, declared);
@@ -399,6 +412,7 @@ mod tests {
                 Start::KeyName => assert_eq!(text, "key", "{}", v.name),
                 Start::Asset => assert_eq!(text, "asset", "{}", v.name),
                 Start::Channel => assert_eq!(text, "api", "{}", v.name),
+                Start::KeyAccount => assert_eq!(text, "account", "{}", v.name),
             }
         }
     }

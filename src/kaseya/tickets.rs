@@ -18,7 +18,10 @@ pub struct TicketInput {
     pub details: String,
     pub account_id: i64,
     pub location_id: i64,
-    pub contact_id: i64,
+    /// Left out for an unknown user filed on their customer's account: the spec makes it
+    /// optional.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact_id: Option<i64>,
     pub status_id: i64,
     pub priority_id: i64,
     pub type_id: i64,

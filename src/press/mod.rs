@@ -9,6 +9,7 @@
 
 mod error;
 mod lookup;
+mod place;
 mod plan;
 mod repeats;
 
@@ -23,15 +24,15 @@ use crate::kaseya::{
     Asset, AssetKey, Bms, BmsError, Contact, CreatedTicket, NoteInput, TicketInput,
 };
 use crate::metrics::Counts;
-use crate::resolve::{self, Resolution, Tables};
+use crate::resolve::{self, Choice, Resolution, Tables};
 use crate::rules::{Outcome, Rejection, Rules};
 use crate::rules_store::RulesStore;
 use crate::secret::SecretStore;
 use crate::ticket::{self, Requester};
 
 pub(crate) use error::{Failed, PressError};
-use lookup::asset_first;
 pub(crate) use lookup::{CatchAllCache, location, tables};
+use place::asset_first;
 pub(crate) use plan::{Plan, Warning};
 use plan::{plan, requester_name};
 use repeats::{Earlier, earlier_ticket, settle_race};
@@ -318,7 +319,7 @@ pub(crate) async fn file(
     let created = p.bms.create_ticket(&input).await?;
     tracing::info!(
         ticket_id = created.id,
-        contact_id = plan.requester.contact.id,
+        contact_id = plan.requester.contact.as_ref().map(|c| c.id),
         unregistered = plan.requester.unregistered,
         "ticket created"
     );

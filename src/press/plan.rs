@@ -3,7 +3,8 @@
 //! attachments. The preview shows it; `file` creates it.
 
 use super::*;
-use lookup::{Found, press_tables, requester};
+use lookup::press_tables;
+use place::{Found, place, searched};
 
 /// Something that went wrong with a press that still makes a ticket: the whole text for the
 /// ticket, the log and the preview, and what the caller is told, which never names what BMS
@@ -33,6 +34,8 @@ pub(crate) struct Plan {
     pub warnings: Vec<Warning>,
     /// Listed in the ticket only: what the caller must not learn (that the e-mail is a contact).
     pub for_technicians: Vec<String>,
+    /// For the internal note only: what names another customer, or the names BMS knows.
+    pub internal: Vec<String>,
     pub note: Option<NoteInput>,
 }
 
@@ -45,6 +48,7 @@ impl Plan {
             .iter()
             .filter(|w| w.ticket != w.told)
             .map(|w| w.ticket.clone())
+            .chain(self.internal.iter().cloned())
             .collect();
         ticket::known_names_note(&lines, note_type_id, now)
     }
@@ -52,7 +56,7 @@ impl Plan {
     /// Whether a ticket an earlier press left is this press's: the marker alone is not enough,
     /// the ticket must also be for the same contact.
     pub(super) fn is_for(&self, earlier: &CreatedTicket) -> bool {
-        earlier.contact_id == Some(self.requester.contact.id)
+        earlier.contact_id == self.requester.contact.as_ref().map(|c| c.id)
     }
 
     /// The `POST /v2/servicedesk/tickets` body, built once the warnings are final: they are
@@ -92,12 +96,20 @@ pub(super) async fn plan(
 ) -> Result<Plan, PressError> {
     let defaults = ev.rules.defaults();
     let needed = resolve::needed(&ev.after, defaults);
-    let (requester, tables) = tokio::join!(
-        requester(p, &ev.button, found),
+    let (searched, tables) = tokio::join!(
+        searched(p, &ev.button, found),
         press_tables(p.bms, &needed, &ev.after, defaults)
     );
-    let (requester, for_technicians) = requester?;
+    let (found, catch_all) = searched?;
     let resolution = resolve::resolve(&ev.after, defaults, &tables?)?;
+    let placed = place(
+        p,
+        &ev.button.email,
+        found,
+        catch_all,
+        resolution.account.as_ref(),
+    )
+    .await?;
     let mut warnings: Vec<Warning> = ev
         .outcome
         .errors
@@ -114,10 +126,11 @@ pub(super) async fn plan(
     }
     let note = ticket::attachment_note(&ev.button, p.note_type_id, ev.now);
     Ok(Plan {
-        requester,
+        requester: placed.requester,
         resolution,
         warnings,
-        for_technicians,
+        for_technicians: placed.for_technicians,
+        internal: placed.internal,
         note,
     })
 }
@@ -125,13 +138,13 @@ pub(super) async fn plan(
 /// osTicket requires a name and its clients may not send one: the BMS contact's, else the
 /// e-mail. Only for the ticket's details; the rules saw the request as it came.
 pub(super) fn requester_name(email: &Email, plan: &Plan) -> Option<Text> {
-    let contact = &plan.requester.contact;
+    let contact = plan.requester.contact.as_ref();
     let is_the_user = contact
-        .email
-        .as_deref()
+        .and_then(|c| c.email.as_deref())
         .is_some_and(|e| email.eq_ignore_case(e));
-    let full = [&contact.first_name, &contact.last_name]
+    let full = contact
         .into_iter()
+        .flat_map(|c| [&c.first_name, &c.last_name])
         .flatten()
         .map(|s| s.trim())
         .filter(|s| !s.is_empty())

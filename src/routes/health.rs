@@ -206,8 +206,7 @@ async fn check_catch_all(app: &State) -> Result<String, String> {
         .catch_all
         .get(&app.bms)
         .await
-        .map_err(|e| Problem::from(e).detail)?
-        .contact;
+        .map_err(|e| Problem::from(e).detail)?;
     let location = match press::location(&app.bms, &contact).await {
         Ok(Some(id)) if contact.location() == Some(id) => format!("its location {id}"),
         Ok(Some(id)) => format!("its account's main location {id}"),

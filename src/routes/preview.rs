@@ -40,8 +40,8 @@ pub(super) async fn preview(
     // cached: the press has just read most of them).
     body["unknownNames"] = json!(super::health::unknown_rules_names(state, &ev.rules).await?);
     body["contact"] = json!({
-        "contactId": plan.requester.contact.id,
-        "accountId": plan.requester.contact.account_id,
+        "contactId": plan.requester.contact.as_ref().map(|c| c.id),
+        "accountId": plan.requester.account_id,
         "locationId": plan.requester.location_id,
         "unregistered": plan.requester.unregistered,
     });

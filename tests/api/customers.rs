@@ -319,3 +319,134 @@ async fn an_issue_type_bms_does_not_know_is_left_out_and_said() {
         assert!(note.contains(noted), "{set}: {note}");
     }
 }
+
+mod placement {
+    use bms_sandbox::tenant::{
+        ACCOUNT_FABRIKAM, ACCOUNT_NORTHWIND, ACCOUNT_UNREGISTERED, ASSET_NW_LAPTOP_07,
+        CONTACT_DAN_JUMP, CONTACT_UNREGISTERED, LOCATION_FABRIKAM_BRANCH, LOCATION_FABRIKAM_HQ,
+        LOCATION_NORTHWIND_MAIN, LOCATION_UNREGISTERED,
+    };
+    use serde_json::{Value, json};
+
+    use super::{details, with_rules};
+
+    fn fabrikam_rule() -> Value {
+        json!({
+            "defaults": {"queue": "Service Desk"},
+            "rules": [{"when": "email.endsWith('@fabrikam.com')", "set": {"account": "Fabrikam Inc"}}],
+        })
+    }
+
+    fn no_contact(ticket: &Value) -> bool {
+        ticket.get("ContactId").is_none_or(Value::is_null)
+    }
+
+    #[tokio::test]
+    async fn a_new_hire_of_a_known_customer_lands_on_that_customer() {
+        let t = with_rules(fabrikam_rule()).await;
+        let body =
+            json!({"email": "new.hire@fabrikam.com", "name": "New Hire", "message": "No access"});
+        let ticket = t.file_ticket(body).await;
+        assert_eq!(ticket["AccountId"], ACCOUNT_FABRIKAM);
+        assert_eq!(
+            ticket["LocationId"], LOCATION_FABRIKAM_HQ,
+            "the account's main location"
+        );
+        assert!(no_contact(&ticket), "{ticket}");
+        let d = details(&ticket);
+        assert!(
+            d.starts_with(
+                "[User Registration Requested]\nName: New Hire\nEmail: new.hire@fabrikam.com\n"
+            ),
+            "{d}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_known_contacts_own_account_always_wins() {
+        let rules = json!({"defaults": {"queue": "Service Desk", "account": "Northwind Traders"}});
+        let t = with_rules(rules).await;
+        let a = t.post_ticket(super::dan(json!({}))).await;
+        assert_eq!(a.status, 201, "{a:?}");
+        assert_eq!(a.body["warnings"], json!([]));
+        let ticket = t.only_ticket();
+        assert_eq!(ticket["AccountId"], ACCOUNT_FABRIKAM);
+        assert_eq!(ticket["ContactId"], CONTACT_DAN_JUMP);
+        assert_eq!(ticket["LocationId"], LOCATION_FABRIKAM_BRANCH);
+        // Another customer's name stays out of what this customer reads.
+        assert!(
+            !details(&ticket).contains("Northwind"),
+            "{}",
+            details(&ticket)
+        );
+        let notes = t.bms.notes();
+        let note = notes[0].1["Details"].as_str().unwrap_or_default();
+        assert_eq!(notes[0].1["IsInternal"], true);
+        assert!(
+            note.contains("account `Northwind Traders` (2), but dan.jump@fabrikam.com is contact 101 of account 1"),
+            "{note}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unknown_users_computer_places_the_ticket_unless_two_customers_share_its_name() {
+        let t = with_rules(json!({"defaults": {"queue": "Service Desk"}})).await;
+        for hostname in ["nw-laptop-07", "RECEPTION", "NO-SUCH-PC"] {
+            let body =
+                json!({"email": "temp@agency.example", "message": "Slow", "hostname": hostname});
+            let a = t.post_ticket(body).await;
+            assert_eq!(a.status, 201, "{a:?}");
+        }
+        let tickets = t.bms.tickets();
+        assert_eq!(tickets[0]["AccountId"], ACCOUNT_NORTHWIND);
+        assert_eq!(tickets[0]["LocationId"], LOCATION_NORTHWIND_MAIN);
+        assert_eq!(tickets[0]["HardwareAssetId"], ASSET_NW_LAPTOP_07);
+        assert!(no_contact(&tickets[0]));
+        for shared in &tickets[1..] {
+            assert_eq!(shared["AccountId"], ACCOUNT_UNREGISTERED, "{shared}");
+            assert_eq!(shared["LocationId"], LOCATION_UNREGISTERED);
+            assert_eq!(shared["ContactId"], CONTACT_UNREGISTERED);
+            assert!(shared.get("HardwareAssetId").is_none_or(Value::is_null));
+        }
+    }
+
+    #[tokio::test]
+    async fn an_account_bms_does_not_know_leaves_the_user_on_the_catch_all() {
+        let rules = json!({"defaults": {"queue": "Service Desk", "account": "Fabrikm"}});
+        let t = with_rules(rules).await;
+        let a = t
+            .post_ticket(json!({"email": "new.hire@fabrikam.com", "message": "Hi"}))
+            .await;
+        assert_eq!(a.status, 201, "{a:?}");
+        assert_eq!(
+            a.body["warnings"],
+            json!(["Account `Fabrikm` could not be used; it was left empty"])
+        );
+        let ticket = t.only_ticket();
+        assert_eq!(ticket["ContactId"], CONTACT_UNREGISTERED);
+        // The MSP's customers are named in the internal note only.
+        assert!(
+            !details(&ticket).contains("Northwind"),
+            "{}",
+            details(&ticket)
+        );
+        let notes = t.bms.notes();
+        let note = notes[0].1["Details"].as_str().unwrap_or_default();
+        assert!(
+            note.contains("known: Fabrikam Inc, Northwind Traders"),
+            "{note}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_account_given_by_id_needs_no_list() {
+        let rules = json!({"defaults": {"queue": "Service Desk", "account": ACCOUNT_NORTHWIND}});
+        let t = with_rules(rules).await;
+        let ticket = t
+            .file_ticket(json!({"email": "sam@northwind.example", "message": "Hi"}))
+            .await;
+        assert_eq!(ticket["AccountId"], ACCOUNT_NORTHWIND);
+        assert_eq!(ticket["LocationId"], LOCATION_NORTHWIND_MAIN);
+        assert_eq!(t.bms.count("GET", "/v2/crm/accounts/lookup"), 0);
+    }
+}

@@ -79,6 +79,24 @@ async fn a_created_ticket_is_answered_alike_for_known_unknown_and_near_match_ema
     assert_eq!(contact(&answers[2].1), CONTACT_UNREGISTERED);
 }
 
+/// An unknown user filed on their customer's account, without a contact, is answered as a
+/// known contact is: neither the account nor the missing contact shows.
+#[tokio::test]
+async fn a_ticket_placed_on_a_customer_is_answered_alike() {
+    let rules = json!({
+        "defaults": {"queue": "Service Desk", "account": "Fabrikam Inc"},
+    })
+    .to_string();
+    let answers =
+        answers_for_each_email(&[("BUTTON_RULES", &rules)], |_| {}, |e| press(e, "x")).await;
+    assert_all_equal(&answers);
+    assert_eq!(answers[0].0.status, 201);
+    let ticket = |i: usize| answers[i].1.only_ticket();
+    assert_eq!(ticket(0)["ContactId"], CONTACT_DAN_JUMP);
+    assert!(ticket(1)["ContactId"].is_null() || ticket(1).get("ContactId").is_none());
+    assert_eq!(ticket(1)["AccountId"], ACCOUNT_FABRIKAM);
+}
+
 #[tokio::test]
 async fn warnings_are_the_same_text_for_every_email() {
     let rules = json!({

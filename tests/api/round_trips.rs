@@ -83,6 +83,31 @@ async fn warm_press_is_a_contact_search_then_the_create() {
     );
 }
 
+/// The computer search rides beside the contact search: a warm press with a hostname is still
+/// two round trips, three calls.
+#[tokio::test]
+async fn a_warm_press_with_a_hostname_is_still_two_round_trips() {
+    let bms = sandbox().await;
+    let app = app_for(&bms, &[]).await;
+    press_counted(&app, &bms, KNOWN).await;
+    bms.reset_calls();
+    let body = serde_json::json!({"email": KNOWN, "message": "x", "hostname": "FAB-PC-0042"});
+    let a = post_ticket(&app, &body).await;
+    assert_eq!(a.status, 201, "{a:?}");
+    assert_eq!(bms.round_trips(), 2, "{:#?}", paths(&bms));
+    let mut got = paths(&bms);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "GET /v2/crm/contacts/search",
+            "GET /v2/servicedesk/hardwareasset/searchselect",
+            "POST /v2/servicedesk/tickets"
+        ]
+    );
+    assert_eq!(bms.tickets()[1]["HardwareAssetId"], 601);
+}
+
 #[tokio::test]
 async fn a_contact_without_location_adds_one_round_trip_once_per_account() {
     let bms = sandbox().await;
@@ -333,6 +358,34 @@ async fn a_container_started_for_a_waiting_press_answers_it_in_four_round_trips(
     assert_eq!(bms.round_trips(), 4, "{:#?}", paths(&bms));
     assert_eq!(bms.count("POST", "/secretsmanager.GetSecretValue"), 1);
     assert_eq!(bms.count("POST", "/v2/security/authenticate"), 1);
+}
+
+/// The catch-all contact's location is looked up only for a press filed under it: a tenant whose
+/// catch-all contact has no location of its own (its account's main one serves) keeps the
+/// four round trips for a known contact's press.
+#[tokio::test]
+async fn a_catch_all_without_a_location_of_its_own_adds_no_round_trip_to_a_cold_start() {
+    moto::moto();
+    let mut tenant = bms_sandbox::Tenant::default();
+    for c in &mut tenant.contacts {
+        if c.id == bms_sandbox::tenant::CONTACT_UNREGISTERED {
+            c.location_id = None;
+        }
+    }
+    let bms = Sandbox::start_with(Options {
+        latency: LATENCY,
+        secrets_manager: Some(moto::moto().url.clone()),
+        tenant,
+        ..Options::default()
+    })
+    .await;
+    let id = moto::create_secret("catch-all-without-location", CREDENTIALS).await;
+    let env = lambda::env(&bms, id, include_str!("../../docs/rules.example.json"));
+    let mut runtime = Runtime::start().await;
+    let (_function, answer) = cold_press(&mut runtime, &env).await;
+    assert_eq!(lambda::status(&answer), 201, "{answer}");
+    assert_eq!(bms.round_trips(), 4, "{:#?}", paths(&bms));
+    assert_eq!(bms.count("GET", "/v2/crm/accounts/3/locations"), 0);
 }
 
 #[tokio::test]

@@ -63,12 +63,16 @@ impl Channel {
     }
 }
 
-/// Where a press came from: its channel, and the address API Gateway saw it from (never a
-/// header the caller writes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Where a press came from: its channel, the address API Gateway saw it from (never a header
+/// the caller writes), and the customer its key was handed out to.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Origin {
     pub channel: Channel,
     pub caller_ip: Option<IpAddr>,
+    /// The key's `account`: where `account` starts.
+    pub account: Option<Value>,
+    /// The key's `createContacts`.
+    pub create_contacts: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -92,8 +96,9 @@ impl Context {
         }
     }
 
-    /// Where the press came from: `channel`, and the caller's address for the ticket.
-    pub fn with_origin(mut self, origin: Origin) -> Self {
+    /// Where the press came from: `channel`, `account` from the key, and the caller's address
+    /// for the ticket.
+    pub fn with_origin(mut self, origin: &Origin) -> Self {
         for v in VARIABLES
             .iter()
             .filter(|v| matches!(v.start, Start::Channel))
@@ -102,7 +107,7 @@ impl Context {
                 .insert(v.name.to_string(), origin.channel.as_str().into());
         }
         self.caller_ip = origin.caller_ip;
-        self
+        self.with_key_account(origin.account.as_ref())
     }
 
     /// The `account` the caller's key names (a name or an id): the variable's starting value.

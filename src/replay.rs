@@ -178,6 +178,8 @@ async fn file(
         origin: Origin {
             channel: parked.channel,
             caller_ip: parked.caller_ip,
+            account: parked.account.clone(),
+            create_contacts: parked.create_contacts,
         },
         name_from_contact: false,
     };

@@ -284,9 +284,10 @@ mod tests {
         let req = request(r#"{"email":"a@b.com","message":"Broken","hostname":"PC1"}"#);
         let ctx = Context::new(&req, DateTime::UNIX_EPOCH)
             .with_key_name(Some("fabrikam-office"))
-            .with_origin(Origin {
+            .with_origin(&Origin {
                 channel: Channel::Web,
                 caller_ip: "203.0.113.7".parse().ok(),
+                ..Origin::default()
             });
         let d = details(&req, &ctx, false, Some("PC1"), &[]);
         assert_eq!(

@@ -22,6 +22,7 @@ button-keys: list, add, revoke and check the keys in the kaseya-button function'
 USAGE:
     button-keys --secret-id <ID> list
     button-keys --secret-id <ID> add --name <NAME> [--allow-from <CIDR>]... [--operator]
+                [--account <ACCOUNT>] [--create-contacts]
     button-keys --secret-id <ID> revoke <NAME>
     button-keys --secret-id <ID> check
 
@@ -44,6 +45,11 @@ OPTIONS:
                          from anywhere.
     --operator           add: an operator key (for /health and /tickets/preview) rather than
                          a button key.
+    --account <ACCOUNT>  add: the customer the key is for, a BMS account's name or id: an
+                         unknown user's ticket is filed on that account (the rules'
+                         `account` starts with it).
+    --create-contacts    add: an unknown user whose e-mail domain the account's contacts
+                         already use is made a BMS contact (needs CRM Contacts: add).
     -h, --help           Print this help.
     -V, --version        Print the version.
 
@@ -54,6 +60,8 @@ EXAMPLES:
     KEY=$(button-keys --secret-id \"$secret\" add --name contoso)
     button-keys --secret-id \"$secret\" add --name tier2 --operator \\
       --allow-from 34.202.14.153 --allow-from 3.209.57.193/32
+    button-keys --secret-id \"$secret\" add --name fabrikam-office \\
+      --account \"Fabrikam Inc\" --create-contacts
     button-keys --secret-id \"$secret\" revoke contoso
     button-keys --secret-id \"$secret\" check
 
@@ -141,12 +149,14 @@ async fn run(id: &str, action: Action) -> Result<(), Failure> {
             name,
             role,
             allow_from,
+            customer,
         } => {
             let key = keys_edit::new_key().map_err(|e| Failure::Refused(e.to_string()))?;
             let new = NewKey {
                 role,
                 name: &name,
                 allow_from: &allow_from,
+                customer: &customer,
                 key: &key,
             };
             let edited =

@@ -1,6 +1,9 @@
 //! Contacts and locations: who pressed the button, and where.
 
-use serde::Deserialize;
+use std::collections::HashSet;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
 
 use super::Bms;
 use super::envelope::{self, BmsError};
@@ -29,6 +32,37 @@ impl Contact {
         self.location_id.filter(|id| *id > 0)
     }
 }
+
+/// `ContactInputDto`: a new member of a customer's staff.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct NewContact {
+    pub first_name: String,
+    pub last_name: String,
+    pub account_id: i64,
+    pub location_id: i64,
+    pub emails: Vec<NewEmail>,
+}
+
+/// `EmailInputDto`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct NewEmail {
+    pub email_address: String,
+    pub is_default: bool,
+}
+
+/// One item of an account's contacts lookup.
+#[derive(Deserialize)]
+struct AccountContact {
+    #[serde(rename = "emailaddress", default)]
+    email: Option<String>,
+}
+
+/// How many pages of an account's contacts are read for their e-mail domains: a customer's
+/// staff use a handful of domains, seen long before the thousandth contact.
+const ACCOUNT_CONTACT_PAGES: usize = 10;
+const ACCOUNT_CONTACT_PAGE_SIZE: usize = 100;
 
 #[derive(Deserialize)]
 struct Location {
@@ -59,6 +93,61 @@ impl Bms {
             .filter(|c| c.email.as_deref().is_some_and(|e| email.eq_ignore_case(e)))
             // Duplicate contacts happen; the oldest is the one people have been using.
             .min_by_key(|c| c.id))
+    }
+
+    /// Whether one of the account's active contacts has an e-mail address at `domain` (compared
+    /// without regard to case). The account's domains are read once and kept as long as a
+    /// lookup list: a new hire's press then costs no call for them.
+    pub async fn account_uses_domain(
+        &self,
+        account_id: i64,
+        domain: &str,
+    ) -> Result<bool, BmsError> {
+        let domain = domain.trim().to_lowercase();
+        let ttl = self.lookups.ttl();
+        if let Some((read, domains)) = self.staff_domains.read().await.get(&account_id)
+            && read.elapsed() < ttl
+        {
+            return Ok(domains.contains(&domain));
+        }
+        let domains = self.fetch_staff_domains(account_id).await?;
+        let uses = domains.contains(&domain);
+        self.staff_domains
+            .write()
+            .await
+            .insert(account_id, (Instant::now(), domains));
+        Ok(uses)
+    }
+
+    async fn fetch_staff_domains(&self, account_id: i64) -> Result<HashSet<String>, BmsError> {
+        const WHAT: &str = "account contacts";
+        let path = format!("/v2/crm/accounts/{account_id}/contacts/lookup");
+        let mut domains = HashSet::new();
+        for page in 1..=ACCOUNT_CONTACT_PAGES {
+            let query = [
+                ("PageSize", ACCOUNT_CONTACT_PAGE_SIZE.to_string()),
+                ("PageNumber", page.to_string()),
+            ];
+            let result = self.get(WHAT, &path, &query).await?;
+            let contacts: Vec<AccountContact> = envelope::read_list(WHAT, result)?;
+            domains.extend(
+                contacts
+                    .iter()
+                    .filter_map(|c| c.email.as_deref()?.rsplit_once('@'))
+                    .map(|(_, d)| d.trim().to_lowercase()),
+            );
+            if contacts.len() < ACCOUNT_CONTACT_PAGE_SIZE {
+                break;
+            }
+        }
+        Ok(domains)
+    }
+
+    /// A new contact (`POST /v2/crm/contacts/summary`), as BMS answers it.
+    pub async fn create_contact(&self, contact: &NewContact) -> Result<Contact, BmsError> {
+        const WHAT: &str = "create contact";
+        let result = self.post(WHAT, "/v2/crm/contacts/summary", contact).await?;
+        envelope::read(WHAT, result)
     }
 
     /// The account's main location, cached per container.

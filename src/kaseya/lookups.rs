@@ -70,6 +70,11 @@ impl Cache {
         }
     }
 
+    /// How long a fetched list is used.
+    pub(super) fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
     fn slot(&self, lookup: Lookup) -> &Mutex<Option<Cached>> {
         &self.slots[lookup as usize]
     }
@@ -134,6 +139,7 @@ impl Bms {
         }
         self.lookups.subs.lock().await.clear();
         self.main_locations.write().await.clear();
+        self.staff_domains.write().await.clear();
     }
 
     /// The sub-issue types of issue type `issue_type_id`, cached as the other lists are.

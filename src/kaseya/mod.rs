@@ -20,7 +20,7 @@ use tokio::sync::{Mutex, RwLock};
 
 pub use assets::{Asset, AssetKey};
 pub use auth::Token;
-pub use contacts::Contact;
+pub use contacts::{Contact, NewContact, NewEmail};
 pub use envelope::BmsError;
 pub use lookups::{DEFAULT_LOOKUP_TTL, LookupItem};
 pub use notes::{TicketDetail, TicketNote};
@@ -64,6 +64,9 @@ pub struct Bms {
     lookups: lookups::Cache,
     /// Account id -> its main location, for contacts that have none.
     main_locations: RwLock<HashMap<i64, Option<i64>>>,
+    /// Account id -> the e-mail domains its active contacts use, and when they were read: kept
+    /// as long as a lookup list.
+    staff_domains: RwLock<HashMap<i64, (std::time::Instant, std::collections::HashSet<String>)>>,
     ticket_type_table: String,
     ticket_source_table: String,
     timeout: Duration,
@@ -93,6 +96,7 @@ impl Bms {
             token: Mutex::new(auth::TokenSlot::default()),
             lookups: lookups::Cache::new(lookups::DEFAULT_LOOKUP_TTL),
             main_locations: RwLock::new(HashMap::new()),
+            staff_domains: RwLock::new(HashMap::new()),
             ticket_type_table: ticket_type_table.to_string(),
             ticket_source_table: ticket_source_table.to_string(),
             timeout,

@@ -71,6 +71,15 @@ pub(crate) struct Failed {
     pub urgent: bool,
 }
 
+/// Whether a priority's name says a person cannot wait: BMS tenants name their top priority
+/// "Critical", "P1 - Critical", "Emergency" or "Urgent".
+pub(crate) fn is_urgent(priority: &str) -> bool {
+    let priority = priority.to_lowercase();
+    ["critical", "emergency", "urgent"]
+        .iter()
+        .any(|word| priority.contains(word))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,7 +21,8 @@ use crate::button::{ButtonRequest, Email, Text};
 use crate::context::{Context, Lookup, Origin};
 use crate::idempotency::{self, CallerScope, IdempotencyKey, Marker};
 use crate::kaseya::{
-    Asset, AssetKey, Bms, BmsError, Contact, CreatedTicket, NoteInput, TicketInput,
+    Asset, AssetKey, Bms, BmsError, Contact, CreatedTicket, NewContact, NewEmail, NoteInput,
+    TicketInput,
 };
 use crate::metrics::Counts;
 use crate::resolve::{self, Choice, Resolution, Tables};
@@ -30,7 +31,7 @@ use crate::rules_store::RulesStore;
 use crate::secret::SecretStore;
 use crate::ticket::{self, Requester};
 
-pub(crate) use error::{Failed, PressError};
+pub(crate) use error::{Failed, PressError, is_urgent};
 pub(crate) use lookup::{CatchAllCache, location, tables};
 use place::asset_first;
 pub(crate) use plan::{Plan, Warning};
@@ -69,6 +70,8 @@ pub(crate) struct Evaluated {
     pub may_race: bool,
     /// See [`Pressed::scope`].
     pub scope: CallerScope,
+    /// See [`Pressed::origin`].
+    pub origin: Origin,
 }
 
 /// When a press was made and how its repeats are known: what the pipeline needs besides the
@@ -379,7 +382,7 @@ fn evaluate(
     let now = pressed.at;
     let before = Context::new(&button, now)
         .with_key_name(pressed.key_name.as_deref())
-        .with_origin(pressed.origin);
+        .with_origin(&pressed.origin);
     let mut after = before.clone();
     let outcome = rules.apply(&mut after);
     let ev = Evaluated {
@@ -392,6 +395,7 @@ fn evaluate(
         late: pressed.late,
         may_race: pressed.may_be_filed,
         scope: pressed.scope,
+        origin: pressed.origin,
     };
     (ev, pressed.repeat)
 }
@@ -405,15 +409,6 @@ impl Evaluated {
             button: self.button,
         }
     }
-}
-
-/// Whether a priority's name says a person cannot wait: BMS tenants name their top priority
-/// "Critical", "P1 - Critical", "Emergency" or "Urgent".
-pub(crate) fn is_urgent(priority: &str) -> bool {
-    let priority = priority.to_lowercase();
-    ["critical", "emergency", "urgent"]
-        .iter()
-        .any(|word| priority.contains(word))
 }
 
 #[cfg(test)]

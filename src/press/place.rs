@@ -128,11 +128,13 @@ pub(super) async fn searched(
 /// answered exactly as an unknown e-mail is.
 pub(super) async fn place(
     p: Pipeline<'_>,
-    email: &Email,
+    button: &ButtonRequest,
     found: Found,
     catch_all: Contact,
     account: Option<&Choice>,
+    create_contacts: bool,
 ) -> Result<Placed, PressError> {
+    let email = &button.email;
     let mut placed = Placed {
         requester: Requester {
             contact: None,
@@ -165,10 +167,10 @@ pub(super) async fn place(
         .map(|a| a.id)
         .or_else(|| found.asset_for(None).map(|a| a.account_id))
     {
-        match p.bms.main_location(account_id).await? {
-            Some(location_id) => {
-                placed.requester.account_id = account_id;
-                placed.requester.location_id = location_id;
+        match on_account(p, button, account_id, create_contacts).await? {
+            Some((requester, notes)) => {
+                placed.requester = requester;
+                placed.for_technicians.extend(notes);
                 return Ok(linked(placed, &found));
             }
             None => placed.for_technicians.push(format!(
@@ -189,6 +191,114 @@ pub(super) async fn place(
         asset: None,
     };
     Ok(linked(placed, &found))
+}
+
+/// An unknown user on their customer's main location: under a contact made for them when the
+/// key allows it and the customer's staff use their e-mail's domain, else without a contact.
+/// `None` when the account has no main location. The domain check rides beside the location.
+async fn on_account(
+    p: Pipeline<'_>,
+    button: &ButtonRequest,
+    account_id: i64,
+    create_contacts: bool,
+) -> Result<Option<(Requester, Vec<String>)>, PressError> {
+    let email = &button.email;
+    let domain = email.as_str().rsplit_once('@').map_or("", |(_, d)| d);
+    let staff_domain = async {
+        match create_contacts && !domain.is_empty() {
+            true => Some(p.bms.account_uses_domain(account_id, domain).await),
+            false => None,
+        }
+    };
+    let (main, staff_domain) = tokio::join!(p.bms.main_location(account_id), staff_domain);
+    let Some(location_id) = main? else {
+        return Ok(None);
+    };
+    let mut notes = Vec::new();
+    let contact = match staff_domain {
+        Some(Ok(true)) => {
+            let new = new_contact(button, account_id, location_id);
+            match p.bms.create_contact(&new).await {
+                Ok(contact) => {
+                    tracing::info!(contact_id = contact.id, account_id, "contact created");
+                    Some(contact)
+                }
+                Err(e) => {
+                    tracing::warn!(account_id, error = %e, "the contact could not be created");
+                    notes.push(format!(
+                        "A contact for {email} could not be created in account {account_id} \
+                         ({e}): give the API user CRM Contacts: add, or create it by hand."
+                    ));
+                    None
+                }
+            }
+        }
+        Some(Err(e)) => {
+            notes.push(format!(
+                "The contacts of account {account_id} could not be read ({e}): no contact was \
+                 created for {email}."
+            ));
+            None
+        }
+        Some(Ok(false)) | None => None,
+    };
+    let requester = Requester {
+        account_id,
+        location_id,
+        unregistered: contact.is_none(),
+        contact: contact.map(|c| Contact {
+            // BMS's answer may leave out where the contact is; it is where it was made.
+            location_id: c.location().or(Some(location_id)),
+            account_id,
+            ..c
+        }),
+        asset: None,
+    };
+    Ok(Some((requester, notes)))
+}
+
+/// The contact for a new member of a customer's staff: first and last name from `name`, else
+/// from the e-mail (`new.hire@` is New Hire); the account's main location; the e-mail.
+fn new_contact(button: &ButtonRequest, account_id: i64, location_id: i64) -> NewContact {
+    let email = button.email.as_str();
+    let (first, last) = contact_names(button.name.as_ref().map(Text::as_str), email);
+    NewContact {
+        first_name: first,
+        last_name: last,
+        account_id,
+        location_id,
+        emails: vec![NewEmail {
+            email_address: email.to_string(),
+            is_default: true,
+        }],
+    }
+}
+
+/// A first and a last name: the name's last word is the last name; one word, or an e-mail's
+/// local part without separators, is both (BMS asks for both).
+fn contact_names(name: Option<&str>, email: &str) -> (String, String) {
+    let capitalised = |w: &str| {
+        let mut c = w.chars();
+        c.next()
+            .map(|f| f.to_uppercase().chain(c).collect())
+            .unwrap_or_default()
+    };
+    let words: Vec<String> = match name.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(n) => n.split_whitespace().map(str::to_string).collect(),
+        None => email
+            .split('@')
+            .next()
+            .unwrap_or(email)
+            .split(['.', '_', '-', '+'])
+            .filter(|w| !w.is_empty())
+            .map(capitalised)
+            .collect(),
+    };
+    match words.split_last() {
+        Some((last, rest)) if !rest.is_empty() => (rest.join(" "), last.clone()),
+        Some((only, _)) => (only.clone(), only.clone()),
+        None => (email.to_string(), email.to_string()),
+    }
 }
 
 fn registered(contact: Contact, location_id: i64) -> Requester {
@@ -227,4 +337,23 @@ fn no_location(email: &Email, contact: &Contact) -> String {
          location or mark one of the account's locations as main.",
         contact.id, contact.account_id
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contact_names;
+
+    #[test]
+    fn a_new_contact_is_named_from_the_name_else_the_email() {
+        let names = |n: Option<&str>, e: &str| contact_names(n, e);
+        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+        assert_eq!(
+            names(Some("Mary Ann Smith"), "x@y.z"),
+            pair("Mary Ann", "Smith")
+        );
+        assert_eq!(names(Some(" Cher "), "x@y.z"), pair("Cher", "Cher"));
+        assert_eq!(names(None, "new.hire@fabrikam.com"), pair("New", "Hire"));
+        assert_eq!(names(None, "jo_ann.o-neil@x.com"), pair("Jo Ann O", "Neil"));
+        assert_eq!(names(None, "jdoe@x.com"), pair("Jdoe", "Jdoe"));
+    }
 }

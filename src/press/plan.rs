@@ -104,10 +104,11 @@ pub(super) async fn plan(
     let resolution = resolve::resolve(&ev.after, defaults, &tables?)?;
     let placed = place(
         p,
-        &ev.button.email,
+        &ev.button,
         found,
         catch_all,
         resolution.account.as_ref(),
+        ev.origin.create_contacts,
     )
     .await?;
     let mut warnings: Vec<Warning> = ev

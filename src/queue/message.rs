@@ -38,6 +38,12 @@ pub struct ParkedPress {
     /// The address API Gateway saw the press come from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caller_ip: Option<std::net::IpAddr>,
+    /// The `account` of the key the press came with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<Value>,
+    /// The `createContacts` of the key the press came with.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub create_contacts: bool,
     /// The client's `Idempotency-Key`, or one made at intake (`intake-…`): its hash marks the
     /// ticket, so that every try of this press files one ticket.
     pub idempotency_key: String,
@@ -78,6 +84,8 @@ impl ParkedPress {
             caller: caller.as_str().to_string(),
             channel: origin.channel,
             caller_ip: origin.caller_ip,
+            account: origin.account,
+            create_contacts: origin.create_contacts,
             idempotency_key: key.as_str().to_string(),
             parked_because,
             press: press_json(button),
@@ -245,6 +253,8 @@ mod tests {
             Origin {
                 channel: Channel::Web,
                 caller_ip: "203.0.113.9".parse().ok(),
+                account: Some("Fabrikam Inc".into()),
+                create_contacts: true,
             },
             "down".into(),
         );
@@ -260,6 +270,8 @@ mod tests {
         assert_eq!(v["keyName"], "tier2");
         assert_eq!(v["channel"], "web");
         assert_eq!(v["callerIp"], "203.0.113.9");
+        assert_eq!(v["account"], "Fabrikam Inc");
+        assert_eq!(v["createContacts"], true);
         assert_eq!(v["caller"], caller.as_str());
         assert!(!body.contains("the-caller's-key"), "never the key itself");
         assert_eq!(v["idempotencyKey"], "k-1");

@@ -222,7 +222,7 @@ fn message_body(
         key,
         pressed.key_name.clone(),
         &pressed.scope,
-        pressed.origin,
+        pressed.origin.clone(),
         reason.to_string(),
     );
     // A struct of strings, numbers and JSON values: serialising it cannot fail.

@@ -33,6 +33,7 @@ fn origin(req: &Request) -> Origin {
     Origin {
         channel: if browser { Channel::Web } else { Channel::Api },
         caller_ip: secret::source_ip(req),
+        ..Origin::default()
     }
 }
 
@@ -91,7 +92,11 @@ pub(crate) async fn authenticate(
             role: m.role,
             name: m.name,
             scope: presented.map(CallerScope::of_key).unwrap_or_default(),
-            origin: origin(req),
+            origin: Origin {
+                account: m.customer.account,
+                create_contacts: m.customer.create_contacts,
+                ..origin(req)
+            },
         }),
         KeyCheck::Rejected => {
             let address = secret::source_ip(req);

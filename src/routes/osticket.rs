@@ -93,7 +93,7 @@ pub(super) async fn create(
         name_from_contact: true,
         ..Pressed::arriving(repeat, false, caller.name.as_deref(), &caller.scope).from(Origin {
             channel: Channel::Osticket,
-            ..caller.origin
+            ..caller.origin.clone()
         })
     };
     let submitted = press::submit(state.pipeline(), press.button, pressed)

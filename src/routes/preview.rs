@@ -18,8 +18,8 @@ pub(super) async fn preview(
     caller: &Caller,
 ) -> Result<Response<Body>, Problem> {
     let repeat = press.key.map(Repeat::keyed);
-    let pressed =
-        Pressed::arriving(repeat, false, caller.name.as_deref(), &caller.scope).from(caller.origin);
+    let pressed = Pressed::arriving(repeat, false, caller.name.as_deref(), &caller.scope)
+        .from(caller.origin.clone());
     let prepared = press::prepare(state.pipeline(), press.button, pressed).await?;
     let ev = &prepared.ev;
     let mut body = json!({

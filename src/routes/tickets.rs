@@ -73,7 +73,7 @@ pub(super) async fn create(
         caller.name.as_deref(),
         &caller.scope,
     )
-    .from(caller.origin);
+    .from(caller.origin.clone());
     let outcome = match press::submit(state.pipeline(), press.button, pressed.clone()).await {
         Ok(submitted) => Ok(Done::Submitted(submitted)),
         Err(failed) => {

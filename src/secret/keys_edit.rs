@@ -53,6 +53,8 @@ pub struct NewKey<'a> {
     pub name: &'a str,
     /// Empty: the key works from anywhere.
     pub allow_from: &'a [IpNet],
+    /// The customer the key is for (`account`, `createContacts`).
+    pub customer: &'a KeyCustomer,
     pub key: &'a SecretString,
 }
 
@@ -127,6 +129,19 @@ pub fn show_net(net: &IpNet) -> String {
     }
 }
 
+/// `--account`: a BMS account's id (digits) or its name, as a key's `account` holds it.
+pub fn account_arg(value: &str) -> Result<Value, String> {
+    let value = value.trim();
+    let account = match value.parse::<i64>() {
+        Ok(id) => Value::from(id),
+        Err(_) => Value::from(value),
+    };
+    let entry = serde_json::Map::from_iter([("account".to_string(), account.clone())]);
+    super::parse::customer(&entry)
+        .map_err(|e| format!("`--account {value}`: {}", e.trim_start_matches("has an ")))?;
+    Ok(account)
+}
+
 /// The secret as the function reads it, or why it cannot.
 pub fn read(raw: &str) -> Result<Secret, KeysError> {
     Secret::parse(raw).map_err(KeysError::Unreadable)
@@ -145,7 +160,7 @@ pub fn add(raw: &str, new: &NewKey) -> Result<Edited, KeysError> {
             existing: describe(&taken),
         });
     }
-    let entry = new_entry(new.key, name, new.allow_from);
+    let entry = new_entry(new, name);
     let mut notes = Vec::new();
     let mut fields = Fields::of(raw, &mut notes)?;
     let field = new.role.field();
@@ -170,7 +185,10 @@ pub fn add(raw: &str, new: &NewKey) -> Result<Edited, KeysError> {
     let edited = fields.read_back(notes)?;
     let from = new.allow_from.first().map(|net| net.addr());
     let found = edited.secret.key_for(new.key.expose_secret(), from);
-    if found.as_ref().map(|f| (f.role, f.name.as_deref())) != Some((new.role, Some(name))) {
+    let read_back = found
+        .as_ref()
+        .map(|f| (f.role, f.name.as_deref(), &f.customer));
+    if read_back != Some((new.role, Some(name), new.customer)) {
         // The parser would have to read what was written differently: a bug, not a user's.
         return Err(KeysError::WouldBreak(SecretError::Invalid(
             "the new key is not read back as written".into(),
@@ -179,20 +197,32 @@ pub fn add(raw: &str, new: &NewKey) -> Result<Edited, KeysError> {
     Ok(edited)
 }
 
-/// `{"key": …, "name": …, "allowFrom": […]}`, in the order the docs write it.
-fn new_entry(key: &SecretString, name: &str, allow_from: &[IpNet]) -> Box<RawValue> {
+/// `{"key": …, "name": …, "allowFrom": […], "account": …, "createContacts": true}`, in the
+/// order the docs write it.
+fn new_entry(new: &NewKey, name: &str) -> Box<RawValue> {
     let string = |s: &str| raw_json(&Value::from(s));
     let mut entry = format!(
         "{{\"key\":{},\"name\":{}",
-        string(key.expose_secret()).get(),
+        string(new.key.expose_secret()).get(),
         string(name).get()
     );
-    if !allow_from.is_empty() {
-        let nets = allow_from.iter().map(show_net).map(Value::from).collect();
+    if !new.allow_from.is_empty() {
+        let nets = new
+            .allow_from
+            .iter()
+            .map(show_net)
+            .map(Value::from)
+            .collect();
         entry.push_str(&format!(
             ",\"allowFrom\":{}",
             raw_json(&Value::Array(nets)).get()
         ));
+    }
+    if let Some(account) = &new.customer.account {
+        entry.push_str(&format!(",\"account\":{}", raw_json(account).get()));
+    }
+    if new.customer.create_contacts {
+        entry.push_str(",\"createContacts\":true");
     }
     entry.push('}');
     // Made of JSON values, so it is JSON.
@@ -347,6 +377,7 @@ mod tests {
             role: Role::Button,
             name,
             allow_from,
+            customer: &KeyCustomer::default(),
             key,
         }
         .add_to(SECRET)
@@ -402,6 +433,7 @@ mod tests {
             Some(KeyMatch {
                 role: Role::Button,
                 name: Some(n.into()),
+                customer: Default::default(),
             })
         };
         assert_eq!(s.key_for(KEY, None), named("contoso"));
@@ -416,6 +448,38 @@ mod tests {
     }
 
     #[test]
+    fn a_customers_key_is_written_with_its_account_and_read_back() {
+        let customer = KeyCustomer {
+            account: Some(account_arg(" 12 ").unwrap()),
+            create_contacts: true,
+        };
+        let edited = NewKey {
+            role: Role::Button,
+            name: "fabrikam",
+            allow_from: &[],
+            customer: &customer,
+            key: &new_key(),
+        }
+        .add_to(SECRET)
+        .unwrap();
+        assert!(
+            edited
+                .text
+                .expose_secret()
+                .contains(r#""name":"fabrikam","account":12,"createContacts":true}"#),
+            "written in the order the docs write it"
+        );
+        let found = edited.secret.key_for(KEY, None).unwrap();
+        assert_eq!(found.customer, customer);
+        assert_eq!(account_arg("Fabrikam Inc").unwrap(), "Fabrikam Inc");
+        let err = account_arg("0").unwrap_err();
+        assert!(
+            err.starts_with("`--account 0`: `account` that is neither"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn an_operator_key_with_allow_from_works_only_from_there() {
         let nets = allow_from_arg("203.0.113.9/24, 2001:db8::1").unwrap();
         let key = new_key();
@@ -423,6 +487,7 @@ mod tests {
             role: Role::Operator,
             name: " tier2 ",
             allow_from: &nets,
+            customer: &KeyCustomer::default(),
             key: &key,
         };
         let edited = new.add_to(SECRET).unwrap();
@@ -446,6 +511,7 @@ mod tests {
         let tier2 = Some(KeyMatch {
             role: Role::Operator,
             name: Some("tier2".into()),
+            customer: Default::default(),
         });
         assert_eq!(s.key_for(KEY, "203.0.113.200".parse().ok()), tier2);
         assert_eq!(s.key_for(KEY, "2001:db8::1".parse().ok()), tier2);
@@ -460,6 +526,7 @@ mod tests {
             role: Role::Button,
             name: "first",
             allow_from: &[],
+            customer: &KeyCustomer::default(),
             key: &new_key(),
         }
         .add_to(plain)
@@ -490,6 +557,7 @@ mod tests {
             role: Role::Button,
             name: "Tier2",
             allow_from: &[],
+            customer: &KeyCustomer::default(),
             key: &new_key(),
         }
         .add_to(with_tier2)
@@ -523,6 +591,7 @@ mod tests {
             role: Role::Button,
             name: "x",
             allow_from: &[],
+            customer: &KeyCustomer::default(),
             key: &new_key(),
         }
         .add_to(broken)
@@ -546,6 +615,7 @@ mod tests {
             role: Role::Button,
             name: "x",
             allow_from: &[],
+            customer: &KeyCustomer::default(),
             key: &new_key(),
         }
         .add_to(twice)

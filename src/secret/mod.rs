@@ -93,6 +93,16 @@ pub struct KeyMatch {
     pub role: Role,
     /// The key's `name` in the secret, if it has one: safe to log, unlike the key.
     pub name: Option<String>,
+    pub customer: KeyCustomer,
+}
+
+/// The customer a key is handed out to: the starting value of the rules' `account`, and
+/// whether its presses may create a contact for a new member of the customer's staff.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyCustomer {
+    /// A BMS account name (a JSON string) or id (a JSON integer).
+    pub account: Option<Value>,
+    pub create_contacts: bool,
 }
 
 /// One key the secret lists.
@@ -104,6 +114,7 @@ struct CallerKey {
     name: Option<String>,
     /// Where the key may be used from; empty: from anywhere.
     allow_from: Vec<IpNet>,
+    customer: KeyCustomer,
 }
 
 impl CallerKey {
@@ -113,6 +124,7 @@ impl CallerKey {
             role,
             name: None,
             allow_from: Vec::new(),
+            customer: KeyCustomer::default(),
         }
     }
 
@@ -129,6 +141,7 @@ impl std::fmt::Debug for CallerKey {
             .field("role", &self.role)
             .field("name", &self.name)
             .field("allow_from", &self.allow_from)
+            .field("customer", &self.customer)
             .finish_non_exhaustive()
     }
 }
@@ -140,6 +153,7 @@ pub struct KeyEntry<'a> {
     pub name: Option<&'a str>,
     /// Where the key may be used from, as the function reads it; empty: from anywhere.
     pub allow_from: &'a [IpNet],
+    pub customer: &'a KeyCustomer,
 }
 
 /// Everything the secret holds.
@@ -166,6 +180,7 @@ impl Secret {
             role: k.role,
             name: k.name.as_deref(),
             allow_from: &k.allow_from,
+            customer: &k.customer,
         })
     }
 
@@ -180,6 +195,7 @@ impl Secret {
                 role: k.role,
                 name: k.name.as_deref(),
                 allow_from: &k.allow_from,
+                customer: &k.customer,
             })
             .collect()
     }
@@ -201,6 +217,7 @@ impl Secret {
         self.matching(presented, caller, true).map(|k| KeyMatch {
             role: k.role,
             name: k.name.clone(),
+            customer: k.customer.clone(),
         })
     }
 
@@ -276,6 +293,7 @@ mod tests {
         Some(KeyMatch {
             role: Role::Button,
             name: name.map(str::to_string),
+            customer: Default::default(),
         })
     }
 
@@ -283,7 +301,56 @@ mod tests {
         Some(KeyMatch {
             role: Role::Operator,
             name: name.map(str::to_string),
+            customer: Default::default(),
         })
+    }
+
+    #[test]
+    fn a_key_names_its_customer_by_name_or_id() {
+        let s = Secret::parse(
+            r#"{"credentials":"C+u:p","buttonKeys":[
+                {"key":"k1","name":"fabrikam","account":" Fabrikam Inc ","createContacts":true},
+                {"key":"k2","account":2},
+                "k3"]}"#,
+        )
+        .unwrap();
+        let customer = |k: &str| s.key_for(k, None).map(|m| m.customer);
+        assert_eq!(
+            customer("k1"),
+            Some(KeyCustomer {
+                account: Some("Fabrikam Inc".into()),
+                create_contacts: true
+            })
+        );
+        assert_eq!(customer("k2").and_then(|c| c.account), Some(2.into()));
+        assert_eq!(customer("k3"), Some(KeyCustomer::default()));
+        for (entry, problem) in [
+            (
+                r#"{"key":"secretvalue","account":""}"#,
+                "has an `account` that is neither",
+            ),
+            (
+                r#"{"key":"secretvalue","account":0}"#,
+                "has an `account` that is neither",
+            ),
+            (
+                r#"{"key":"secretvalue","account":"A\nB"}"#,
+                "has an `account` that is neither",
+            ),
+            (
+                r#"{"key":"secretvalue","createContacts":"yes"}"#,
+                "has a `createContacts` that",
+            ),
+            (
+                r#"{"key":"secretvalue","acount":"A"}"#,
+                "unknown field `acount`",
+            ),
+        ] {
+            let raw = format!(r#"{{"credentials":"C+u:p","buttonKeys":[{entry}]}}"#);
+            let err = Secret::parse(&raw).unwrap_err().to_string();
+            assert!(err.contains(problem), "{entry}: {err}");
+            assert!(!err.contains("secretvalue"), "{err}");
+        }
     }
 
     #[test]

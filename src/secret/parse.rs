@@ -98,7 +98,11 @@ pub(super) fn caller_keys(
     }
 }
 
-/// `{"key": "…", "name": "tier2", "allowFrom": ["34.202.14.153", "3.209.57.193/32"]}`.
+/// The fields a key's entry may have.
+const KEY_FIELDS: [&str; 5] = ["key", "name", "allowFrom", "account", "createContacts"];
+
+/// `{"key": "…", "name": "tier2", "allowFrom": ["34.202.14.153", "3.209.57.193/32"],
+/// "account": "Fabrikam Inc", "createContacts": true}`.
 pub(super) fn key_entry(
     entry: &Map<String, Value>,
     role: Role,
@@ -107,7 +111,7 @@ pub(super) fn key_entry(
     let at = format!("{}[{i}]", role.field());
     let invalid = |what: String| SecretError::Invalid(format!("`{at}` {what}"));
     for name in entry.keys() {
-        if !["key", "name", "allowFrom"]
+        if !KEY_FIELDS
             .iter()
             .any(|known| name.eq_ignore_ascii_case(known))
         {
@@ -123,7 +127,8 @@ pub(super) fn key_entry(
                 "that is not a field name".into()
             };
             return Err(invalid(format!(
-                "has an unknown field {shown}: the fields are `key`, `name` and `allowFrom`"
+                "has an unknown field {shown}: the fields are `key`, `name`, `allowFrom`, \
+                 `account` and `createContacts`"
             )));
         }
     }
@@ -154,7 +159,41 @@ pub(super) fn key_entry(
         None | Some((_, Value::Null)) => Vec::new(),
         Some((_, value)) => allow_from(value).map_err(invalid)?,
     };
+    caller_key.customer = customer(entry).map_err(invalid)?;
     Ok(caller_key)
+}
+
+/// A key's `account` (a BMS account name, or its id) and `createContacts`.
+pub(super) fn customer(entry: &Map<String, Value>) -> Result<KeyCustomer, String> {
+    let account = match json_field(entry, "account") {
+        None | Some((_, Value::Null)) => None,
+        Some((_, Value::String(a)))
+            if !a.trim().is_empty()
+                && a.trim().chars().count() <= MAX_KEY_NAME_CHARS * 4
+                && !a.contains(char::is_control) =>
+        {
+            Some(Value::String(a.trim().to_string()))
+        }
+        Some((_, Value::Number(n))) if n.as_i64().is_some_and(|id| id >= 1) => {
+            Some(Value::Number(n.clone()))
+        }
+        Some(_) => {
+            return Err(
+                "has an `account` that is neither a BMS account's name (a short, \
+                        non-blank string) nor its id (a positive integer)"
+                    .into(),
+            );
+        }
+    };
+    let create_contacts = match json_field(entry, "createContacts") {
+        None | Some((_, Value::Null)) => false,
+        Some((_, Value::Bool(b))) => *b,
+        Some(_) => return Err("has a `createContacts` that is not `true` or `false`".into()),
+    };
+    Ok(KeyCustomer {
+        account,
+        create_contacts,
+    })
 }
 
 /// An `allowFrom` list: addresses and CIDR blocks, IPv4 or IPv6, as an array or one

@@ -256,6 +256,7 @@ mod tests {
         KeyCheck::Accepted(KeyMatch {
             role: Role::Button,
             name: None,
+            customer: Default::default(),
         })
     }
 

@@ -150,6 +150,7 @@ async fn allow_from_and_operator_are_written_as_the_function_reads_them() {
     let operator = Some(KeyMatch {
         role: Role::Operator,
         name: Some("tier2".into()),
+        customer: Default::default(),
     });
     assert_eq!(
         secret.key_for(&tier2, "34.202.14.153".parse().ok()),

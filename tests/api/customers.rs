@@ -450,3 +450,193 @@ mod placement {
         assert_eq!(t.bms.count("GET", "/v2/crm/accounts/lookup"), 0);
     }
 }
+
+mod keys {
+    use bms_sandbox::CREDENTIALS;
+    use bms_sandbox::tenant::{
+        ACCOUNT_FABRIKAM, ACCOUNT_NORTHWIND, CONTACT_DAN_JUMP, LOCATION_FABRIKAM_HQ,
+        LOCATION_NORTHWIND_MAIN,
+    };
+    use serde_json::{Value, json};
+
+    use crate::helpers::{Answer, Gateway, TestApp, event};
+
+    pub const FABRIKAM_KEY: &str = "fabrikam-office-key-0123456789";
+    pub const NORTHWIND_KEY: &str = "northwind-office-key-0123456789";
+
+    /// Two customers' keys: Fabrikam's by account name, allowed to create contacts;
+    /// Northwind's by account id.
+    pub async fn app(rules: Option<Value>) -> TestApp {
+        let secret = json!({
+            "credentials": CREDENTIALS,
+            "buttonKeys": [
+                {"key": FABRIKAM_KEY, "name": "fabrikam-office", "account": "Fabrikam Inc",
+                 "createContacts": true},
+                {"key": NORTHWIND_KEY, "name": "northwind-office", "account": ACCOUNT_NORTHWIND},
+            ],
+        });
+        let rules = rules.unwrap_or_else(|| json!({"defaults": {"queue": "Service Desk"}}));
+        TestApp::builder()
+            .env("KASEYA_CREDENTIALS", &secret.to_string())
+            .env("BUTTON_RULES", &rules.to_string())
+            .spawn()
+            .await
+    }
+
+    pub async fn press_with(t: &TestApp, key: &str, body: &Value) -> Answer {
+        let headers = [("content-type", "application/json"), ("x-api-key", key)];
+        t.send(event(
+            Gateway::HttpV2,
+            "POST",
+            "/tickets",
+            &headers,
+            &body.to_string(),
+        ))
+        .await
+    }
+
+    #[tokio::test]
+    async fn an_unknown_user_of_a_customers_key_is_filed_on_that_customer() {
+        let t = app(None).await;
+        for (key, email) in [
+            (NORTHWIND_KEY, "temp@agency.example"),
+            (NORTHWIND_KEY, "dan.jump@fabrikam.com"),
+        ] {
+            let a = press_with(&t, key, &json!({"email": email, "message": "Help"})).await;
+            assert_eq!(a.status, 201, "{a:?}");
+        }
+        let tickets = t.bms.tickets();
+        assert_eq!(tickets[0]["AccountId"], ACCOUNT_NORTHWIND);
+        assert_eq!(tickets[0]["LocationId"], LOCATION_NORTHWIND_MAIN);
+        assert!(tickets[0].get("ContactId").is_none_or(Value::is_null));
+        let d = tickets[0]["Details"].as_str().unwrap_or_default();
+        assert!(d.contains("\nButton: northwind-office\n"), "{d}");
+        // A known contact's own account wins over the key's.
+        assert_eq!(tickets[1]["AccountId"], ACCOUNT_FABRIKAM);
+        assert_eq!(tickets[1]["ContactId"], CONTACT_DAN_JUMP);
+    }
+
+    #[tokio::test]
+    async fn a_rule_may_change_the_account_a_key_starts_with() {
+        let rules = json!({
+            "defaults": {"queue": "Service Desk"},
+            "rules": [{"when": "account == 'Fabrikam Inc' && email.endsWith('@northwind.com')",
+                       "set": {"account": "Northwind Traders"}}],
+        });
+        let t = app(Some(rules)).await;
+        for email in ["visitor@northwind.com", "visitor@elsewhere.example"] {
+            let a = press_with(&t, FABRIKAM_KEY, &json!({"email": email, "message": "Hi"})).await;
+            assert_eq!(a.status, 201, "{a:?}");
+        }
+        let tickets = t.bms.tickets();
+        assert_eq!(tickets[0]["AccountId"], ACCOUNT_NORTHWIND);
+        assert_eq!(tickets[1]["AccountId"], ACCOUNT_FABRIKAM);
+        assert_eq!(tickets[1]["LocationId"], LOCATION_FABRIKAM_HQ);
+    }
+}
+
+mod new_contacts {
+    use bms_sandbox::tenant::{
+        ACCOUNT_FABRIKAM, ACCOUNT_NORTHWIND, FIRST_CREATED_CONTACT_ID, LOCATION_FABRIKAM_HQ,
+    };
+    use serde_json::{Value, json};
+
+    use super::keys::{FABRIKAM_KEY, NORTHWIND_KEY, app, press_with};
+
+    const CREATE: &str = "/v2/crm/contacts/summary";
+
+    #[tokio::test]
+    async fn a_new_hire_on_the_customers_own_domain_becomes_a_contact_once() {
+        let t = app(None).await;
+        for _ in 0..2 {
+            let body = json!({"email": "New.Hire@Fabrikam.com", "message": "No access"});
+            let a = press_with(&t, FABRIKAM_KEY, &body).await;
+            assert_eq!(a.status, 201, "{a:?}");
+        }
+        assert_eq!(t.bms.count("POST", CREATE), 1, "created once");
+        let calls = t.bms.calls();
+        let created = calls.iter().find(|c| c.path == CREATE).unwrap();
+        let body = created.body.clone().unwrap_or_default();
+        assert_eq!(body["FirstName"], "New");
+        assert_eq!(body["LastName"], "Hire");
+        assert_eq!(body["AccountId"], ACCOUNT_FABRIKAM);
+        assert_eq!(body["LocationId"], LOCATION_FABRIKAM_HQ);
+        assert_eq!(body["Emails"][0]["EmailAddress"], "New.Hire@Fabrikam.com");
+        for ticket in t.bms.tickets() {
+            assert_eq!(ticket["ContactId"], FIRST_CREATED_CONTACT_ID, "{ticket}");
+            assert_eq!(ticket["AccountId"], ACCOUNT_FABRIKAM);
+            assert_eq!(ticket["LocationId"], LOCATION_FABRIKAM_HQ);
+            let d = ticket["Details"].as_str().unwrap_or_default();
+            assert!(!d.contains("[User Registration Requested]"), "{d}");
+        }
+    }
+
+    #[tokio::test]
+    async fn another_domain_or_a_key_without_create_contacts_creates_nothing() {
+        let t = app(None).await;
+        for (key, email) in [
+            (FABRIKAM_KEY, "someone@gmail.com"),
+            (FABRIKAM_KEY, "typo@fabrikan.com"),
+            (NORTHWIND_KEY, "new.person@northwind.com"),
+        ] {
+            let a = press_with(&t, key, &json!({"email": email, "message": "Hi"})).await;
+            assert_eq!(a.status, 201, "{a:?}");
+        }
+        assert_eq!(t.bms.count("POST", CREATE), 0);
+        let tickets = t.bms.tickets();
+        let accounts: Vec<Value> = tickets.iter().map(|t| t["AccountId"].clone()).collect();
+        assert_eq!(
+            accounts,
+            [
+                json!(ACCOUNT_FABRIKAM),
+                json!(ACCOUNT_FABRIKAM),
+                json!(ACCOUNT_NORTHWIND)
+            ]
+        );
+        for ticket in &tickets {
+            assert!(
+                ticket.get("ContactId").is_none_or(Value::is_null),
+                "{ticket}"
+            );
+            let d = ticket["Details"].as_str().unwrap_or_default();
+            assert!(d.starts_with("[User Registration Requested]"), "{d}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_contact_bms_refuses_to_create_leaves_the_ticket_on_the_account() {
+        let t = app(None).await;
+        t.bms.fail_next(
+            "POST",
+            CREATE,
+            bms_sandbox::Failure::SuccessFalse("Access denied".into()),
+        );
+        let body = json!({"email": "new.hire@fabrikam.com", "message": "Hi"});
+        let a = press_with(&t, FABRIKAM_KEY, &body).await;
+        assert_eq!(a.status, 201, "{a:?}");
+        let ticket = t.only_ticket();
+        assert_eq!(ticket["AccountId"], ACCOUNT_FABRIKAM);
+        assert!(ticket.get("ContactId").is_none_or(Value::is_null));
+        let d = ticket["Details"].as_str().unwrap_or_default();
+        assert!(d.contains("could not be created in account 1"), "{d}");
+    }
+
+    /// Creating a contact costs one round trip more than filing on the account: the staff's
+    /// domain and the main location are known to the container after the first new hire.
+    #[tokio::test]
+    async fn creating_a_contact_costs_one_more_round_trip() {
+        let t = app(None).await;
+        t.bms.set_latency(std::time::Duration::from_millis(20));
+        let press = |email: &str| json!({"email": email, "message": "Hi"});
+        let a = press_with(&t, FABRIKAM_KEY, &press("first.hire@fabrikam.com")).await;
+        assert_eq!(a.status, 201, "{a:?}");
+        t.bms.reset_calls();
+        let a = press_with(&t, FABRIKAM_KEY, &press("someone@gmail.com")).await;
+        assert_eq!(a.status, 201, "{a:?}");
+        assert_eq!(t.bms.round_trips(), 2, "filed on the account");
+        t.bms.reset_calls();
+        let a = press_with(&t, FABRIKAM_KEY, &press("second.hire@fabrikam.com")).await;
+        assert_eq!(a.status, 201, "{a:?}");
+        assert_eq!(t.bms.round_trips(), 3, "a contact created");
+    }
+}

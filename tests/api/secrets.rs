@@ -217,14 +217,16 @@ fn the_stacks_generated_secret_holds_a_button_key_and_an_operator_key() {
         secret.key_for("generated-FirstButtonKey", None),
         Some(KeyMatch {
             role: Role::Button,
-            name: Some("first-button".into())
+            name: Some("first-button".into()),
+            customer: Default::default(),
         })
     );
     assert_eq!(
         secret.key_for("generated-OperatorKey", None),
         Some(KeyMatch {
             role: Role::Operator,
-            name: Some("operator".into())
+            name: Some("operator".into()),
+            customer: Default::default(),
         })
     );
     assert_eq!(secret.credentials.tenant, "REPLACE-company");

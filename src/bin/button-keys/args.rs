@@ -5,8 +5,8 @@ use std::ffi::OsString;
 
 use ipnet::IpNet;
 use kaseya_button::rules;
-use kaseya_button::secret::Role;
-use kaseya_button::secret::keys_edit::allow_from_arg;
+use kaseya_button::secret::keys_edit::{account_arg, allow_from_arg};
+use kaseya_button::secret::{KeyCustomer, Role};
 use lexopt::{Arg, ValueExt};
 
 use crate::Failure;
@@ -14,11 +14,13 @@ use crate::Failure;
 /// The commands, as `--help` lists them.
 const COMMANDS: [&str; 5] = ["list", "add", "revoke", "check", "help"];
 /// Every option, for did-you-mean.
-const OPTIONS: [&str; 7] = [
+const OPTIONS: [&str; 9] = [
     "--secret-id",
     "--name",
     "--allow-from",
     "--operator",
+    "--account",
+    "--create-contacts",
     "--help",
     "--version",
     "-h",
@@ -45,6 +47,7 @@ pub(crate) enum Action {
         name: String,
         role: Role,
         allow_from: Vec<IpNet>,
+        customer: KeyCustomer,
     },
     Revoke {
         name: String,
@@ -61,6 +64,8 @@ struct Given {
     name: Option<String>,
     allow_from: Vec<String>,
     operator: bool,
+    account: Option<String>,
+    create_contacts: bool,
 }
 
 pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, Failure> {
@@ -80,6 +85,15 @@ pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command,
                     return Err(Failure::Usage("option `--operator` takes no value".into()));
                 }
                 given.operator = true;
+            }
+            Arg::Long("account") => given.account = Some(value(&mut parser)?),
+            Arg::Long("create-contacts") => {
+                if parser.optional_value().is_some() {
+                    return Err(Failure::Usage(
+                        "option `--create-contacts` takes no value".into(),
+                    ));
+                }
+                given.create_contacts = true;
             }
             Arg::Value(v) if given.command.is_none() => {
                 given.command = Some(v.string().map_err(usage)?);
@@ -171,10 +185,18 @@ fn add(given: &Given) -> Result<Action, Failure> {
     } else {
         Role::Button
     };
+    let account = match &given.account {
+        Some(a) => Some(account_arg(a).map_err(Failure::Usage)?),
+        None => None,
+    };
     Ok(Action::Add {
         name,
         role,
         allow_from,
+        customer: KeyCustomer {
+            account,
+            create_contacts: given.create_contacts,
+        },
     })
 }
 
@@ -184,6 +206,8 @@ fn only_for_add(given: &Given, command: &str) -> Result<(), Failure> {
         (given.name.is_some(), "--name"),
         (!given.allow_from.is_empty(), "--allow-from"),
         (given.operator, "--operator"),
+        (given.account.is_some(), "--account"),
+        (given.create_contacts, "--create-contacts"),
     ];
     match stray.iter().find(|(stray, _)| *stray) {
         Some((_, flag)) => Err(Failure::Usage(format!(
@@ -248,6 +272,9 @@ mod tests {
             "--allow-from",
             "203.0.113.7",
             "--allow-from=10.0.0.5/8, 2001:db8::/48",
+            "--account",
+            "Fabrikam Inc",
+            "--create-contacts",
             "--secret-id",
             "s",
         ])
@@ -261,6 +288,10 @@ mod tests {
                     name: "tier2".into(),
                     role: Role::Operator,
                     allow_from: nets.iter().map(|n| n.parse().unwrap()).collect(),
+                    customer: KeyCustomer {
+                        account: Some("Fabrikam Inc".into()),
+                        create_contacts: true,
+                    },
                 }
             }
         );

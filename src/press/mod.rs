@@ -33,7 +33,7 @@ use crate::ticket::{self, Requester};
 
 pub(crate) use error::{Failed, PressError, is_urgent};
 pub(crate) use lookup::{CatchAllCache, location, tables};
-use place::asset_first;
+use place::{asset_first, make_contact};
 pub(crate) use plan::{Plan, Warning};
 use plan::{plan, requester_name};
 use repeats::{Earlier, earlier_ticket, settle_race};
@@ -318,6 +318,7 @@ pub(crate) async fn file(
     mut plan: Plan,
     marker: Option<&Marker>,
 ) -> Result<Filed, PressError> {
+    make_contact(p, &mut plan).await;
     let input = plan.ticket(ev, marker);
     let created = p.bms.create_ticket(&input).await?;
     tracing::info!(

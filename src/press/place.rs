@@ -101,6 +101,8 @@ pub(super) struct Placed {
     pub for_technicians: Vec<String>,
     /// For the internal note only: what names another customer.
     pub internal: Vec<String>,
+    /// The contact to make for an unknown member of the customer's staff, before the ticket.
+    pub new_contact: Option<NewContact>,
 }
 
 /// The searches `found` did not already make, beside the catch-all contact: required for every
@@ -145,6 +147,7 @@ pub(super) async fn place(
         },
         for_technicians: found.asset_problem.clone().into_iter().collect(),
         internal: Vec::new(),
+        new_contact: None,
     };
     if let Some(contact) = found.contact.clone() {
         if let Some(a) = account.filter(|a| a.id != contact.account_id) {
@@ -168,8 +171,9 @@ pub(super) async fn place(
         .or_else(|| found.asset_for(None).map(|a| a.account_id))
     {
         match on_account(p, button, account_id, create_contacts).await? {
-            Some((requester, notes)) => {
+            Some((requester, to_create, notes)) => {
                 placed.requester = requester;
+                placed.new_contact = to_create;
                 placed.for_technicians.extend(notes);
                 return Ok(linked(placed, &found));
             }
@@ -193,15 +197,16 @@ pub(super) async fn place(
     Ok(linked(placed, &found))
 }
 
-/// An unknown user on their customer's main location: under a contact made for them when the
-/// key allows it and the customer's staff use their e-mail's domain, else without a contact.
-/// `None` when the account has no main location. The domain check rides beside the location.
+/// An unknown user on their customer's main location, without a contact; and the contact to
+/// make for them when the key allows it and the customer's staff use their e-mail's domain
+/// (made when the ticket is filed, never by a preview). `None` when the account has no main
+/// location. The domain check rides beside the location.
 async fn on_account(
     p: Pipeline<'_>,
     button: &ButtonRequest,
     account_id: i64,
     create_contacts: bool,
-) -> Result<Option<(Requester, Vec<String>)>, PressError> {
+) -> Result<Option<(Requester, Option<NewContact>, Vec<String>)>, PressError> {
     let email = &button.email;
     let domain = email.as_str().rsplit_once('@').map_or("", |(_, d)| d);
     let staff_domain = async {
@@ -215,24 +220,8 @@ async fn on_account(
         return Ok(None);
     };
     let mut notes = Vec::new();
-    let contact = match staff_domain {
-        Some(Ok(true)) => {
-            let new = new_contact(button, account_id, location_id);
-            match p.bms.create_contact(&new).await {
-                Ok(contact) => {
-                    tracing::info!(contact_id = contact.id, account_id, "contact created");
-                    Some(contact)
-                }
-                Err(e) => {
-                    tracing::warn!(account_id, error = %e, "the contact could not be created");
-                    notes.push(format!(
-                        "A contact for {email} could not be created in account {account_id} \
-                         ({e}): give the API user CRM Contacts: add, or create it by hand."
-                    ));
-                    None
-                }
-            }
-        }
+    let to_create = match staff_domain {
+        Some(Ok(true)) => Some(new_contact(button, account_id, location_id)),
         Some(Err(e)) => {
             notes.push(format!(
                 "The contacts of account {account_id} could not be read ({e}): no contact was \
@@ -245,16 +234,44 @@ async fn on_account(
     let requester = Requester {
         account_id,
         location_id,
-        unregistered: contact.is_none(),
-        contact: contact.map(|c| Contact {
-            // BMS's answer may leave out where the contact is; it is where it was made.
-            location_id: c.location().or(Some(location_id)),
-            account_id,
-            ..c
-        }),
+        unregistered: true,
+        contact: None,
         asset: None,
     };
-    Ok(Some((requester, notes)))
+    Ok(Some((requester, to_create, notes)))
+}
+
+/// The contact the plan would make, made: the ticket is then filed under it. One BMS refuses
+/// (the API user may lack CRM Contacts: add) leaves the ticket on the account, saying why.
+pub(super) async fn make_contact(p: Pipeline<'_>, plan: &mut Plan) {
+    let Some(new) = plan.new_contact.take() else {
+        return;
+    };
+    match p.bms.create_contact(&new).await {
+        Ok(contact) => {
+            tracing::info!(
+                contact_id = contact.id,
+                account_id = new.account_id,
+                "contact created"
+            );
+            plan.requester.contact = Some(Contact {
+                // BMS's answer may leave out where the contact is; it is where it was made.
+                location_id: contact.location().or(Some(new.location_id)),
+                account_id: new.account_id,
+                ..contact
+            });
+            plan.requester.unregistered = false;
+        }
+        Err(e) => {
+            tracing::warn!(account_id = new.account_id, error = %e, "the contact could not be created");
+            let email = new.emails.first().map_or("", |e| e.email_address.as_str());
+            plan.for_technicians.push(format!(
+                "A contact for {email} could not be created in account {} ({e}): give the API \
+                 user CRM Contacts: add, or create it by hand.",
+                new.account_id
+            ));
+        }
+    }
 }
 
 /// The contact for a new member of a customer's staff: first and last name from `name`, else

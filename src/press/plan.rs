@@ -36,10 +36,47 @@ pub(crate) struct Plan {
     pub for_technicians: Vec<String>,
     /// For the internal note only: what names another customer, or the names BMS knows.
     pub internal: Vec<String>,
+    /// A contact to make for an unknown member of the customer's staff: `file` makes it before
+    /// the ticket, and files the ticket under it.
+    pub new_contact: Option<NewContact>,
     pub note: Option<NoteInput>,
 }
 
 impl Plan {
+    /// Who the ticket is for, as the preview shows it: the contact (`found`, `to be created`,
+    /// `none`, or the `catch-all`), the account and location, the computer.
+    pub fn decisions(&self, catch_all: &Email) -> serde_json::Value {
+        let who = &self.requester;
+        let contact = match (&who.contact, &self.new_contact) {
+            (_, Some(_)) => "to be created",
+            (None, None) => "none",
+            (Some(c), None)
+                if c.email
+                    .as_deref()
+                    .is_some_and(|e| catch_all.eq_ignore_case(e)) =>
+            {
+                "catch-all"
+            }
+            (Some(_), None) => "found",
+        };
+        let account_name = who
+            .contact
+            .as_ref()
+            .and_then(|c| c.account_name.clone())
+            .or_else(|| {
+                let chosen = self.resolution.account.as_ref();
+                chosen.filter(|a| a.id == who.account_id)?.name.clone()
+            });
+        serde_json::json!({
+            "contact": contact,
+            "contactId": who.contact.as_ref().map(|c| c.id),
+            "newContact": self.new_contact,
+            "account": {"id": who.account_id, "name": account_name},
+            "locationId": who.location_id,
+            "asset": who.asset.as_ref().map(|a| serde_json::json!({"id": a.id, "name": a.name})),
+        })
+    }
+
     /// The internal note that lists what the button could not use in full, with the names BMS
     /// knows: for the technicians only.
     pub fn known_names_note(&self, note_type_id: i64, now: DateTime<Utc>) -> Option<NoteInput> {
@@ -132,6 +169,7 @@ pub(super) async fn plan(
         warnings,
         for_technicians: placed.for_technicians,
         internal: placed.internal,
+        new_contact: placed.new_contact,
         note,
     })
 }

@@ -260,25 +260,55 @@ async fn check_defaults(app: &State, rules: &Rules) -> Result<String, String> {
     Ok(parts.join(", "))
 }
 
-/// Every name the rules can set, not only the defaults: a misspelt name in a rule that seldom
-/// matches would otherwise surface only in the ticket of the user it surprised.
+/// Every name the rules can set, not only the defaults, and every key's `account`: a misspelt
+/// name in a rule that seldom matches, or in the key of a customer who seldom presses, would
+/// otherwise surface only in the ticket of the user it surprised.
 async fn check_names(app: &State, rules: &Arc<Rules>) -> Result<String, String> {
-    let count = rules.literal_names().len();
-    if count == 0 {
-        return Ok("the rules set no names".into());
+    let names = names_given(app, rules).await.map_err(|p| p.detail)?;
+    if names.is_empty() {
+        return Ok("the rules and keys set no names".into());
     }
     let unknown = unknown_rules_names(app, rules)
         .await
         .map_err(|p| p.detail)?;
     if unknown.is_empty() {
         return Ok(format!(
-            "each of the {count} names the rules set is active in BMS"
+            "each of the {} names the rules and keys set is active in BMS",
+            names.len()
         ));
     }
-    Err(format!(
-        "{}: correct them in BUTTON_RULES to names BMS knows (docs/rules.md)",
-        unknown.join("; ")
-    ))
+    let in_keys = unknown
+        .iter()
+        .any(|u| u.starts_with(KEY_PLACE) || u.starts_with(UNNAMED_KEY_PLACE));
+    let fix = if in_keys {
+        "correct them in BUTTON_RULES, or a key's `account` in the secret, to names BMS knows \
+         (docs/rules.md, docs/keys.md)"
+    } else {
+        "correct them in BUTTON_RULES to names BMS knows (docs/rules.md)"
+    };
+    Err(format!("{}: {fix}", unknown.join("; ")))
+}
+
+/// How the report names a key's `account`.
+const KEY_PLACE: &str = "the key ";
+const UNNAMED_KEY_PLACE: &str = "the account of a ";
+
+/// The names the rules give lookup variables, and the accounts the keys name.
+async fn names_given(app: &State, rules: &Rules) -> Result<Vec<resolve::RulesName>, Problem> {
+    let secret = app.secrets.get().await?;
+    let mut names = rules.literal_names();
+    names.extend(secret.entries().filter_map(|e| {
+        let name = e.customer.account.as_ref()?.as_str()?.trim();
+        Some(resolve::RulesName {
+            lookup: Lookup::Account,
+            name: name.to_string(),
+            at: match e.name {
+                Some(n) => format!("{KEY_PLACE}`{n}`'s account"),
+                None => format!("{UNNAMED_KEY_PLACE}{} key without a name", e.role.label()),
+            },
+        })
+    }));
+    Ok(names)
 }
 
 /// The names the rules can set that BMS does not know, each with where the rules set it and the
@@ -287,7 +317,7 @@ pub(crate) async fn unknown_rules_names(
     app: &State,
     rules: &Rules,
 ) -> Result<Vec<String>, Problem> {
-    let names = rules.literal_names();
+    let names = names_given(app, rules).await?;
     let needed: Vec<Lookup> = Lookup::ALL
         .into_iter()
         .filter(|l| names.iter().any(|n| n.lookup == *l))

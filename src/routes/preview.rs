@@ -45,6 +45,7 @@ pub(super) async fn preview(
         "locationId": plan.requester.location_id,
         "unregistered": plan.requester.unregistered,
     });
+    body["decisions"] = plan.decisions(state.catch_all.email());
     body["resolved"] = json!(plan.resolution);
     // The technicians' text: the button is told less (see `press::Warning`).
     let warnings: Vec<&str> = plan.warnings.iter().map(|w| w.ticket.as_str()).collect();

@@ -640,3 +640,145 @@ mod new_contacts {
         assert_eq!(t.bms.round_trips(), 3, "a contact created");
     }
 }
+
+mod health_and_preview {
+    use bms_sandbox::CREDENTIALS;
+    use serde_json::json;
+
+    use crate::helpers::{Gateway, OPERATOR_KEY, TestApp, event, get};
+
+    const KEY: &str = "fabrikam-office-key-0123456789";
+
+    async fn app(account: &str, rules: serde_json::Value) -> TestApp {
+        let secret = json!({
+            "credentials": CREDENTIALS,
+            "buttonKeys": [{"key": KEY, "name": "fabrikam-office", "account": account,
+                            "createContacts": true}],
+            "operatorKeys": [OPERATOR_KEY],
+        });
+        TestApp::builder()
+            .env("KASEYA_CREDENTIALS", &secret.to_string())
+            .env("BUTTON_RULES", &rules.to_string())
+            .spawn()
+            .await
+    }
+
+    #[tokio::test]
+    async fn health_names_every_account_and_issue_type_bms_does_not_know() {
+        let rules = json!({
+            "defaults": {"queue": "Service Desk"},
+            "rules": [
+                {"when": "message.contains('print')",
+                 "set": {"issueType": "Hardwear", "subIssueType": "Printr"}},
+                {"when": "email.endsWith('@northwind.com')", "set": {"account": "Nrthwind"}},
+                {"when": "message.contains('mail')",
+                 "set": {"issueType": "Software", "subIssueType": "Email"}},
+            ],
+        });
+        let t = app("Fabrkam Inc", rules).await;
+        let a = t.send(get("/health", Some(OPERATOR_KEY))).await;
+        assert_eq!(a.status, 503, "{a:?}");
+        let text = a.body.as_str().unwrap_or_default().to_string();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("FAIL rules names:"))
+            .unwrap_or_else(|| panic!("{text}"));
+        for unknown in [
+            "rules[0].set.issueType: `Hardwear` is not an active issue type in BMS",
+            "rules[0].set.subIssueType: `Printr` is not an active sub-issue type in BMS",
+            "rules[1].set.account: `Nrthwind` is not an active account in BMS",
+            "the key `fabrikam-office`'s account: `Fabrkam Inc` is not an active account",
+        ] {
+            assert!(line.contains(unknown), "`{unknown}` missing: {line}");
+        }
+        for known in ["`Software`", "`Email`"] {
+            assert!(!line.contains(known), "{known} is known: {line}");
+        }
+    }
+
+    #[tokio::test]
+    async fn health_passes_when_bms_knows_every_name() {
+        let rules = json!({
+            "defaults": {"queue": "Service Desk", "issueType": "Hardware"},
+            "rules": [{"when": "true", "set": {"subIssueType": "Laptop"}}],
+        });
+        let t = app("Fabrikam Inc", rules).await;
+        let a = t.send(get("/health", Some(OPERATOR_KEY))).await;
+        let text = a.body.as_str().unwrap_or_default().to_string();
+        assert_eq!(a.status, 200, "{text}");
+        assert!(
+            text.contains("ok   rules names: each of the 4 names the rules and keys set is active"),
+            "{text}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_preview_shows_who_the_ticket_is_for_and_what_will_be_created() {
+        // An operator key may name a customer too: the preview then shows that customer's
+        // presses.
+        let secret = json!({
+            "credentials": CREDENTIALS,
+            "operatorKeys": [{"key": OPERATOR_KEY, "name": "tier2", "account": "Fabrikam Inc",
+                              "createContacts": true}],
+        });
+        let t = TestApp::builder()
+            .env("KASEYA_CREDENTIALS", &secret.to_string())
+            .env(
+                "BUTTON_RULES",
+                &json!({"defaults": {"queue": "Service Desk"}}).to_string(),
+            )
+            .spawn()
+            .await;
+        let preview = |email: &str, hostname: &str| {
+            let body = json!({"email": email, "message": "Hi", "hostname": hostname});
+            let headers = [
+                ("content-type", "application/json"),
+                ("x-api-key", OPERATOR_KEY),
+            ];
+            event(
+                Gateway::HttpV2,
+                "POST",
+                "/tickets/preview",
+                &headers,
+                &body.to_string(),
+            )
+        };
+        let cases = [
+            (
+                "dan.jump@fabrikam.com",
+                "FAB-PC-0042",
+                "found",
+                Some(101),
+                1,
+                Some(601),
+            ),
+            ("new.hire@fabrikam.com", "", "to be created", None, 1, None),
+            ("someone@gmail.com", "", "none", None, 1, None),
+        ];
+        for (email, host, contact, id, account, asset) in cases {
+            let a = t.send(preview(email, host)).await;
+            assert_eq!(a.status, 200, "{a:?}");
+            let d = &a.body["decisions"];
+            assert_eq!(d["contact"], contact, "{email}: {d}");
+            assert_eq!(d["contactId"], json!(id), "{email}: {d}");
+            assert_eq!(d["account"]["id"], account, "{email}: {d}");
+            assert_eq!(d["asset"]["id"], json!(asset), "{email}: {d}");
+        }
+        let a = t.send(preview("new.hire@fabrikam.com", "")).await;
+        assert_eq!(a.body["decisions"]["newContact"]["LastName"], "Hire");
+        assert_eq!(a.body["decisions"]["account"]["name"], "Fabrikam Inc");
+        // A preview creates nothing and files nothing.
+        assert_eq!(t.bms.count("POST", "/v2/crm/contacts/summary"), 0);
+        assert!(t.bms.tickets().is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_preview_shows_the_catch_all_for_a_stranger() {
+        let t = TestApp::spawn().await;
+        let body = json!({"email": "stranger@example.com", "message": "Hi"});
+        let a = t.preview(body).await;
+        assert_eq!(a.status, 200, "{a:?}");
+        assert_eq!(a.body["decisions"]["contact"], "catch-all", "{a:?}");
+        assert_eq!(a.body["decisions"]["asset"], serde_json::Value::Null);
+    }
+}

@@ -357,7 +357,7 @@ async fn health_reports_each_check_on_its_own_line() {
     );
     assert_eq!(
         line(&text, "rules names"),
-        "ok   rules names: each of the 8 names the rules set is active in BMS"
+        "ok   rules names: each of the 8 names the rules and keys set is active in BMS"
     );
     assert!(t.bms.tickets().is_empty());
 }
@@ -554,7 +554,7 @@ async fn health_names_every_name_the_rules_set_that_bms_does_not_know() {
     let (_, text) = health(&t).await;
     assert_eq!(
         line(&text, "rules names"),
-        "ok   rules names: the rules set no names"
+        "ok   rules names: the rules and keys set no names"
     );
 }
 

@@ -8,6 +8,7 @@
 //! press time as the clock.
 
 mod error;
+mod evaluate;
 mod lookup;
 mod place;
 mod plan;
@@ -32,6 +33,7 @@ use crate::secret::SecretStore;
 use crate::ticket::{self, Requester};
 
 pub(crate) use error::{Failed, PressError, is_urgent};
+use evaluate::evaluate;
 pub(crate) use lookup::{CatchAllCache, location, tables};
 use place::{asset_first, make_contact};
 pub(crate) use plan::{Plan, Warning};
@@ -372,44 +374,6 @@ pub(crate) async fn file(
         unregistered,
         fallbacks,
     })
-}
-
-/// The press taken through the rules at its press time, and how its repeats are known.
-fn evaluate(
-    rules: Arc<Rules>,
-    button: ButtonRequest,
-    pressed: Pressed,
-) -> (Evaluated, Option<Repeat>) {
-    let now = pressed.at;
-    let before = Context::new(&button, now)
-        .with_key_name(pressed.key_name.as_deref())
-        .with_origin(&pressed.origin);
-    let mut after = before.clone();
-    let outcome = rules.apply(&mut after);
-    let ev = Evaluated {
-        rules,
-        button,
-        before,
-        after,
-        outcome,
-        now,
-        late: pressed.late,
-        may_race: pressed.may_be_filed,
-        scope: pressed.scope,
-        origin: pressed.origin,
-    };
-    (ev, pressed.repeat)
-}
-
-impl Evaluated {
-    /// The press given back with what stopped it.
-    fn failed(self, error: PressError) -> Failed {
-        Failed {
-            error,
-            urgent: is_urgent(self.after.text("priority")),
-            button: self.button,
-        }
-    }
 }
 
 #[cfg(test)]

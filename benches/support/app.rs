@@ -1,6 +1,7 @@
 //! The function in-process against the BMS sandbox, as the benchmarks run it: no button keys,
 //! the example rules, and no metric line per press (criterion's output stays readable; the init
-//! benchmark runs the real binary with them, and measures their cost); `extra` adds settings.
+//! benchmark runs the real binary with them, and measures their cost); `extra` adds settings,
+//! or replaces these.
 
 use bms_sandbox::{CREDENTIALS, Sandbox};
 use kaseya_button::App;
@@ -19,7 +20,10 @@ pub async fn app(bms: &Sandbox, extra: &[(&str, String)]) -> App {
     ];
     env.extend(extra.iter().map(|(k, v)| (*k, v.clone())));
     App::new(Config::from_lookup(|k| {
-        env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())
+        env.iter()
+            .rev()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.clone())
     }))
     .await
 }

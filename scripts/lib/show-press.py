@@ -86,10 +86,18 @@ def show_tickets(sandbox, before):
 
     for t in stored["tickets"][before:]:
         contact = names["Contacts"].get(t.get("ContactId"))
-        who = f"{contact['Name']} <{contact['Email']}>" if contact else f"id {t.get('ContactId')}"
+        if contact:
+            who = f"{contact['Name']} <{contact['Email']}>"
+        elif t.get("ContactId"):
+            who = f"id {t.get('ContactId')}"
+        else:
+            who = "none (a person BMS does not know yet)"
         print(f"-- the ticket BMS stored: {t.get('TicketNumber')} (id {t.get('Id')})")
         print(f"   title:    {t.get('Title')}")
         print(f"   contact:  {who}, account {name('Accounts', t.get('AccountId'))}")
+        print(f"   location: {name('Locations', t.get('LocationId'))}")
+        if t.get("HardwareAssetId"):
+            print(f"   computer: {name('Assets', t.get('HardwareAssetId'))}")
         print(f"   queue:    {name('Queues', t.get('QueueId')) if t.get('QueueId') else '-'}")
         print(f"   assignee: {name('Assignees', t.get('AssigneeId')) if t.get('AssigneeId') else '-'}")
         print(f"   priority: {name('Priorities', t.get('PriorityId'))}")
@@ -99,9 +107,15 @@ def show_tickets(sandbox, before):
         for line in (t.get("Details") or "").splitlines():
             print("     " + line)
         for n in stored["notes"]:
-            if n["ticket_id"] == t.get("Id"):
-                files = [a.get("Name") or a.get("name") for a in n["note"].get("Attachments") or []]
+            if n["ticket_id"] != t.get("Id"):
+                continue
+            files = [a.get("Name") or a.get("name") for a in n["note"].get("Attachments") or []]
+            if files:
                 print(f"   note with attachments: {', '.join(map(str, files))}")
+            elif n["note"].get("IsInternal"):
+                print("   internal note (technicians only):")
+                for line in (n["note"].get("Details") or "").splitlines():
+                    print("     " + line)
     return stored
 
 

@@ -5,9 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use bms_sandbox::tenant::{
-    ACCOUNT_UNREGISTERED, ASSIGNEE_JANE_TECH, CONTACT_ANN_BEEBE, CONTACT_DAN_JUMP,
-    CONTACT_UNREGISTERED, LOCATION_FABRIKAM_BRANCH, LOCATION_NORTHWIND_MAIN, LOCATION_UNREGISTERED,
-    PRIORITY_CRITICAL, PRIORITY_MEDIUM, QUEUE_ESCALATIONS, QUEUE_SERVICE_DESK,
+    ACCOUNT_FABRIKAM, ACCOUNT_UNREGISTERED, ASSET_FAB_PC_0042, ASSIGNEE_JANE_TECH,
+    CONTACT_ANN_BEEBE, CONTACT_DAN_JUMP, CONTACT_UNREGISTERED, LOCATION_FABRIKAM_BRANCH,
+    LOCATION_FABRIKAM_HQ, LOCATION_NORTHWIND_MAIN, LOCATION_UNREGISTERED, PRIORITY_CRITICAL,
+    PRIORITY_MEDIUM, QUEUE_ESCALATIONS, QUEUE_SERVICE_DESK,
 };
 use bms_sandbox::{CREDENTIALS, Options, Tenant};
 use serde_json::{Value, json};
@@ -71,6 +72,25 @@ fn expect(kind: &str, a: &Answer, t: &TestApp, event: &Value) {
                 body.starts_with("[User Registration Requested]")
                     && body.contains("Email: sam.new@contoso.com")
                     && body.contains("Business: Contoso Retail"),
+                "{body}"
+            );
+        }
+        "new-hire" => {
+            // A person BMS does not know yet, at a known customer: a rule of the example
+            // document places Fabrikam's e-mails on Fabrikam, with the computer they pressed from.
+            assert_eq!(a.status, 201, "{a:?}");
+            let ticket = t.only_ticket();
+            assert_eq!(ticket["AccountId"], ACCOUNT_FABRIKAM);
+            assert_eq!(ticket["LocationId"], LOCATION_FABRIKAM_HQ);
+            assert!(
+                ticket.get("ContactId").is_none_or(Value::is_null),
+                "{ticket}"
+            );
+            assert_eq!(ticket["HardwareAssetId"], ASSET_FAB_PC_0042);
+            let body = details(&ticket);
+            assert!(
+                body.starts_with("[User Registration Requested]\nName: New Hire\n")
+                    && body.contains("Asset: FAB-PC-0042"),
                 "{body}"
             );
         }
@@ -235,11 +255,12 @@ async fn with_follow_up_token(t: &TestApp, kind: &str, text: String) -> String {
     text.replace(TOKEN_PLACE, token)
 }
 
-const KINDS: [&str; 11] = [
+const KINDS: [&str; 12] = [
     "follow-up",
     "add-note",
     "ticket",
     "unknown-user",
+    "new-hire",
     "form",
     "selections",
     "attachment",
@@ -357,7 +378,7 @@ async fn health_reports_each_check_on_its_own_line() {
     );
     assert_eq!(
         line(&text, "rules names"),
-        "ok   rules names: each of the 8 names the rules and keys set is active in BMS"
+        "ok   rules names: each of the 9 names the rules and keys set is active in BMS"
     );
     assert!(t.bms.tickets().is_empty());
 }

@@ -144,10 +144,24 @@ impl Bms {
     }
 
     /// A new contact (`POST /v2/crm/contacts/summary`), as BMS answers it.
+    /// Made once per container for an e-mail: a press that arrives while another makes it
+    /// waits and files under the same contact. (Two containers may still each make one; BMS
+    /// has no unique e-mail.)
     pub async fn create_contact(&self, contact: &NewContact) -> Result<Contact, BmsError> {
         const WHAT: &str = "create contact";
+        let email = contact
+            .emails
+            .first()
+            .map(|e| e.email_address.to_lowercase())
+            .unwrap_or_default();
+        let mut made = self.made_contacts.lock().await;
+        if let Some(c) = made.get(&email) {
+            return Ok(c.clone());
+        }
         let result = self.post(WHAT, "/v2/crm/contacts/summary", contact).await?;
-        envelope::read(WHAT, result)
+        let created: Contact = envelope::read(WHAT, result)?;
+        made.insert(email, created.clone());
+        Ok(created)
     }
 
     /// The account's main location, cached per container.

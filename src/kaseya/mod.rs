@@ -67,6 +67,9 @@ pub struct Bms {
     /// Account id -> the e-mail domains its active contacts use, and when they were read: kept
     /// as long as a lookup list.
     staff_domains: RwLock<HashMap<i64, (std::time::Instant, std::collections::HashSet<String>)>>,
+    /// The contacts this container made, by e-mail (lower case): held across a create, so
+    /// that presses of one new hire arriving together make one contact.
+    made_contacts: Mutex<HashMap<String, Contact>>,
     ticket_type_table: String,
     ticket_source_table: String,
     timeout: Duration,
@@ -97,6 +100,7 @@ impl Bms {
             lookups: lookups::Cache::new(lookups::DEFAULT_LOOKUP_TTL),
             main_locations: RwLock::new(HashMap::new()),
             staff_domains: RwLock::new(HashMap::new()),
+            made_contacts: Mutex::new(HashMap::new()),
             ticket_type_table: ticket_type_table.to_string(),
             ticket_source_table: ticket_source_table.to_string(),
             timeout,

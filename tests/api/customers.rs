@@ -572,6 +572,21 @@ mod new_contacts {
     }
 
     #[tokio::test]
+    async fn two_presses_of_a_new_hire_at_once_make_one_contact() {
+        let t = app(None).await;
+        let body = json!({"email": "new.hire@fabrikam.com", "message": "No access"});
+        let (a, b) = tokio::join!(
+            press_with(&t, FABRIKAM_KEY, &body),
+            press_with(&t, FABRIKAM_KEY, &body)
+        );
+        assert_eq!((a.status, b.status), (201, 201), "{a:?} {b:?}");
+        assert_eq!(t.bms.count("POST", CREATE), 1);
+        for ticket in t.bms.tickets() {
+            assert_eq!(ticket["ContactId"], FIRST_CREATED_CONTACT_ID, "{ticket}");
+        }
+    }
+
+    #[tokio::test]
     async fn another_domain_or_a_key_without_create_contacts_creates_nothing() {
         let t = app(None).await;
         for (key, email) in [

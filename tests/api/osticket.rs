@@ -126,6 +126,8 @@ async fn the_documented_example_files_a_ticket_with_both_files_through_both_gate
             "Email: api@osticket.com",
             "Phone: 3185558634X123",
             "IP: 123.211.233.122",
+            // Which way it came: the osTicket route, whatever the gateway.
+            "Channel: osticket",
         ] {
             assert!(body.contains(line), "{line}: {body}");
         }

@@ -12,6 +12,7 @@
 use serde_json::value::RawValue;
 
 use super::fields::{Fields, list_items, named_entry, raw_json};
+pub use super::parse::account_arg;
 use super::*;
 
 /// A new key's length: 43 letters and digits carry 256 bits. No punctuation, like the keys the
@@ -127,19 +128,6 @@ pub fn show_net(net: &IpNet) -> String {
     } else {
         net.to_string()
     }
-}
-
-/// `--account`: a BMS account's id (digits) or its name, as a key's `account` holds it.
-pub fn account_arg(value: &str) -> Result<Value, String> {
-    let value = value.trim();
-    let account = match value.parse::<i64>() {
-        Ok(id) => Value::from(id),
-        Err(_) => Value::from(value),
-    };
-    let entry = serde_json::Map::from_iter([("account".to_string(), account.clone())]);
-    super::parse::customer(&entry)
-        .map_err(|e| format!("`--account {value}`: {}", e.trim_start_matches("has an ")))?;
-    Ok(account)
 }
 
 /// The secret as the function reads it, or why it cannot.
@@ -273,9 +261,10 @@ pub fn revoke(raw: &str, name: &str) -> Result<Revoked, KeysError> {
     })
 }
 
-/// The keys, one line each: name, role, where from. Never a key.
+/// The keys, one line each: name, role, where from, and the customer of those that name one.
+/// Never a key.
 pub fn listing(secret: &Secret) -> String {
-    let rows: Vec<[String; 3]> = secret
+    let rows: Vec<[String; 4]> = secret
         .entries()
         .map(|e| {
             let from = if e.allow_from.is_empty() {
@@ -288,7 +277,7 @@ pub fn listing(secret: &Secret) -> String {
                     .join(", ")
             };
             let name = e.name.unwrap_or("(no name)").to_string();
-            [name, e.role.label().to_string(), from]
+            [name, e.role.label().to_string(), from, customer(e.customer)]
         })
         .collect();
     let width = rows
@@ -297,11 +286,49 @@ pub fn listing(secret: &Secret) -> String {
         .chain([4])
         .max()
         .unwrap_or(4);
-    let mut out = format!("{:width$}  {:8}  ALLOW FROM\n", "NAME", "ROLE");
-    for [name, role, from] in rows {
-        out.push_str(&format!("{name:width$}  {role:8}  {from}\n"));
+    // The customer column only when a key names one: the listing of a one-customer
+    // deployment stays as it was.
+    let customers = rows.iter().any(|r| !r[3].is_empty());
+    let from_width = rows
+        .iter()
+        .map(|r| r[2].chars().count())
+        .chain([10])
+        .max()
+        .unwrap_or(10);
+    let mut out = if customers {
+        format!(
+            "{:width$}  {:8}  {:from_width$}  CUSTOMER\n",
+            "NAME", "ROLE", "ALLOW FROM"
+        )
+    } else {
+        format!("{:width$}  {:8}  ALLOW FROM\n", "NAME", "ROLE")
+    };
+    for [name, role, from, customer] in rows {
+        let line = if customers {
+            format!("{name:width$}  {role:8}  {from:from_width$}  {customer}")
+        } else {
+            format!("{name:width$}  {role:8}  {from}")
+        };
+        out.push_str(line.trim_end());
+        out.push('\n');
     }
     out
+}
+
+/// A key's `account` and `createContacts`, as `list` shows them; `""` when it names no
+/// customer.
+fn customer(c: &KeyCustomer) -> String {
+    let account = match &c.account {
+        Some(Value::String(name)) => format!("account `{name}`"),
+        Some(other) => format!("account {other}"),
+        None if c.create_contacts => "no account".into(),
+        None => return String::new(),
+    };
+    if c.create_contacts {
+        format!("{account}, creates contacts")
+    } else {
+        account
+    }
 }
 
 /// What the function makes of the secret, in one paragraph: the login's user and company (not
@@ -445,6 +472,24 @@ mod tests {
         let before = Secret::parse(SECRET).unwrap();
         assert_eq!(s.credentials.password(), before.credentials.password());
         assert_eq!(marker(s), marker(&before));
+    }
+
+    #[test]
+    fn the_listing_shows_a_customer_column_only_when_a_key_names_one() {
+        let secret = read(
+            r#"{"credentials":"C+u:p","buttonKeys":[
+                {"key":"k1","name":"fabrikam","account":"Fabrikam Inc","createContacts":true},
+                {"key":"k2","name":"northwind","account":2,"allowFrom":"192.0.2.7"},
+                "k3"]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            listing(&secret),
+            "NAME       ROLE      ALLOW FROM  CUSTOMER\n\
+             fabrikam   button    anywhere    account `Fabrikam Inc`, creates contacts\n\
+             northwind  button    192.0.2.7   account 2\n\
+             (no name)  button    anywhere\n"
+        );
     }
 
     #[test]

@@ -311,3 +311,16 @@ impl Secret {
         })
     }
 }
+
+/// `--account`: a BMS account's id (digits) or its name, as a key's `account` holds it.
+pub fn account_arg(value: &str) -> Result<Value, String> {
+    let value = value.trim();
+    let account = match value.parse::<i64>() {
+        Ok(id) => Value::from(id),
+        Err(_) => Value::from(value),
+    };
+    let entry = serde_json::Map::from_iter([("account".to_string(), account.clone())]);
+    customer(&entry)
+        .map_err(|e| format!("`--account {value}`: {}", e.trim_start_matches("has an ")))?;
+    Ok(account)
+}

@@ -13,6 +13,9 @@ use crate::context::{Context, Lookup, NameOrId};
 use crate::kaseya::LookupItem;
 use crate::wording::{capitalised, escaped};
 
+mod names;
+pub use names::{RulesName, unknown_names};
+
 /// The status a ticket gets when neither the request, the rules nor `defaults` name one.
 pub const BUILTIN_STATUS: &str = "New";
 
@@ -233,6 +236,26 @@ impl Resolver<'_> {
         }
     }
 
+    /// A sub-issue type given by id must be one of the issue type's, when its list was read:
+    /// BMS refuses another's, and the ticket with it.
+    fn of_issue_type(&mut self, sub: Option<Choice>, issue: &Choice) -> Option<Choice> {
+        let sub = sub?;
+        let Ok(items) = self.list(Lookup::SubIssueType) else {
+            return Some(sub);
+        };
+        if items.iter().any(|i| i.id == sub.id) {
+            return Some(sub);
+        }
+        let what = format!("Sub-issue type id {}", sub.id);
+        self.warnings.push(format!(
+            "{what} could not be used (it is not a sub-type of issue type {}); left it empty",
+            issue.id
+        ));
+        self.told
+            .push(format!("{what} could not be used; it was left empty"));
+        None
+    }
+
     /// A sub-issue type belongs to an issue type: without one, BMS cannot take it.
     fn without_issue_type(&mut self, ctx: &Context) {
         if let Some(v) = ctx.lookup(Lookup::SubIssueType) {
@@ -316,8 +339,11 @@ pub fn resolve(
     let assignee = r.resolve(ctx, Lookup::Assignee)?;
     let account = r.resolve(ctx, Lookup::Account)?;
     let issue_type = r.resolve(ctx, Lookup::IssueType)?;
-    let sub_issue_type = match issue_type {
-        Some(_) => r.resolve(ctx, Lookup::SubIssueType)?,
+    let sub_issue_type = match &issue_type {
+        Some(i) => {
+            let sub = r.resolve(ctx, Lookup::SubIssueType)?;
+            r.of_issue_type(sub, i)
+        }
         None => {
             r.without_issue_type(ctx);
             None
@@ -344,48 +370,6 @@ pub fn resolve(
         warnings: r.warnings,
         told: r.told,
     })
-}
-
-/// A name the rules can give a lookup variable, and where the document gives it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RulesName {
-    pub lookup: Lookup,
-    pub name: String,
-    /// `defaults.queue`, `rules[2].set.assignee`.
-    pub at: String,
-}
-
-/// The names of `names` that BMS does not know, each with where the rules give it and the
-/// names BMS knows; a list that could not be read is named once.
-pub fn unknown_names(names: &[RulesName], tables: &Tables) -> Vec<String> {
-    let mut unknown = Vec::new();
-    let mut unread = Vec::new();
-    for n in names {
-        match tables.get(&n.lookup) {
-            Some(Ok(items)) => {
-                if find(items, &n.name).is_none() {
-                    unknown.push(format!(
-                        "{}: {}",
-                        n.at,
-                        not_in_bms(n.lookup, &n.name, items)
-                    ));
-                }
-            }
-            Some(Err(why)) => {
-                if !unread.contains(&n.lookup) {
-                    unread.push(n.lookup);
-                    unknown.push(escaped(why).into_owned());
-                }
-            }
-            None => {
-                if !unread.contains(&n.lookup) {
-                    unread.push(n.lookup);
-                    unknown.push(format!("the {} list was not loaded", n.lookup.label()));
-                }
-            }
-        }
-    }
-    unknown
 }
 
 #[cfg(test)]

@@ -81,8 +81,8 @@ pub(crate) async fn tables(bms: &Bms, needed: &[Lookup]) -> Result<Tables, Press
     Ok(tables)
 }
 
-/// The lists a press needs; a `subIssueType` name is looked up among the sub-types of the
-/// press's issue type, fetched once that is known (a round trip more the first time).
+/// The lists a press needs; a `subIssueType` (name or id) is looked up among the sub-types of
+/// the press's issue type, fetched once that is known (a round trip more the first time).
 pub(super) async fn press_tables(
     bms: &Bms,
     needed: &[Lookup],
@@ -92,7 +92,9 @@ pub(super) async fn press_tables(
     let sub = Lookup::SubIssueType;
     let lists: Vec<Lookup> = needed.iter().copied().filter(|l| *l != sub).collect();
     let mut tables = tables(bms, &lists).await?;
-    if needed.contains(&sub) {
+    // An id too: BMS refuses a sub-type of another issue type, and a refused create would
+    // lose the ticket.
+    if needed.contains(&sub) || ctx.lookup(sub).is_some() {
         let entry = match resolve::issue_type_id(ctx, defaults, &tables) {
             // Without an issue type, resolution says why the sub-type was left out.
             None => Ok(Arc::default()),

@@ -797,3 +797,22 @@ mod health_and_preview {
         assert_eq!(a.body["decisions"]["asset"], serde_json::Value::Null);
     }
 }
+
+#[tokio::test]
+async fn a_sub_issue_type_id_of_another_issue_type_is_left_out_not_the_ticket() {
+    use bms_sandbox::tenant::{ISSUE_TYPE_HARDWARE, SUB_ISSUE_TYPE_EMAIL};
+    let t = with_rules(json!({
+        "defaults": {"queue": "Service Desk", "issueType": ISSUE_TYPE_HARDWARE,
+                     "subIssueType": SUB_ISSUE_TYPE_EMAIL},
+    }))
+    .await;
+    let a = t.post_ticket(dan(json!({}))).await;
+    assert_eq!(a.status, 201, "{a:?}");
+    assert_eq!(
+        a.body["warnings"],
+        json!(["Sub-issue type id 721 could not be used; it was left empty"])
+    );
+    let ticket = t.only_ticket();
+    assert_eq!(ticket["IssueTypeId"], ISSUE_TYPE_HARDWARE);
+    assert!(ticket.get("SubIssueTypeId").is_none_or(Value::is_null));
+}

@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use serde_json::{Value, json};
 
 use crate::envelope::Reply;
-use crate::query::Params;
+use crate::query::{Params, path_id};
 use crate::state::Shared;
 
 /// `GET /v2/servicedesk/hardwareasset/searchselect`. The name and IP filters are "contains",
@@ -55,11 +55,7 @@ pub(crate) async fn search(
             })
             .collect()
     };
-    let page = params.paginate(items);
-    if !params.errors.is_empty() {
-        return Reply::invalid(params.errors);
-    }
-    Reply::ok(Value::Array(page))
+    params.page(items)
 }
 
 /// `GET /v2/system/issuetypes/lookup`.
@@ -84,10 +80,9 @@ pub(crate) async fn sub_issue_types(
     State(shared): State<Arc<Shared>>,
     Path(issue_type_id): Path<String>,
 ) -> Reply {
-    let Ok(id) = issue_type_id.parse::<i32>().map(i64::from) else {
-        return Reply::invalid(vec![format!(
-            "issueTypeId: the value '{issue_type_id}' is not valid"
-        )]);
+    let id = match path_id("issueTypeId", &issue_type_id) {
+        Ok(id) => id,
+        Err(reply) => return reply,
     };
     let state = shared.lock();
     let items: Vec<Value> = state

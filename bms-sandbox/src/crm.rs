@@ -9,7 +9,7 @@ use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
 use crate::envelope::Reply;
-use crate::query::Params;
+use crate::query::{Params, path_id};
 use crate::schema::{field, int_field, str_field, validate_contact_input};
 use crate::state::Shared;
 use crate::tenant::{Contact, FIRST_CREATED_CONTACT_ID, Tenant};
@@ -38,11 +38,7 @@ pub(crate) async fn accounts(
             })
             .collect()
     };
-    let page = params.paginate(items);
-    if !params.errors.is_empty() {
-        return Reply::invalid(params.errors);
-    }
-    Reply::ok(Value::Array(page))
+    params.page(items)
 }
 
 /// `GET /v2/crm/accounts/{accountId}/contacts/lookup`: the account's active contacts.
@@ -51,10 +47,9 @@ pub(crate) async fn account_contacts(
     Path(account_id): Path<String>,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Reply {
-    let Ok(account_id) = account_id.parse::<i32>().map(i64::from) else {
-        return Reply::invalid(vec![format!(
-            "accountId: the value '{account_id}' is not valid"
-        )]);
+    let account_id = match path_id("accountId", &account_id) {
+        Ok(id) => id,
+        Err(reply) => return reply,
     };
     let mut params = Params::new(pairs);
     let location = params.int("Filter.LocationId");
@@ -86,11 +81,7 @@ pub(crate) async fn account_contacts(
             })
             .collect()
     };
-    let page = params.paginate(items);
-    if !params.errors.is_empty() {
-        return Reply::invalid(params.errors);
-    }
-    Reply::ok(Value::Array(page))
+    params.page(items)
 }
 
 /// `POST /v2/crm/contacts/summary`: the contact is created active, with the first e-mail given.

@@ -4,8 +4,18 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde_json::Value;
 
+use crate::envelope::Reply;
+
 /// Page size when the client sends none; the real default is undocumented.
 pub(crate) const DEFAULT_PAGE_SIZE: usize = 50;
+
+/// An id in the path (`{ticketId}`, `{accountId}`), bound as ASP.NET binds an int32: anything
+/// else is a validation error naming the parameter.
+pub(crate) fn path_id(name: &str, raw: &str) -> Result<i64, Reply> {
+    raw.parse::<i32>()
+        .map(i64::from)
+        .map_err(|_| Reply::invalid(vec![format!("{name}: the value '{raw}' is not valid")]))
+}
 
 pub(crate) struct Params {
     pairs: Vec<(String, String)>,
@@ -94,6 +104,15 @@ impl Params {
                 .push(format!("{name}: the value '{raw}' is not valid"));
         }
         value
+    }
+
+    /// The page of `items` the request asks for, or the validation errors of its parameters.
+    pub fn page(mut self, items: Vec<Value>) -> Reply {
+        let page = self.paginate(items);
+        if !self.errors.is_empty() {
+            return Reply::invalid(self.errors);
+        }
+        Reply::ok(Value::Array(page))
     }
 
     /// `PageSize` and `PageNumber` (from 1); nonsense values fall back to the first page.

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::envelope::Reply;
 use crate::middleware::{bms_layer, require_token};
-use crate::query::Params;
+use crate::query::{Params, path_id};
 use crate::state::{Failure, Shared};
 use crate::{assets, crm, login, ticket_reads, ticket_updates, tickets};
 
@@ -140,21 +140,16 @@ async fn contacts_search(
             })
             .collect()
     };
-    let page = params.paginate(items);
-    if !params.errors.is_empty() {
-        return Reply::invalid(params.errors);
-    }
-    Reply::ok(Value::Array(page))
+    params.page(items)
 }
 
 async fn account_locations(
     State(shared): State<Arc<Shared>>,
     Path(account_id): Path<String>,
 ) -> Reply {
-    let Ok(account_id) = account_id.parse::<i32>().map(i64::from) else {
-        return Reply::invalid(vec![format!(
-            "accountId: the value '{account_id}' is not valid"
-        )]);
+    let account_id = match path_id("accountId", &account_id) {
+        Ok(id) => id,
+        Err(reply) => return reply,
     };
     let state = shared.lock();
     let items: Vec<Value> = state
@@ -245,11 +240,7 @@ async fn assignees(
             })
             .collect()
     };
-    let page = params.paginate(items);
-    if !params.errors.is_empty() {
-        return Reply::invalid(params.errors);
-    }
-    Reply::ok(Value::Array(page))
+    params.page(items)
 }
 
 async fn lookup_table(State(shared): State<Arc<Shared>>, Path(table): Path<String>) -> Reply {

@@ -11,15 +11,8 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use crate::envelope::Reply;
-use crate::query::Params;
+use crate::query::{Params, path_id};
 use crate::state::{self, Shared, rfc3339};
-
-/// The path's ticket id, as ASP.NET binds an int32.
-fn ticket_id(raw: &str) -> Result<i64, Reply> {
-    raw.parse::<i32>()
-        .map(i64::from)
-        .map_err(|_| Reply::invalid(vec![format!("ticketId: the value '{raw}' is not valid")]))
-}
 
 fn not_found(id: i64) -> Reply {
     Reply::fail(StatusCode::NOT_FOUND, &format!("Ticket {id} not found"))
@@ -27,7 +20,7 @@ fn not_found(id: i64) -> Reply {
 
 /// `GET /v2/servicedesk/tickets/{ticketId}`: the `TicketOutputDto` kept for it.
 pub(crate) async fn get_one(State(shared): State<Arc<Shared>>, Path(raw): Path<String>) -> Reply {
-    let id = match ticket_id(&raw) {
+    let id = match path_id("ticketId", &raw) {
         Ok(id) => id,
         Err(reply) => return reply,
     };
@@ -45,7 +38,7 @@ pub(crate) async fn list_notes(
     Path(raw): Path<String>,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Reply {
-    let id = match ticket_id(&raw) {
+    let id = match path_id("ticketId", &raw) {
         Ok(id) => id,
         Err(reply) => return reply,
     };

@@ -9,6 +9,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use crate::envelope::Reply;
+use crate::query::path_id;
 use crate::schema::{field, int_field, str_field, validate_note_input, validate_resolve_ticket};
 use crate::state::{Shared, rfc3339};
 use crate::tenant::{API_USER_DISPLAY_NAME, API_USER_ID};
@@ -22,11 +23,7 @@ fn checked(
     body: &[u8],
     validate: fn(&Value) -> Vec<String>,
 ) -> Result<(i64, Value), Reply> {
-    let Ok(id) = ticket_id.parse::<i32>().map(i64::from) else {
-        return Err(Reply::invalid(vec![format!(
-            "ticketId: the value '{ticket_id}' is not valid"
-        )]));
-    };
+    let id = path_id("ticketId", ticket_id)?;
     let body = json_body(headers, body)?;
     let errors = validate(&body);
     if !errors.is_empty() || !body.is_object() {

@@ -67,6 +67,9 @@ pub(super) async fn create(
 ) -> Result<Response<Body>, Problem> {
     let started = Instant::now();
     let email = press.button.email.clone();
+    // Read before the press is filed (a copy authentication has just used): once a ticket
+    // exists, nothing may turn its answer into an error the button would retry.
+    let secret = state.secrets.get().await?;
     let pressed = Pressed::arriving(
         press.key.map(Repeat::keyed),
         state.queue.is_some(),
@@ -85,7 +88,6 @@ pub(super) async fn create(
     let counts = outcome.as_ref().map(Done::counts).unwrap_or_default();
     emit_metrics(state, started, counts);
     let done = outcome?;
-    let secret = state.secrets.get().await?;
     let tokens = follow_up::Tokens {
         key: secret.marker_key(),
         email: &email,

@@ -47,33 +47,33 @@
   }
 
   // A press parked while BMS was down: its claim becomes the ticket once the replay files it.
-  function showParked(item) {
+  function parkedRow(item) {
     var li = el('li', 'request');
     li.id = 'request-' + item.reference;
     var state = el('span', 'request-status', 'Waiting to be filed');
     var head = el('p', 'request-head');
     head.append(el('strong', '', 'Reference ' + item.reference), ' ', state);
     li.append(head);
-    list.append(li);
     call('GET', 'tickets/parked', item.claim).then(function (r) {
       var items = kept();
       if (r.status === 200 && r.data && r.data.ticketId) {
-        items = items.map(function (k) {
-          return k.reference === item.reference
-            ? { ticketId: r.data.ticketId, ticketNumber: r.data.ticketNumber, followUp: r.data.followUp } : k;
-        });
-        keep(items);
-        showAll();
+        var filed = { ticketId: r.data.ticketId, ticketNumber: r.data.ticketNumber, followUp: r.data.followUp };
+        keep(items.map(function (k) { return k.reference === item.reference ? filed : k; }));
+        // Only this request changed: the others are not read again.
+        li.replaceWith(row(filed));
       } else if (r.status === 404) {
         keep(items.filter(function (k) { return k.reference !== item.reference; }));
         li.remove();
+        box.hidden = !list.children.length;
       }
     });
+    return li;
   }
 
-  // One request: its number, title and status, the replies, and the form to add to it.
-  function show(item) {
-    if (item.claim) { showParked(item); return; }
+  // One request: its number, title and status, the replies, and the form to add to it. Its
+  // status is read as it is made; the caller puts it in the list.
+  function row(item) {
+    if (item.claim) { return parkedRow(item); }
     var li = el('li', 'request');
     li.id = 'request-' + item.ticketId;
     var head = el('p', 'request-head');
@@ -84,8 +84,8 @@
     var replies = el('ul', 'replies');
     replies.setAttribute('aria-label', 'Replies');
     li.append(head, title, replies, addForm(item));
-    list.append(li);
     refresh(item, li);
+    return li;
   }
 
   function refresh(item, li) {
@@ -195,7 +195,7 @@
     list.textContent = '';
     var items = kept();
     box.hidden = !items.length;
-    items.forEach(show);
+    items.forEach(function (item) { list.append(row(item)); });
   }
   $('requests-refresh').addEventListener('click', showAll);
   // The help page files a ticket (or parks a press): keep its token (or claim), newest first.
@@ -205,10 +205,16 @@
     var items = kept().filter(function (k) {
       return t.ticketId ? k.ticketId !== t.ticketId : k.reference !== t.reference;
     });
-    items.unshift(t.ticketId ? { ticketId: t.ticketId, ticketNumber: t.ticketNumber, followUp: t.followUp }
-      : { reference: t.reference, claim: t.followUp });
+    var item = t.ticketId ? { ticketId: t.ticketId, ticketNumber: t.ticketNumber, followUp: t.followUp }
+      : { reference: t.reference, claim: t.followUp };
+    items.unshift(item);
     keep(items);
-    showAll();
+    // The new request alone is read; the others on the list stand as they were.
+    var old = $('request-' + (t.ticketId || t.reference));
+    if (old) { old.remove(); }
+    list.prepend(row(item));
+    while (list.children.length > MAX) { list.lastChild.remove(); }
+    box.hidden = false;
   });
   showAll();
 }());

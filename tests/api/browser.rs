@@ -1230,3 +1230,39 @@ async fn a_parked_press_appears_in_your_requests_once_the_replay_files_it() {
     .await;
     assert_eq!(s.bms.tickets().len(), 1);
 }
+
+/// A second request filed from the page is read on its own: the requests already listed are
+/// not read again (each read is two BMS calls).
+#[tokio::test]
+async fn a_new_request_is_read_alone_not_the_whole_list_again() {
+    let s = stage(&[("BUTTON_FOLLOW_UP_REUSE_SECONDS", "0")]).await;
+    let link = help_link(&s.front, "&email=dan.jump%40fabrikam.com");
+    let bms = s.bms.clone();
+    with_browser(&s, 1280, 1100, move |c| async move {
+        c.goto(&link).await.expect("the page loads");
+        wait_for(&c, "message").await;
+        set_value(&c, "message", "The printer is jammed").await;
+        click(&c, "send").await;
+        wait_for_text(&c, "status", "Ticket T").await;
+        let first = bms.tickets()[0]["Id"].as_i64().expect("the ticket's id");
+        wait_for_text(&c, &format!("request-{first}"), "Status: New").await;
+        let path = format!("/v2/servicedesk/tickets/{first}");
+        let reads = bms.count("GET", &path);
+
+        set_value(&c, "message", "And the scanner too").await;
+        click(&c, "send").await;
+        wait_for_text(&c, "status", "Ticket T").await;
+        let second = bms.tickets()[1]["Id"]
+            .as_i64()
+            .expect("the second ticket's id");
+        wait_for_text(&c, &format!("request-{second}"), "Status: New").await;
+        assert_eq!(
+            bms.count("GET", &path),
+            reads,
+            "the first request was read again"
+        );
+        let list = wait_for_text(&c, "request-list", "Status: New").await;
+        assert_eq!(list.matches("Ticket T").count(), 2, "{list}");
+    })
+    .await;
+}

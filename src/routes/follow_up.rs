@@ -85,8 +85,7 @@ impl Target {
     /// The token's word, if it holds for this ticket now.
     async fn check(&self, state: &State) -> Result<FollowUp, Problem> {
         let secret = state.secrets.get().await?;
-        let valid =
-            chrono::Duration::from_std(state.config.follow_up).unwrap_or(chrono::Duration::zero());
+        let valid = valid_for(state);
         match (self.ticket_id, &self.token) {
             (Some(id), Some(token)) => {
                 follow_up::verify(secret.marker_key(), token, id, Utc::now(), valid)
@@ -200,8 +199,7 @@ pub(super) async fn claim(
     caller: &Caller,
 ) -> Result<Response<Body>, Problem> {
     let secret = state.secrets.get().await?;
-    let valid =
-        chrono::Duration::from_std(state.config.follow_up).unwrap_or(chrono::Duration::zero());
+    let valid = valid_for(state);
     let claim = target
         .token
         .as_deref()
@@ -242,6 +240,11 @@ fn note_input(
 
 /// A ticket BMS does not have (deleted since) is answered as any ticket the token does not
 /// open; every other failure as BMS's failures are.
+/// `BUTTON_FOLLOW_UP_DAYS`: how long a token or a claim holds.
+fn valid_for(state: &State) -> chrono::Duration {
+    chrono::Duration::from_std(state.config.follow_up).unwrap_or(chrono::Duration::zero())
+}
+
 fn missing(e: BmsError) -> Problem {
     match e {
         BmsError::Failed { status: 404, .. } => Problem::no_such_ticket(),
